@@ -1,0 +1,446 @@
+/* conn.c -- one connection's life: state machine, output queue, timeouts.
+ *
+ * Sending follows Redis and libuv: write straight away, and queue and poll
+ * for writability only for what the socket did not take. A graceful
+ * shutdown makes the connection unwritable at once, but FIN goes out only
+ * when the queue is empty, so nothing the owner sent is ever lost. */
+#include "conn.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* At most this much is read or written for one connection per loop
+ * iteration, so one busy client cannot starve the others. */
+#define MAX_IO_PER_EVENT (1024 * 1024)
+
+static void on_io(loop *l, loop_io *io, int events);
+static void on_deadline(timer *t);
+static void close_now(conn *c, conn_reason reason, int abortive);
+
+const char *conn_state_name(conn_state s)
+{
+    switch (s) {
+    case CONN_OPEN: return "open";
+    case CONN_CLIENT_DONE: return "client-done";
+    case CONN_SHUTTING: return "shutting";
+    case CONN_HALF_CLOSED: return "half-closed";
+    case CONN_CLOSING: return "closing";
+    case CONN_CLOSED: return "closed";
+    }
+    return "?";
+}
+
+const char *conn_reason_name(conn_reason r)
+{
+    switch (r) {
+    case CONN_REASON_DONE: return "done";
+    case CONN_REASON_RESET: return "reset";
+    case CONN_REASON_TIMEOUT: return "timeout";
+    case CONN_REASON_ERROR: return "error";
+    case CONN_REASON_STOP: return "stop";
+    }
+    return "?";
+}
+
+/* The one place the state changes: it checks the transition is legal. */
+static void set_state(conn *c, conn_state to)
+{
+    conn_state from = c->state;
+    int legal = 0;
+    switch (from) {
+    case CONN_OPEN:
+        legal = to != CONN_OPEN && to != CONN_HALF_CLOSED;
+        break;
+    case CONN_CLIENT_DONE:
+        legal = to == CONN_SHUTTING || to == CONN_CLOSING ||
+                to == CONN_CLOSED;
+        break;
+    case CONN_SHUTTING:
+        legal = to == CONN_HALF_CLOSED || to == CONN_CLOSING ||
+                to == CONN_CLOSED;
+        break;
+    case CONN_HALF_CLOSED:
+    case CONN_CLOSING:
+        legal = to == CONN_CLOSED;
+        break;
+    case CONN_CLOSED:
+        break;
+    }
+    assert(legal && "illegal connection state transition");
+    (void)legal;
+    if (log_get_level() >= LOG_TRACE)
+        log_msg(LOG_TRACE, "conn %llu: %s -> %s", (unsigned long long)c->id,
+                conn_state_name(from), conn_state_name(to));
+    c->state = to;
+}
+
+/* The poller interest follows from the state: read unless the peer is
+ * done or we are paused; write while output is queued. */
+static void update_interest(conn *c)
+{
+    int events = 0;
+    if (c->state == CONN_CLOSED)
+        return;
+    if (!c->peer_eof && !c->read_paused && c->state != CONN_CLOSING)
+        events |= POLLER_READ;
+    if (buf_len(&c->out) > 0)
+        events |= POLLER_WRITE;
+    if (loop_io_set(c->shared->loop, &c->io, events) != 0)
+        close_now(c, CONN_REASON_ERROR, 1);
+}
+
+/* The earliest of the deadlines that apply in this state. */
+static void arm_deadline(conn *c)
+{
+    conn_shared *s = c->shared;
+    uint64_t due = UINT64_MAX;
+    if (c->state == CONN_HALF_CLOSED)
+        due = c->half_closed_ms + s->drain_ms;
+    else if (s->idle_ms > 0)
+        due = c->last_active_ms + s->idle_ms;
+    if (c->stop_deadline_ms && c->stop_deadline_ms < due)
+        due = c->stop_deadline_ms;
+    if (due == UINT64_MAX) {
+        loop_timer_stop(s->loop, &c->deadline);
+        return;
+    }
+    uint64_t now = loop_now(s->loop);
+    loop_timer_start(s->loop, &c->deadline, due > now ? due - now : 0);
+}
+
+conn *conn_create(conn_shared *shared, net_socket sock, const char *peer)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        net_close(sock);
+        return NULL;
+    }
+    c->shared = shared;
+    c->state = CONN_OPEN;
+    c->id = ++shared->next_id;
+    c->last_active_ms = loop_now(shared->loop);
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    loop_io_init(&c->io, sock, on_io, c);
+    timer_init(&c->deadline, on_deadline, c);
+    if (loop_io_set(shared->loop, &c->io, POLLER_READ) != 0) {
+        net_close(sock);
+        free(c);
+        return NULL;
+    }
+    shared->live++;
+    c->next = shared->all;
+    if (shared->all)
+        shared->all->prev = c;
+    shared->all = c;
+    arm_deadline(c);
+    return c;
+}
+
+void conn_set_callbacks(conn *c, const conn_callbacks *cb, void *data)
+{
+    c->cb = cb;
+    c->data = data;
+}
+
+static void close_now(conn *c, conn_reason reason, int abortive)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    conn_shared *s = c->shared;
+    loop_io_set(s->loop, &c->io, 0);
+    loop_timer_stop(s->loop, &c->deadline);
+    if (abortive)
+        net_abort(c->io.handle.sock);
+    else
+        net_close(c->io.handle.sock);
+    c->io.handle.sock = NET_INVALID;
+    buf_free(&c->out);
+    set_state(c, CONN_CLOSED);
+    c->reason = reason;
+    c->reap_next = s->reap;
+    s->reap = c;
+}
+
+/* A send or receive failed with err: the connection is over. */
+static void fail(conn *c, int err, const char *what)
+{
+    if (err == NET_ERESET) {
+        log_debug("conn %llu: reset by peer during %s",
+                  (unsigned long long)c->id, what);
+        close_now(c, CONN_REASON_RESET, 0);
+        return;
+    }
+    log_warn("conn %llu: %s failed: %s", (unsigned long long)c->id, what,
+             net_strerror(err));
+    close_now(c, CONN_REASON_ERROR, 1);
+}
+
+/* FIN goes out; then wait for the peer's own end (or the drain timeout). */
+static void send_fin(conn *c)
+{
+    int rc = net_shutdown_send(c->io.handle.sock);
+    if (rc != 0 && rc != NET_ENOTCONN) {
+        fail(c, rc, "shutdown");
+        return;
+    }
+    if (c->peer_eof || rc == NET_ENOTCONN) {
+        set_state(c, CONN_HALF_CLOSED);
+        close_now(c, CONN_REASON_DONE, 0);
+        return;
+    }
+    set_state(c, CONN_HALF_CLOSED);
+    c->half_closed_ms = loop_now(c->shared->loop);
+    arm_deadline(c);
+}
+
+/* The output queue just emptied: finish what the state was waiting for. */
+static void drained(conn *c)
+{
+    if (c->state == CONN_SHUTTING)
+        send_fin(c);
+    else if (c->state == CONN_CLOSING)
+        close_now(c, CONN_REASON_DONE, 0);
+}
+
+/* Write from the queue until it is empty, the socket is full or this
+ * event's share is used. */
+static void flush(conn *c)
+{
+    size_t budget = MAX_IO_PER_EVENT;
+    while (buf_len(&c->out) > 0 && budget > 0) {
+        size_t want = buf_len(&c->out);
+        if (want > budget)
+            want = budget;
+        long n = net_send(c->io.handle.sock, buf_head(&c->out), want);
+        if (n == NET_EINTR)
+            continue;
+        if (n == NET_EAGAIN)
+            break;
+        if (n < 0) {
+            fail(c, (int)n, "send");
+            return;
+        }
+        buf_consume(&c->out, (size_t)n);
+        c->bytes_out += (uint64_t)n;
+        c->last_active_ms = loop_now(c->shared->loop);
+        budget -= (size_t)n;
+    }
+    if (c->read_paused && buf_len(&c->out) <= c->shared->out_limit / 2) {
+        c->read_paused = 0;
+        log_debug("conn %llu: output drained, reading again",
+                  (unsigned long long)c->id);
+    }
+    if (buf_len(&c->out) == 0)
+        drained(c);
+    if (c->state != CONN_CLOSED)
+        update_interest(c);
+}
+
+/* Send what we can now, queue the rest. Shared by the owner's sends and
+ * the echo fast path, after the state was checked. */
+static int send_or_queue(conn *c, const char *data, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (buf_len(&c->out) == 0) {
+        while (len > 0) {
+            long n = net_send(c->io.handle.sock, data, len);
+            if (n == NET_EINTR)
+                continue;
+            if (n == NET_EAGAIN)
+                break;
+            if (n < 0) {
+                fail(c, (int)n, "send");
+                return 0;
+            }
+            data += n;
+            len -= (size_t)n;
+            c->bytes_out += (uint64_t)n;
+            c->last_active_ms = loop_now(c->shared->loop);
+        }
+        if (len == 0)
+            return 0;
+    }
+    if (buf_append(&c->out, data, len) != 0) {
+        log_error("conn %llu: out of memory queueing %zu bytes",
+                  (unsigned long long)c->id, len);
+        close_now(c, CONN_REASON_ERROR, 1);
+        return NET_ENOMEM;
+    }
+    if (buf_len(&c->out) > c->shared->out_limit && !c->read_paused) {
+        c->read_paused = 1;
+        log_debug("conn %llu: %zu bytes unsent, pausing reads",
+                  (unsigned long long)c->id, buf_len(&c->out));
+    }
+    update_interest(c);
+    return 0;
+}
+
+int conn_send(conn *c, const char *data, size_t len)
+{
+    if (!conn_writable(c))
+        return CONN_ENOTWRITABLE;
+    return send_or_queue(c, data, len);
+}
+
+int conn_shutdown(conn *c)
+{
+    if (!conn_writable(c))
+        return CONN_ENOTWRITABLE;
+    set_state(c, CONN_SHUTTING);
+    if (buf_len(&c->out) == 0)
+        send_fin(c);
+    return 0;
+}
+
+int conn_close(conn *c)
+{
+    if (c->state == CONN_HALF_CLOSED) {
+        close_now(c, CONN_REASON_DONE, 0);
+        return 0;
+    }
+    if (!conn_writable(c) && c->state != CONN_SHUTTING)
+        return CONN_ENOTWRITABLE;
+    set_state(c, CONN_CLOSING);
+    if (buf_len(&c->out) == 0)
+        close_now(c, CONN_REASON_DONE, 0);
+    else
+        update_interest(c);
+    return 0;
+}
+
+void conn_reset(conn *c, conn_reason reason)
+{
+    close_now(c, reason, 1);
+}
+
+void conn_stop_by(conn *c, uint64_t deadline_ms)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    c->stop_deadline_ms = deadline_ms ? deadline_ms : 1;
+    arm_deadline(c);
+}
+
+/* The peer sent FIN. */
+static void peer_done(conn *c)
+{
+    c->peer_eof = 1;
+    switch (c->state) {
+    case CONN_OPEN:
+        set_state(c, CONN_CLIENT_DONE);
+        if (c->cb && c->cb->done)
+            c->cb->done(c);
+        else
+            conn_shutdown(c);
+        break;
+    case CONN_HALF_CLOSED:
+        close_now(c, CONN_REASON_DONE, 0);
+        return;
+    default:
+        break; /* SHUTTING/CLOSING: the flush decides what comes next */
+    }
+    if (c->state != CONN_CLOSED)
+        update_interest(c);
+}
+
+/* Hand one received chunk to the owner, or echo it. */
+static void deliver(conn *c, const char *data, size_t len)
+{
+    if (c->cb && c->cb->data) {
+        c->cb->data(c, data, len);
+        return;
+    }
+    if (conn_writable(c))
+        send_or_queue(c, data, len);
+    /* Echo after our FIN: the bytes are read and dropped, as the reference
+     * server does while it waits for the client's close. */
+}
+
+static void do_read(conn *c)
+{
+    conn_shared *s = c->shared;
+    size_t budget = MAX_IO_PER_EVENT;
+    while (budget > 0 && !c->read_paused && !c->peer_eof &&
+           c->state != CONN_CLOSED && c->state != CONN_CLOSING) {
+        long n = net_recv(c->io.handle.sock, s->rbuf, s->rbuf_size);
+        if (n == NET_EINTR)
+            continue;
+        if (n == NET_EAGAIN)
+            break;
+        if (n < 0) {
+            fail(c, (int)n, "recv");
+            return;
+        }
+        if (n == 0) {
+            peer_done(c);
+            return;
+        }
+        c->bytes_in += (uint64_t)n;
+        c->last_active_ms = loop_now(s->loop);
+        deliver(c, s->rbuf, (size_t)n);
+        if ((size_t)n < s->rbuf_size)
+            break; /* the socket is most likely empty: save a syscall */
+        budget -= (size_t)n;
+    }
+    if (c->state != CONN_CLOSED)
+        update_interest(c);
+}
+
+static void on_io(loop *l, loop_io *io, int events)
+{
+    conn *c = io->data;
+    (void)l;
+    if ((events & POLLER_WRITE) && c->state != CONN_CLOSED)
+        flush(c);
+    if ((events & POLLER_READ) && c->state != CONN_CLOSED)
+        do_read(c);
+}
+
+static void on_deadline(timer *t)
+{
+    conn *c = t->data;
+    uint64_t now = loop_now(c->shared->loop);
+    int stopping = c->stop_deadline_ms && now >= c->stop_deadline_ms;
+    int draining = c->state == CONN_HALF_CLOSED &&
+                   now >= c->half_closed_ms + c->shared->drain_ms;
+    int idle = c->state != CONN_HALF_CLOSED && c->shared->idle_ms > 0 &&
+               now >= c->last_active_ms + c->shared->idle_ms;
+    if (stopping) {
+        log_info("conn %llu: closed by the server stop (%s)",
+                 (unsigned long long)c->id, conn_state_name(c->state));
+        close_now(c, CONN_REASON_STOP, 0);
+    } else if (draining) {
+        log_info("conn %llu: the peer did not close within the drain "
+                 "timeout", (unsigned long long)c->id);
+        close_now(c, CONN_REASON_TIMEOUT, 0);
+    } else if (idle) {
+        log_info("conn %llu: idle timeout (%s)", (unsigned long long)c->id,
+                 conn_state_name(c->state));
+        close_now(c, CONN_REASON_TIMEOUT, 1);
+    } else {
+        arm_deadline(c); /* activity moved the deadline: look again then */
+    }
+}
+
+void conn_reap(conn_shared *shared)
+{
+    while (shared->reap) {
+        conn *c = shared->reap;
+        shared->reap = c->reap_next;
+        if (c->cb && c->cb->close)
+            c->cb->close(c, c->reason);
+        shared->live--;
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            shared->all = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        free(c);
+    }
+}

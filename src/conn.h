@@ -1,0 +1,131 @@
+/* conn.h -- one connection's life: its state machine and its output queue.
+ *
+ * conn.c knows nothing of Lua. It reports what happens (bytes arrived, the
+ * peer finished sending, the connection closed) through a small table of
+ * callbacks set by its owner, and its owner calls down into it to send,
+ * shut down, close or reset. A connection is never freed inside its own
+ * callback chain: closing marks it and puts it on the reap list, and
+ * conn_reap() (called by the server at a safe point of the loop) runs the
+ * close callback and frees it. */
+#ifndef RICOCHET_CONN_H
+#define RICOCHET_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "loop.h"
+#include "net.h"
+
+typedef enum conn_state {
+    CONN_OPEN,        /* both directions open */
+    CONN_CLIENT_DONE, /* the peer finished sending; our side still open */
+    CONN_SHUTTING,    /* graceful half-close asked: flush, then FIN */
+    CONN_HALF_CLOSED, /* our FIN is out: reading until the peer closes */
+    CONN_CLOSING,     /* close asked: flush, then close */
+    CONN_CLOSED       /* socket closed; waiting to be reaped */
+} conn_state;
+
+typedef enum conn_reason {
+    CONN_REASON_DONE,    /* graceful end, or a close the script asked for */
+    CONN_REASON_RESET,   /* reset by the peer or by the script */
+    CONN_REASON_TIMEOUT, /* idle or drain timeout */
+    CONN_REASON_ERROR,   /* socket error, hook error or out of memory */
+    CONN_REASON_STOP     /* the server stopped before the connection ended */
+} conn_reason;
+
+/* conn_send's answer when the sending side is closed or closing. */
+#define CONN_ENOTWRITABLE (-100)
+
+typedef struct conn conn;
+
+/* What a connection reports to its owner. Any may be NULL. */
+typedef struct conn_callbacks {
+    /* Bytes arrived. The owner answers with conn_send(). When NULL, the
+     * bytes are echoed unchanged (the fast path). Called in every state
+     * but CLOSING and CLOSED; after a shutdown was asked, what it sends is
+     * refused with CONN_ENOTWRITABLE. */
+    void (*data)(conn *c, const char *data, size_t len);
+    /* The peer finished sending while our side was still open (state is
+     * now CONN_CLIENT_DONE); exactly once. When NULL: conn_shutdown(). */
+    void (*done)(conn *c);
+    /* The connection is closed; called from conn_reap(), just before c is
+     * freed. The owner drops every pointer it keeps to c. */
+    void (*close)(conn *c, conn_reason reason);
+} conn_callbacks;
+
+/* Settings and scratch space shared by every connection of one loop. */
+typedef struct conn_shared {
+    loop *loop;
+    size_t out_limit;   /* pause reading above this much unsent output */
+    uint64_t idle_ms;   /* 0: no idle timeout */
+    uint64_t drain_ms;  /* wait for the peer's close after our FIN */
+    char *rbuf;         /* one receive buffer for all connections */
+    size_t rbuf_size;
+    conn *all;          /* every connection not yet reaped */
+    conn *reap;         /* closed connections waiting for conn_reap() */
+    uint64_t next_id;
+    size_t live;        /* connections not yet reaped */
+} conn_shared;
+
+struct conn {
+    conn_shared *shared;
+    loop_io io;
+    timer deadline;      /* idle, drain or stop deadline, whichever is due */
+    conn_state state;
+    conn_reason reason;
+    unsigned peer_eof : 1;      /* recv() returned 0 */
+    unsigned read_paused : 1;   /* output above out_limit */
+    unsigned warned_discard : 1;
+    buf out;                    /* unsent output */
+    uint64_t id;
+    uint64_t bytes_in, bytes_out;
+    uint64_t last_active_ms;
+    uint64_t half_closed_ms;
+    uint64_t stop_deadline_ms;  /* 0: the server is not stopping */
+    const conn_callbacks *cb;
+    void *data;                 /* the owner's */
+    conn *prev, *next;          /* in shared->all */
+    conn *reap_next;
+    char peer[64];              /* "ADDR:PORT" */
+};
+
+/* Take ownership of an accepted, non-blocking socket and start reading.
+ * The connection starts with no callbacks (plain echo); the owner sets
+ * them with conn_set_callbacks before the loop runs again. Returns NULL
+ * (and closes sock) when memory or the poller runs out. */
+conn *conn_create(conn_shared *shared, net_socket sock, const char *peer);
+void conn_set_callbacks(conn *c, const conn_callbacks *cb, void *data);
+
+/* Send len bytes, straight away if the socket takes them; only the rest is
+ * copied to the output queue. Returns 0, CONN_ENOTWRITABLE after a
+ * shutdown or close was asked, or a NET_ code when memory runs out (the
+ * connection is then closed with CONN_REASON_ERROR). A socket error closes
+ * the connection too, but still returns 0: the bytes were accepted and the
+ * close is reported through the close callback. */
+int conn_send(conn *c, const char *data, size_t len);
+
+/* Graceful half-close: no more sending from now on; FIN goes out once the
+ * output queue is empty; then the connection reads until the peer closes.
+ * Returns 0, or CONN_ENOTWRITABLE when a shutdown or close was asked. */
+int conn_shutdown(conn *c);
+/* Flush the output queue, then close. Returns 0 or CONN_ENOTWRITABLE. */
+int conn_close(conn *c);
+/* Abortive close (RST) now; queued output is dropped. */
+void conn_reset(conn *c, conn_reason reason);
+
+/* The server is stopping: bound this connection's life by deadline_ms. */
+void conn_stop_by(conn *c, uint64_t deadline_ms);
+
+/* Run the close callback of, and free, every connection closed since the
+ * last call. Call only from the top of the loop (before-sleep). */
+void conn_reap(conn_shared *shared);
+
+const char *conn_state_name(conn_state s);
+const char *conn_reason_name(conn_reason r);
+static inline int conn_writable(const conn *c)
+{
+    return c->state == CONN_OPEN || c->state == CONN_CLIENT_DONE;
+}
+
+#endif

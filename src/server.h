@@ -1,0 +1,42 @@
+/* server.h -- listeners, accept, the connection table, signals and the
+ * graceful stop. */
+#ifndef RICOCHET_SERVER_H
+#define RICOCHET_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "policy.h"
+
+#define SERVER_MAX_LISTEN 16
+
+typedef struct server_listen {
+    char host[ADDR_HOST_MAX];
+    int port;
+} server_listen;
+
+typedef struct server_config {
+    server_listen listen[SERVER_MAX_LISTEN];
+    int nlisten;
+    size_t max_conns;
+    uint64_t idle_ms;   /* 0: none */
+    uint64_t drain_ms;
+    size_t out_limit;
+} server_config;
+
+/* Exit codes of the program, shared with main.c. */
+enum {
+    EXIT_OK = 0,
+    EXIT_RUNTIME = 1,
+    EXIT_USAGE = 2,
+    EXIT_SCRIPT = 3,
+    EXIT_LISTEN = 4
+};
+
+/* Listen on every address, print one "listening on ADDR:PORT" line per
+ * listener to stdout, then serve until a stop signal. The server takes
+ * over the caller's reference to p. Returns an exit code above. */
+int server_run(const server_config *cfg, policy *p);
+
+#endif

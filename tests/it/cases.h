@@ -1,0 +1,53 @@
+/* cases.h -- the black-box cases, one per line. CMake reads the X(...)
+ * lines to register each case with ctest as "it.<name>"; main.c builds
+ * the case table and the prototypes from the same list. */
+#ifndef RICOCHET_IT_CASES_H
+#define RICOCHET_IT_CASES_H
+
+#define IT_CASES(X) \
+    X(echo_0b) \
+    X(echo_1b) \
+    X(echo_64k) \
+    X(echo_16m) \
+    X(echo_fin_after_queue) \
+    X(send_after_server_eof) \
+    X(binary_echo_c) \
+    X(binary_echo_lua) \
+    X(upper) \
+    X(banner) \
+    X(quit) \
+    X(goodbye) \
+    X(hook_error) \
+    X(conns_1000) \
+    X(backpressure_rss) \
+    X(reset_mid_stream) \
+    X(sigterm_mid_echo) \
+    X(sigint_idle) \
+    X(signal_twice) \
+    X(startup_unknown_option) \
+    X(startup_missing_script) \
+    X(startup_syntax_error) \
+    X(startup_toplevel_error) \
+    X(startup_bad_listen) \
+    X(startup_bad_values) \
+    X(startup_port_in_use) \
+    X(startup_port_in_use_by_ricochet) \
+    X(check_hooks) \
+    X(check_broken) \
+    X(help) \
+    X(version) \
+    X(equals_options) \
+    X(ipv6) \
+    X(two_listeners) \
+    X(conn_fields) \
+    X(drain_timeout) \
+    X(idle_timeout) \
+    X(action_reset) \
+    X(action_close) \
+    X(method_actions)
+
+#define IT_DECLARE(name) void name(void);
+IT_CASES(IT_DECLARE)
+#undef IT_DECLARE
+
+#endif

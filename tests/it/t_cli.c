@@ -1,0 +1,260 @@
+/* t_cli.c -- the command line: start-up errors and exit codes, --check,
+ * --help, --version, option forms, listeners (IPv4, IPv6, several). */
+#include <errno.h>
+#include <unistd.h>
+
+#include "cases.h"
+#include "harness.h"
+
+/* ---- start-up errors ---------------------------------------------------- */
+
+void startup_unknown_option(void)
+{
+    it_run r;
+    RUN(&r, "--listen", "127.0.0.1:0", "--bogus-option", SCRIPT("echo.lua"));
+    assert_run_error(&r, 2, "bogus-option");
+    run_free(&r);
+    RUN(&r, "--listen", "127.0.0.1:0", "--bogus-option=1", SCRIPT("echo.lua"));
+    assert_run_error(&r, 2, "bogus-option");
+    run_free(&r);
+    /* no script argument at all is a usage error too */
+    RUN(&r, "--listen", "127.0.0.1:0");
+    assert_run_error(&r, 2, NULL);
+    run_free(&r);
+}
+
+void startup_missing_script(void)
+{
+    it_run r;
+    RUN(&r, "--listen", "127.0.0.1:0", FIXTURE("no_such_script.lua"));
+    assert_run_error(&r, 3, "no_such_script.lua");
+    run_free(&r);
+}
+
+void startup_syntax_error(void)
+{
+    it_run r;
+    RUN(&r, "--listen", "127.0.0.1:0", FIXTURE("syntax_error.lua"));
+    assert_run_error(&r, 3, "syntax_error.lua:4:");
+    run_free(&r);
+}
+
+void startup_toplevel_error(void)
+{
+    it_run r;
+    RUN(&r, "--listen", "127.0.0.1:0", FIXTURE("toplevel_error.lua"));
+    assert_run_error(&r, 3, "toplevel_error.lua:4:");
+    if (strstr(r.err, "toplevel failure") == NULL)
+        TEST_FAIL("the script's error message is missing:\n%s", r.err);
+    run_free(&r);
+}
+
+void startup_bad_listen(void)
+{
+    static const char *const bad[] = {
+        "nonsense", "127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1:abc",
+        "300.1.2.3:7007", "[::1", "[::1]", "localhost:7007", "127.0.0.1:",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        it_run r;
+        fprintf(stderr, "--listen %s\n", bad[i]);
+        RUN(&r, "--listen", bad[i], SCRIPT("echo.lua"));
+        assert_run_error(&r, 2, NULL);
+        run_free(&r);
+    }
+}
+
+void startup_bad_values(void)
+{
+    static const char *const bad[][2] = {
+        {"--max-conns", "abc"},      {"--max-conns", "-5"},
+        {"--max-conns", "12x"},      {"--idle-timeout", "abc"},
+        {"--idle-timeout", "-1"},    {"--drain-timeout", "1.2.3"},
+        {"--drain-timeout", "-0.5"}, {"--out-limit", "1x"},
+        {"--out-limit", "-1"},       {"--out-limit", "k"},
+        {"--log-level", "loud"},
+    };
+    it_run r;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fprintf(stderr, "%s %s\n", bad[i][0], bad[i][1]);
+        RUN(&r, "--listen", "127.0.0.1:0", bad[i][0], bad[i][1],
+            SCRIPT("echo.lua"));
+        assert_run_error(&r, 2, NULL);
+        run_free(&r);
+    }
+    /* an option without its value */
+    RUN(&r, "--listen", "127.0.0.1:0", SCRIPT("echo.lua"), "--max-conns");
+    assert_run_error(&r, 2, NULL);
+    run_free(&r);
+}
+
+void startup_port_in_use(void)
+{
+    int port, lfd = listen_local(&port);
+    char addr[64], port_text[16];
+    it_run r;
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    snprintf(port_text, sizeof port_text, "%d", port);
+    RUN(&r, "--listen", addr, SCRIPT("echo.lua"));
+    assert_run_error(&r, 4, port_text);
+    run_free(&r);
+    /* the first listener binds, the second cannot: still no readiness
+     * line at all, since those come only once every listener is bound */
+    RUN(&r, "--listen", "127.0.0.1:0", "--listen", addr, SCRIPT("echo.lua"));
+    assert_run_error(&r, 4, port_text);
+    run_free(&r);
+    close(lfd);
+}
+
+void startup_port_in_use_by_ricochet(void)
+{
+    it_server *s = SERVER_START(SCRIPT("echo.lua"));
+    char addr[64], port_text[16];
+    it_run r;
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", s->port[0]);
+    snprintf(port_text, sizeof port_text, "%d", s->port[0]);
+    /* a second instance must not silently share the port */
+    RUN(&r, "--listen", addr, SCRIPT("echo.lua"));
+    assert_run_error(&r, 4, port_text);
+    run_free(&r);
+    ASSERT_ECHO(s, "still mine\n", 11);
+    server_stop_clean(s);
+}
+
+/* ---- --check, --help, --version ----------------------------------------- */
+
+static void check_prints(const char *script, const char *expect)
+{
+    it_run r;
+    RUN(&r, "--check", script);
+    if (r.code != 0 || strcmp(r.out, expect) != 0 || r.listened)
+        TEST_FAIL("--check %s: exit %d, stdout \"%s\" (want \"%s\"), "
+                  "stderr:\n%s", script, r.code, r.out, expect, r.err);
+    run_free(&r);
+}
+
+void check_hooks(void)
+{
+    it_run r;
+    check_prints(FIXTURE("hooks_two.lua"), "hooks: on_connect on_data\n");
+    check_prints(FIXTURE("hooks_all.lua"),
+                 "hooks: on_connect on_data on_done on_close\n");
+    check_prints(FIXTURE("hooks_none.lua"), "hooks: (none)\n");
+    /* the shipped scripts: echo.lua has no on_data, upper.lua has */
+    RUN(&r, "--check", SCRIPT("echo.lua"));
+    ASSERT_EQ(r.code, 0);
+    ASSERT(strncmp(r.out, "hooks: ", 7) == 0);
+    ASSERT(strstr(r.out, "on_data") == NULL);
+    run_free(&r);
+    RUN(&r, "--check", SCRIPT("upper.lua"));
+    ASSERT_EQ(r.code, 0);
+    ASSERT(strncmp(r.out, "hooks: ", 7) == 0);
+    ASSERT(strstr(r.out, "on_data") != NULL);
+    run_free(&r);
+}
+
+void check_broken(void)
+{
+    it_run r;
+    RUN(&r, "--check", FIXTURE("syntax_error.lua"));
+    assert_run_error(&r, 3, "syntax_error.lua:4:");
+    run_free(&r);
+    RUN(&r, "--check", FIXTURE("toplevel_error.lua"));
+    assert_run_error(&r, 3, "toplevel_error.lua:4:");
+    run_free(&r);
+    RUN(&r, "--check", FIXTURE("no_such_script.lua"));
+    assert_run_error(&r, 3, "no_such_script.lua");
+    run_free(&r);
+}
+
+void help(void)
+{
+    static const char *const options[] = {
+        "--listen", "--max-conns", "--idle-timeout", "--drain-timeout",
+        "--out-limit", "--log-level", "--check", "--help", "--version",
+    };
+    it_run r;
+    RUN(&r, "--help");
+    if (r.code != 0 || r.listened)
+        TEST_FAIL("--help: exit %d\n%s\n%s", r.code, r.out, r.err);
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+        if (strstr(r.out, options[i]) == NULL)
+            TEST_FAIL("--help does not list %s:\n%s", options[i], r.out);
+    run_free(&r);
+}
+
+void version(void)
+{
+    it_run r;
+    RUN(&r, "--version");
+    if (r.code != 0 || r.listened || strstr(r.out, "ricochet") == NULL)
+        TEST_FAIL("--version: exit %d, stdout \"%s\"", r.code, r.out);
+#ifdef RICOCHET_IT_VERSION
+    if (strstr(r.out, RICOCHET_IT_VERSION) == NULL)
+        TEST_FAIL("--version does not say %s: \"%s\"", RICOCHET_IT_VERSION,
+                  r.out);
+#endif
+    run_free(&r);
+}
+
+/* ---- option forms and listeners ----------------------------------------- */
+
+void equals_options(void)
+{
+    it_server *s = SERVER_START("--listen=127.0.0.1:0", "--max-conns=100",
+                                "--idle-timeout=2.5", "--drain-timeout=0.5",
+                                "--out-limit=64k", "--log-level=debug",
+                                SCRIPT("echo.lua"));
+    unsigned char *p = rng_payload(0xe0, 300 * 1024);
+    ASSERT_EQ(s->nlisten, 1);
+    ASSERT_STR_EQ(s->host[0], "127.0.0.1");
+    ASSERT_ECHO(s, p, 300 * 1024);
+    free(p);
+    server_stop_clean(s);
+}
+
+void ipv6(void)
+{
+    it_server *s;
+    unsigned char *p;
+    if (!have_ipv6_loopback()) {
+        fprintf(stderr, "SKIP: this machine has no ::1\n");
+        return;
+    }
+    s = SERVER_START("--listen", "[::1]:0", SCRIPT("echo.lua"));
+    ASSERT_STR_EQ(s->host[0], "::1");
+    p = rng_payload(0x66, 64 * 1024);
+    ASSERT_ECHO(s, p, 64 * 1024);
+    free(p);
+    server_stop_clean(s);
+}
+
+void two_listeners(void)
+{
+    int v6 = have_ipv6_loopback();
+    const char *second = v6 ? "[::1]:0" : "127.0.0.1:0";
+    it_server *s = SERVER_START("--listen", "127.0.0.1:0", "--listen", second,
+                                SCRIPT("echo.lua"));
+    unsigned char *p0 = rng_payload(0x20, 100 * 1024);
+    unsigned char *p1 = rng_payload(0x21, 100 * 1024);
+    it_job j[2];
+    int i4 = strcmp(s->host[0], "127.0.0.1") == 0 ? 0 : 1;
+
+    if (!v6)
+        fprintf(stderr, "no ::1 here: two IPv4 listeners instead\n");
+    ASSERT_EQ(s->nlisten, 2);
+    ASSERT_STR_EQ(s->host[i4], "127.0.0.1");
+    ASSERT_STR_EQ(s->host[1 - i4], v6 ? "::1" : "127.0.0.1");
+    ASSERT_NE(s->port[0], s->port[1]);
+    /* both at once */
+    job_init(&j[0], cli_connect_to(s, 0), p0, 100 * 1024, 1);
+    job_init(&j[1], cli_connect_to(s, 1), p1, 100 * 1024, 1);
+    ASSERT_EQ(drive(j, 2, IT_WAIT_MS, NULL), 2);
+    assert_job_echo(&j[0], 0);
+    assert_job_echo(&j[1], 1);
+    job_free(&j[0]);
+    job_free(&j[1]);
+    free(p0);
+    free(p1);
+    server_stop_clean(s);
+}

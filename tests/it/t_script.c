@@ -1,0 +1,453 @@
+/* t_script.c -- the script contract seen from a client: transforms,
+ * banners, actions, timers, hook errors, conn fields, timeouts. */
+#include <ctype.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cases.h"
+#include "harness.h"
+
+/* Receive until EOF and assert exactly expect came before it. */
+static void expect_then_eof(int fd, const char *expect)
+{
+    unsigned char *in = NULL;
+    size_t n = 0;
+    int rc = cli_recv_eof(fd, &in, &n, 1 << 20, IT_WAIT_MS);
+    if (rc != 0)
+        TEST_FAIL("expected \"%s\" then EOF; got %zu bytes, then %s",
+                  expect, n, strerror(-rc));
+    ASSERT_MEM_EQ(in, n, expect, strlen(expect));
+    free(in);
+}
+
+static int read_file_int(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    int value = -1;
+    if (f == NULL)
+        TEST_FAIL("cannot open %s", path);
+    for (int i = 0; i < 1000 && fgets(line, sizeof line, f); i++) {
+        const char *p = strstr(line, key);
+        if (p != NULL) {
+            value = atoi(p + strlen(key));
+            break;
+        }
+    }
+    fclose(f);
+    return value;
+}
+
+/* ---- transforms and banners --------------------------------------------- */
+
+void upper(void)
+{
+    it_server *s = SERVER_START(SCRIPT("upper.lua"));
+    const size_t len = 100 * 1024;
+    unsigned char *in = malloc(len), *want = malloc(len);
+    it_rng r;
+    ASSERT(in != NULL && want != NULL);
+    rng_seed(&r, 0x0ae);
+    for (size_t i = 0; i < len; i++) {
+        in[i] = (unsigned char)(' ' + rng_below(&r, 95)); /* printable */
+        want[i] = (in[i] >= 'a' && in[i] <= 'z') ? in[i] - 'a' + 'A' : in[i];
+    }
+    assert_echo_via(s, 0, "Hello, World!\n", 14, "HELLO, WORLD!\n", 14,
+                    IT_WAIT_MS);
+    assert_echo_via(s, 0, in, len, want, len, IT_WAIT_MS);
+    free(in);
+    free(want);
+    server_stop_clean(s);
+}
+
+void banner(void)
+{
+    static const char banner_text[] = "220 ricochet test banner\r\n";
+    it_server *s = SERVER_START(FIXTURE("banner.lua"));
+    unsigned char *payload = rng_payload(0xba, 10000);
+    char buf[64];
+    it_job j;
+    int fd = cli_connect_to(s, 0);
+
+    /* the banner comes before we send anything */
+    size_t n = cli_recv_n(fd, buf, strlen(banner_text), IT_WAIT_MS);
+    ASSERT_MEM_EQ(buf, n, banner_text, strlen(banner_text));
+    job_init(&j, fd, payload, 10000, 1);
+    ASSERT_EQ(drive(&j, 1, IT_WAIT_MS, NULL), 1);
+    assert_job_echo(&j, 0);
+    job_free(&j);
+    free(payload);
+    server_stop_clean(s);
+}
+
+/* ---- quit.lua and goodbye.lua ------------------------------------------- */
+
+static void quit_once(const it_server *s, const char *send_text,
+                      const char *expect)
+{
+    int fd = cli_connect_to(s, 0);
+    CLI_SEND(fd, send_text);
+    /* we never half-close: the EOF is the server's own decision */
+    expect_then_eof(fd, expect);
+    ASSERT_EQ(cli_wait_error(fd, 0), 0);
+    close(fd);
+}
+
+void quit(void)
+{
+    it_server *s = SERVER_START(SCRIPT("quit.lua"));
+    quit_once(s, "hello\nQUIT\n", "hello\nBYE\r\n");
+    quit_once(s, "hello\r\nQUIT\r\n", "hello\r\nBYE\r\n");
+    server_stop_clean(s);
+}
+
+void goodbye(void)
+{
+    static const char payload[] = "see you later\n";
+    static const char bye[] = "goodbye\r\n";
+    int delay_ms = read_file_int(SCRIPT("goodbye.lua"), "local DELAY_MS =");
+    it_server *s;
+    char buf[64];
+    unsigned char *rest = NULL;
+    size_t n, rest_len = 0;
+    int64_t t0, t_bye, t_eof;
+    int fd;
+
+    if (delay_ms <= 0)
+        TEST_FAIL("no \"local DELAY_MS = <ms>\" in scripts/goodbye.lua");
+    s = SERVER_START(SCRIPT("goodbye.lua"));
+    fd = cli_connect_to(s, 0);
+    CLI_SEND(fd, payload);
+    n = cli_recv_n(fd, buf, strlen(payload), IT_WAIT_MS);
+    ASSERT_MEM_EQ(buf, n, payload, strlen(payload));
+
+    cli_shut_wr(fd);
+    t0 = now_us();
+    n = cli_recv_n(fd, buf, strlen(bye), delay_ms + IT_WAIT_MS);
+    t_bye = now_us();
+    ASSERT_MEM_EQ(buf, n, bye, strlen(bye));
+    ASSERT_EQ(cli_recv_eof(fd, &rest, &rest_len, 4096, IT_WAIT_MS), 0);
+    t_eof = now_us();
+    ASSERT_MEM_EQ(rest, rest_len, "", 0); /* the goodbye preceded EOF */
+    fprintf(stderr, "DELAY_MS %d: goodbye after %.1f ms, EOF after %.1f ms\n",
+            delay_ms, (double)(t_bye - t0) / 1000.0,
+            (double)(t_eof - t0) / 1000.0);
+    /* 1 ms of slack for a millisecond clock in the server */
+    ASSERT_GE(t_bye - t0, (int64_t)(delay_ms - 1) * 1000);
+    ASSERT_GE(t_eof - t0, (int64_t)(delay_ms - 1) * 1000);
+    ASSERT_LE(t_eof - t0, (int64_t)(delay_ms + 3000) * 1000);
+    free(rest);
+    close(fd);
+    server_stop_clean(s);
+}
+
+/* ---- a hook error ends one connection only ------------------------------ */
+
+#define OTHERS 50
+
+static int half_echoed(const it_job *j)
+{
+    return j->out_sent >= j->send_limit && j->in_len >= j->send_limit;
+}
+
+void hook_error(void)
+{
+    it_server *s = SERVER_START(FIXTURE("boom.lua"));
+    it_job jobs[OTHERS];
+    unsigned char *payloads[OTHERS];
+    unsigned char *in = NULL;
+    char line[64], word[80];
+    size_t n;
+    int rc, boom;
+    char *log;
+    it_rng r;
+
+    /* the victim tells us its id first */
+    boom = cli_connect_to(s, 0);
+    CLI_SEND(boom, "ID?\n");
+    n = cli_recv_line(boom, line, sizeof line, IT_WAIT_MS);
+    ASSERT(n >= 2 && line[n - 1] == '\n' && isdigit((unsigned char)line[0]));
+    line[n - 1] = '\0';
+
+    /* 50 others, halfway through their echo (bytes >= 0x80: no "boom") */
+    rng_seed(&r, 0xb0);
+    for (int i = 0; i < OTHERS; i++) {
+        size_t len = 32768 + (size_t)rng_below(&r, 32768);
+        payloads[i] = rng_payload(0xb000 + (uint64_t)i, len);
+        for (size_t k = 0; k < len; k++)
+            payloads[i][k] |= 0x80;
+        job_init(&jobs[i], cli_connect_to(s, 0), payloads[i], len, 1);
+        jobs[i].send_limit = len / 2;
+    }
+    ASSERT_EQ(drive(jobs, OTHERS, IT_WAIT_MS, half_echoed), OTHERS);
+
+    /* the error ends the victim: EOF or reset, nothing echoed */
+    CLI_SEND(boom, "boom");
+    rc = cli_recv_eof(boom, &in, &n, 4096, IT_WAIT_MS);
+    if (rc != 0 && rc != -ECONNRESET)
+        TEST_FAIL("the erroring connection did not end: %s", strerror(-rc));
+    ASSERT_MEM_EQ(in, n, "", 0);
+    free(in);
+    close(boom);
+
+    /* the others finish byte-exact */
+    for (int i = 0; i < OTHERS; i++)
+        jobs[i].send_limit = jobs[i].out_len;
+    ASSERT_EQ(drive(jobs, OTHERS, IT_WAIT_MS, NULL), OTHERS);
+    for (int i = 0; i < OTHERS; i++) {
+        assert_job_echo(&jobs[i], (size_t)i);
+        job_free(&jobs[i]);
+        free(payloads[i]);
+    }
+    ASSERT(server_alive(s));
+
+    server_stop(s); /* a barrier: the whole log is written */
+    log = server_log(s);
+    snprintf(word, sizeof word, "conn %s", line);
+    if (log_count_word(log, "error", word, "stack traceback") < 1 ||
+        log_count_word(log, "error", word, "boom.lua:") < 1) {
+        TEST_FAIL("no error entry with \"%s\", \"boom.lua:\" and "
+                  "\"stack traceback\"", word);
+    }
+    free(log);
+}
+
+/* ---- conn fields -------------------------------------------------------- */
+
+typedef struct fields {
+    char id[64], peer[128];
+    long in, out;
+    int count, len;
+} fields;
+
+static fields ask_fields(int fd, const char *data, size_t *line_len)
+{
+    char line[512];
+    fields f;
+    size_t n;
+    CLI_SEND(fd, data);
+    n = cli_recv_line(fd, line, sizeof line, IT_WAIT_MS);
+    if (n == 0 || line[n - 1] != '\n' ||
+        sscanf(line, "id=%63s peer=%127s in=%ld out=%ld count=%d len=%d",
+               f.id, f.peer, &f.in, &f.out, &f.count, &f.len) != 6)
+        TEST_FAIL("unexpected fields line: \"%s\"", line);
+    *line_len = n;
+    return f;
+}
+
+void conn_fields(void)
+{
+    it_server *s = SERVER_START(FIXTURE("fields.lua"));
+    int c1 = cli_connect_to(s, 0), c2;
+    char local[128];
+    size_t len1, len2;
+    fields f;
+    char id1[64];
+
+    cli_local_name(c1, local, sizeof local);
+    f = ask_fields(c1, "a", &len1);
+    ASSERT_STR_EQ(f.peer, local);
+    ASSERT_EQ(f.in, 1);
+    ASSERT_EQ(f.out, 0);
+    ASSERT_EQ(f.count, 1);
+    ASSERT_EQ(f.len, 1);
+    strcpy(id1, f.id);
+
+    f = ask_fields(c1, "bb", &len2);
+    ASSERT_STR_EQ(f.id, id1);
+    ASSERT_STR_EQ(f.peer, local);
+    ASSERT_EQ(f.in, 3);
+    ASSERT_EQ(f.out, (long)len1);
+    ASSERT_EQ(f.count, 2);
+    ASSERT_EQ(f.len, 2);
+
+    /* another connection: its own id, peer and script fields */
+    c2 = cli_connect_to(s, 0);
+    cli_local_name(c2, local, sizeof local);
+    f = ask_fields(c2, "ccc", &len2);
+    ASSERT(strcmp(f.id, id1) != 0);
+    ASSERT_STR_EQ(f.peer, local);
+    ASSERT_EQ(f.in, 3);
+    ASSERT_EQ(f.out, 0);
+    ASSERT_EQ(f.count, 1);
+    close(c1);
+    close(c2);
+    server_stop_clean(s);
+}
+
+/* ---- drain and idle timeouts -------------------------------------------- */
+
+/* Connect, send data, expect "id=<n>\n" and the server's EOF (drain.lua). */
+static int drained_client(const it_server *s, char *id, size_t cap)
+{
+    int fd = cli_connect_to(s, 0);
+    unsigned char *in = NULL;
+    size_t n = 0;
+    CLI_SEND(fd, "hello\n");
+    ASSERT_EQ(cli_recv_eof(fd, &in, &n, 4096, IT_WAIT_MS), 0);
+    if (n < 5 || n - 4 >= cap || memcmp(in, "id=", 3) != 0 ||
+        in[n - 1] != '\n')
+        TEST_FAIL("unexpected reply of %zu bytes from drain.lua", n);
+    memcpy(id, in + 3, n - 4);
+    id[n - 4] = '\0';
+    free(in);
+    return fd;
+}
+
+void drain_timeout(void)
+{
+    it_server *s = SERVER_START(FIXTURE("drain.lua"), "--drain-timeout",
+                                "0.3", "--idle-timeout", "0");
+    char id[64], line[128], want[128];
+    int64_t t_eof, elapsed_ms;
+    int w, a, b;
+
+    /* the watcher hears of every other connection's on_close */
+    w = cli_connect_to(s, 0);
+    CLI_SEND(w, "WATCH\n");
+    cli_recv_line(w, line, sizeof line, IT_WAIT_MS);
+    ASSERT_STR_EQ(line, "OK\n");
+
+    /* a client that never closes after the server's FIN */
+    a = drained_client(s, id, sizeof id);
+    t_eof = now_us();
+    cli_recv_line(w, line, sizeof line, 5000);
+    elapsed_ms = (now_us() - t_eof) / 1000;
+    snprintf(want, sizeof want, "%s=timeout\n", id);
+    fprintf(stderr, "--drain-timeout 0.3: on_close after %jd ms: %s",
+            (intmax_t)elapsed_ms, line[0] ? line : "(nothing)\n");
+    ASSERT_STR_EQ(line, want);
+    ASSERT_GE(elapsed_ms, 250);
+    ASSERT_LE(elapsed_ms, 2300);
+    /* the server has let go of it: more data from us meets a reset */
+    CLI_SEND(a, "late\n");
+    ASSERT_NE(cli_wait_error(a, 2000), 0);
+    close(a);
+
+    /* control: a client that closes after the FIN ends "done" */
+    b = drained_client(s, id, sizeof id);
+    close(b);
+    cli_recv_line(w, line, sizeof line, IT_WAIT_MS);
+    snprintf(want, sizeof want, "%s=done\n", id);
+    ASSERT_STR_EQ(line, want);
+    close(w);
+    server_stop_clean(s);
+}
+
+void idle_timeout(void)
+{
+    it_server *s = SERVER_START(SCRIPT("echo.lua"), "--idle-timeout", "0.4");
+    int fd = cli_connect_to(s, 0);
+    int64_t t_idle, elapsed_ms;
+    unsigned char *in = NULL;
+    size_t n = 0;
+    char c;
+    int rc;
+
+    /* activity every 100 ms keeps it open well past 0.4 s */
+    for (int i = 0; i < 8; i++) {
+        CLI_SEND(fd, "x");
+        ASSERT_EQ(cli_recv_n(fd, &c, 1, IT_WAIT_MS), 1);
+        ASSERT_EQ(c, 'x');
+        ASSERT_EQ(cli_wait_error(fd, 100), 0); /* pacing, not a barrier */
+    }
+    CLI_SEND(fd, "y");
+    ASSERT_EQ(cli_recv_n(fd, &c, 1, IT_WAIT_MS), 1);
+    ASSERT_EQ(c, 'y');
+
+    /* then silence: the server ends it after about 0.4 s */
+    t_idle = now_us();
+    rc = cli_recv_eof(fd, &in, &n, 4096, 5000);
+    elapsed_ms = (now_us() - t_idle) / 1000;
+    fprintf(stderr, "--idle-timeout 0.4: closed after %jd ms (%s)\n",
+            (intmax_t)elapsed_ms, rc == 0 ? "EOF" : strerror(-rc));
+    if (rc != 0 && rc != -ECONNRESET)
+        TEST_FAIL("an idle connection was not closed: %s", strerror(-rc));
+    ASSERT_MEM_EQ(in, n, "", 0);
+    ASSERT_GE(elapsed_ms, 350);
+    ASSERT_LE(elapsed_ms, 2400);
+    free(in);
+    close(fd);
+    server_stop_clean(s);
+}
+
+/* ---- actions ------------------------------------------------------------ */
+
+static void expect_reset(int fd)
+{
+    unsigned char *in = NULL;
+    size_t n = 0;
+    int rc = cli_recv_eof(fd, &in, &n, 4096, IT_WAIT_MS);
+    if (rc != -ECONNRESET)
+        TEST_FAIL("expected ECONNRESET, got %s after %zu bytes",
+                  rc == 0 ? "EOF" : strerror(-rc), n);
+    ASSERT_MEM_EQ(in, n, "", 0);
+    free(in);
+}
+
+/* After the server's EOF, send more: a closed socket answers with a reset,
+ * a half-closed (draining) one takes the data quietly. */
+static void expect_closed(int fd, int closed)
+{
+    CLI_SEND(fd, "late\n");
+    if (closed)
+        ASSERT_NE(cli_wait_error(fd, 2000), 0);
+    else
+        ASSERT_EQ(cli_wait_error(fd, 200), 0);
+}
+
+void action_reset(void)
+{
+    it_server *s = SERVER_START(FIXTURE("actions.lua"));
+    int fd = cli_connect_to(s, 0);
+    char buf[8];
+    CLI_SEND(fd, "ping\n");
+    ASSERT_EQ(cli_recv_n(fd, buf, 5, IT_WAIT_MS), 5);
+    ASSERT_MEM_EQ(buf, 5, "ping\n", 5);
+    CLI_SEND(fd, "RESET\n");
+    expect_reset(fd);
+    close(fd);
+    ASSERT(server_alive(s));
+    server_stop_clean(s);
+}
+
+void action_close(void)
+{
+    it_server *s = SERVER_START(FIXTURE("actions.lua"));
+    int fd = cli_connect_to(s, 0);
+    CLI_SEND(fd, "CLOSE\n");
+    expect_then_eof(fd, "closing\n");
+    expect_closed(fd, 1);
+    close(fd);
+
+    /* contrast: "shutdown" half-closes and keeps draining */
+    fd = cli_connect_to(s, 0);
+    CLI_SEND(fd, "SHUTDOWN\n");
+    expect_then_eof(fd, "half\n");
+    expect_closed(fd, 0);
+    close(fd);
+    server_stop_clean(s);
+}
+
+void method_actions(void)
+{
+    it_server *s = SERVER_START(FIXTURE("actions.lua"));
+    int fd = cli_connect_to(s, 0);
+    CLI_SEND(fd, "M_RESET\n");
+    expect_reset(fd);
+    close(fd);
+
+    fd = cli_connect_to(s, 0);
+    CLI_SEND(fd, "M_CLOSE\n");
+    expect_then_eof(fd, "bye\n");
+    expect_closed(fd, 1);
+    close(fd);
+
+    fd = cli_connect_to(s, 0);
+    CLI_SEND(fd, "M_SHUTDOWN\n");
+    expect_then_eof(fd, "sd\n");
+    expect_closed(fd, 0);
+    close(fd);
+    server_stop_clean(s);
+}

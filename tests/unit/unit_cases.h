@@ -1,0 +1,41 @@
+/* unit_cases.h -- the cases of the unit runner, one group per module. */
+#ifndef RICOCHET_UNIT_CASES_H
+#define RICOCHET_UNIT_CASES_H
+
+void test_buf_append_consume(void);
+void test_buf_growth(void);
+void test_buf_compaction(void);
+void test_buf_empty_frees(void);
+
+void test_timerq_order(void);
+void test_timerq_ties(void);
+void test_timerq_stop_middle(void);
+void test_timerq_restart_from_callback(void);
+void test_timerq_late_start_waits(void);
+void test_timerq_random_10k(void);
+
+void test_addr_good(void);
+void test_addr_bad(void);
+void test_addr_small_buffer(void);
+
+void test_log_levels(void);
+void test_log_long_line(void);
+
+void test_loop_timers(void);
+void test_loop_timer_no_spin(void);
+void test_loop_max_wait(void);
+void test_loop_io_wakeup(void);
+void test_loop_io_interest(void);
+void test_loop_hook_first(void);
+void test_loop_io_stop_other(void);
+
+void test_net_listen_name(void);
+void test_net_listen_dual_stack(void);
+void test_net_listen_in_use(void);
+void test_net_listen_bad(void);
+void test_net_pair_half_close(void);
+void test_net_strerror(void);
+
+void test_signals_take(void);
+
+#endif
