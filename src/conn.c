@@ -78,12 +78,60 @@ static void set_state(conn *c, conn_state to)
     c->state = to;
 }
 
+/* The socket calls, or the transport's when there is no socket. */
+static long tx_send(conn *c, const char *data, size_t len)
+{
+    const conn_transport *t = c->shared->transport;
+    if (t != NULL)
+        return t->send(c, data, len);
+    return net_send(c->io.handle.sock, data, len);
+}
+
+static int tx_shutdown_send(conn *c)
+{
+    const conn_transport *t = c->shared->transport;
+    if (t == NULL)
+        return net_shutdown_send(c->io.handle.sock);
+    t->shutdown_send(c);
+    return 0;
+}
+
+static void tx_close(conn *c, int abortive)
+{
+    const conn_transport *t = c->shared->transport;
+    if (t != NULL)
+        t->close(c, abortive);
+    else if (abortive)
+        net_abort(c->io.handle.sock);
+    else
+        net_close(c->io.handle.sock);
+}
+
+/* --trace: one line per chunk, with the bytes under --hexdump. */
+static void trace_chunk(conn *c, const char *dir, uint64_t offset,
+                        const char *data, size_t len)
+{
+    if (log_get_level() < LOG_TRACE)
+        return;
+    if (log_hexdump_on()) {
+        char title[96];
+        snprintf(title, sizeof title, "conn %llu: %s %zu bytes at offset %llu",
+                 (unsigned long long)c->id, dir, len,
+                 (unsigned long long)offset);
+        log_hexdump(title, data, len);
+    } else {
+        log_msg(LOG_TRACE, "conn %llu: %s %zu bytes at offset %llu",
+                (unsigned long long)c->id, dir, len,
+                (unsigned long long)offset);
+    }
+}
+
 /* The poller interest follows from the state: read unless the peer is
  * done or we are paused; write while output is queued. */
 static void update_interest(conn *c)
 {
     int events = 0;
-    if (c->state == CONN_CLOSED)
+    if (c->state == CONN_CLOSED || c->shared->transport)
         return;
     if (!c->peer_eof && !c->read_paused && c->state != CONN_CLOSING)
         events |= POLLER_READ;
@@ -112,31 +160,51 @@ static void arm_deadline(conn *c)
     loop_timer_start(s->loop, &c->deadline, due > now ? due - now : 0);
 }
 
-conn *conn_create(conn_shared *shared, net_socket sock, const char *peer)
+static conn *new_conn(conn_shared *shared, net_socket sock, const char *peer)
 {
     conn *c = calloc(1, sizeof *c);
-    if (c == NULL) {
-        net_close(sock);
+    if (c == NULL)
         return NULL;
-    }
     c->shared = shared;
     c->state = CONN_OPEN;
     c->id = ++shared->next_id;
-    c->last_active_ms = loop_now(shared->loop);
+    c->opened_ms = c->last_active_ms = loop_now(shared->loop);
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     loop_io_init(&c->io, sock, on_io, c);
     timer_init(&c->deadline, on_deadline, c);
-    if (loop_io_set(shared->loop, &c->io, POLLER_READ) != 0) {
-        net_close(sock);
-        free(c);
-        return NULL;
-    }
+    return c;
+}
+
+/* Count c as live and start its clock. */
+static void link_conn(conn_shared *shared, conn *c)
+{
     shared->live++;
     c->next = shared->all;
     if (shared->all)
         shared->all->prev = c;
     shared->all = c;
     arm_deadline(c);
+}
+
+conn *conn_create(conn_shared *shared, net_socket sock, const char *peer)
+{
+    conn *c = new_conn(shared, sock, peer);
+    if (c == NULL || loop_io_set(shared->loop, &c->io, POLLER_READ) != 0) {
+        net_close(sock);
+        free(c);
+        return NULL;
+    }
+    link_conn(shared, c);
+    log_trace("conn %llu: accepted from %s", (unsigned long long)c->id,
+              peer);
+    return c;
+}
+
+conn *conn_create_virtual(conn_shared *shared, const char *peer)
+{
+    conn *c = new_conn(shared, NET_INVALID, peer);
+    if (c != NULL)
+        link_conn(shared, c);
     return c;
 }
 
@@ -151,16 +219,20 @@ static void close_now(conn *c, conn_reason reason, int abortive)
     if (c->state == CONN_CLOSED)
         return;
     conn_shared *s = c->shared;
-    loop_io_set(s->loop, &c->io, 0);
+    if (s->transport == NULL)
+        loop_io_set(s->loop, &c->io, 0);
     loop_timer_stop(s->loop, &c->deadline);
-    if (abortive)
-        net_abort(c->io.handle.sock);
-    else
-        net_close(c->io.handle.sock);
+    c->reason = reason;
+    tx_close(c, abortive);
     c->io.handle.sock = NET_INVALID;
+    log_trace("conn %llu: %s, %s after %llu ms, %llu bytes in, %llu out",
+              (unsigned long long)c->id, abortive ? "RST sent" : "closed",
+              conn_reason_name(reason),
+              (unsigned long long)(loop_now(s->loop) - c->opened_ms),
+              (unsigned long long)c->bytes_in,
+              (unsigned long long)c->bytes_out);
     buf_free(&c->out);
     set_state(c, CONN_CLOSED);
-    c->reason = reason;
     c->reap_next = s->reap;
     s->reap = c;
 }
@@ -169,7 +241,7 @@ static void close_now(conn *c, conn_reason reason, int abortive)
 static void fail(conn *c, int err, const char *what)
 {
     if (err == NET_ERESET) {
-        log_debug("conn %llu: reset by peer during %s",
+        log_trace("conn %llu: reset by peer during %s",
                   (unsigned long long)c->id, what);
         close_now(c, CONN_REASON_RESET, 0);
         return;
@@ -182,7 +254,8 @@ static void fail(conn *c, int err, const char *what)
 /* FIN goes out; then wait for the peer's own end (or the drain timeout). */
 static void send_fin(conn *c)
 {
-    int rc = net_shutdown_send(c->io.handle.sock);
+    int rc = tx_shutdown_send(c);
+    log_trace("conn %llu: FIN sent", (unsigned long long)c->id);
     if (rc != 0 && rc != NET_ENOTCONN) {
         fail(c, rc, "shutdown");
         return;
@@ -215,7 +288,7 @@ static void flush(conn *c)
         size_t want = buf_len(&c->out);
         if (want > budget)
             want = budget;
-        long n = net_send(c->io.handle.sock, buf_head(&c->out), want);
+        long n = tx_send(c, buf_head(&c->out), want);
         if (n == NET_EINTR)
             continue;
         if (n == NET_EAGAIN)
@@ -224,6 +297,7 @@ static void flush(conn *c)
             fail(c, (int)n, "send");
             return;
         }
+        trace_chunk(c, "out", c->bytes_out, buf_head(&c->out), (size_t)n);
         buf_consume(&c->out, (size_t)n);
         c->bytes_out += (uint64_t)n;
         c->last_active_ms = loop_now(c->shared->loop);
@@ -248,7 +322,7 @@ static int send_or_queue(conn *c, const char *data, size_t len)
         return 0;
     if (buf_len(&c->out) == 0) {
         while (len > 0) {
-            long n = net_send(c->io.handle.sock, data, len);
+            long n = tx_send(c, data, len);
             if (n == NET_EINTR)
                 continue;
             if (n == NET_EAGAIN)
@@ -257,6 +331,7 @@ static int send_or_queue(conn *c, const char *data, size_t len)
                 fail(c, (int)n, "send");
                 return 0;
             }
+            trace_chunk(c, "out", c->bytes_out, data, (size_t)n);
             data += n;
             len -= (size_t)n;
             c->bytes_out += (uint64_t)n;
@@ -329,6 +404,7 @@ void conn_stop_by(conn *c, uint64_t deadline_ms)
 /* The peer sent FIN. */
 static void peer_done(conn *c)
 {
+    log_trace("conn %llu: FIN received", (unsigned long long)c->id);
     c->peer_eof = 1;
     switch (c->state) {
     case CONN_OPEN:
@@ -361,6 +437,14 @@ static void deliver(conn *c, const char *data, size_t len)
      * server does while it waits for the client's close. */
 }
 
+static void received(conn *c, const char *data, size_t len)
+{
+    trace_chunk(c, "in", c->bytes_in, data, len);
+    c->bytes_in += (uint64_t)len;
+    c->last_active_ms = loop_now(c->shared->loop);
+    deliver(c, data, len);
+}
+
 static void do_read(conn *c)
 {
     conn_shared *s = c->shared;
@@ -380,9 +464,7 @@ static void do_read(conn *c)
             peer_done(c);
             return;
         }
-        c->bytes_in += (uint64_t)n;
-        c->last_active_ms = loop_now(s->loop);
-        deliver(c, s->rbuf, (size_t)n);
+        received(c, s->rbuf, (size_t)n);
         if ((size_t)n < s->rbuf_size)
             break; /* the socket is most likely empty: save a syscall */
         budget -= (size_t)n;
@@ -425,6 +507,25 @@ static void on_deadline(timer *t)
     } else {
         arm_deadline(c); /* activity moved the deadline: look again then */
     }
+}
+
+void conn_feed(conn *c, const char *data, size_t len)
+{
+    if (c->state == CONN_CLOSED || c->state == CONN_CLOSING || c->peer_eof)
+        return;
+    received(c, data, len);
+}
+
+void conn_feed_eof(conn *c)
+{
+    if (c->state != CONN_CLOSED && !c->peer_eof)
+        peer_done(c);
+}
+
+void conn_feed_reset(conn *c)
+{
+    log_trace("conn %llu: reset by peer", (unsigned long long)c->id);
+    close_now(c, CONN_REASON_RESET, 0);
 }
 
 void conn_reap(conn_shared *shared)

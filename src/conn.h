@@ -54,6 +54,15 @@ typedef struct conn_callbacks {
     void (*close)(conn *c, conn_reason reason);
 } conn_callbacks;
 
+/* Where a connection's bytes go instead of a socket: --simulate drives
+ * connections with no sockets at all, through conn_feed*(). */
+typedef struct conn_transport {
+    /* Take up to len bytes; return how many, or NET_EAGAIN. */
+    long (*send)(conn *c, const char *data, size_t len);
+    void (*shutdown_send)(conn *c);              /* our FIN */
+    void (*close)(conn *c, int abortive);        /* close or RST */
+} conn_transport;
+
 /* Settings and scratch space shared by every connection of one loop. */
 typedef struct conn_shared {
     loop *loop;
@@ -66,6 +75,7 @@ typedef struct conn_shared {
     conn *reap;         /* closed connections waiting for conn_reap() */
     uint64_t next_id;
     size_t live;        /* connections not yet reaped */
+    const conn_transport *transport; /* NULL: real sockets */
 } conn_shared;
 
 struct conn {
@@ -80,6 +90,7 @@ struct conn {
     buf out;                    /* unsent output */
     uint64_t id;
     uint64_t bytes_in, bytes_out;
+    uint64_t opened_ms;
     uint64_t last_active_ms;
     uint64_t half_closed_ms;
     uint64_t stop_deadline_ms;  /* 0: the server is not stopping */
@@ -96,6 +107,14 @@ struct conn {
  * (and closes sock) when memory or the poller runs out. */
 conn *conn_create(conn_shared *shared, net_socket sock, const char *peer);
 void conn_set_callbacks(conn *c, const conn_callbacks *cb, void *data);
+
+/* A connection with no socket, for shared->transport (--simulate). The
+ * peer's side is played by calling these: bytes arrive, the peer finishes
+ * sending (FIN), or the peer resets. */
+conn *conn_create_virtual(conn_shared *shared, const char *peer);
+void conn_feed(conn *c, const char *data, size_t len);
+void conn_feed_eof(conn *c);
+void conn_feed_reset(conn *c);
 
 /* Send len bytes, straight away if the socket takes them; only the rest is
  * copied to the output queue. Returns 0, CONN_ENOTWRITABLE after a

@@ -161,3 +161,45 @@ void log_msg(log_level level, const char *fmt, ...)
     log_vmsg(level, fmt, ap);
     va_end(ap);
 }
+
+static int hexdump_on;
+
+void log_set_hexdump(int on) { hexdump_on = on; }
+
+int log_hexdump_on(void) { return hexdump_on; }
+
+void log_hexdump(const char *title, const void *data, size_t len)
+{
+    if (!hexdump_on || current_level < LOG_TRACE)
+        return;
+    const unsigned char *bytes = data;
+    size_t rows = (len + 15) / 16;
+    /* title + newline, then 78 characters a row */
+    size_t cap = strlen(title) + 2 + rows * 80;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return;
+    size_t used = (size_t)snprintf(out, cap, "%s", title);
+    for (size_t row = 0; row < rows; row++) {
+        size_t base = row * 16;
+        used += (size_t)snprintf(out + used, cap - used, "\n  %08zx ", base);
+        for (size_t i = 0; i < 16; i++) {
+            if (base + i < len)
+                used += (size_t)snprintf(out + used, cap - used, "%s%02x",
+                                         i == 8 ? "  " : " ",
+                                         bytes[base + i]);
+            else
+                used += (size_t)snprintf(out + used, cap - used, "%s   ",
+                                         i == 8 ? " " : "");
+        }
+        used += (size_t)snprintf(out + used, cap - used, "  |");
+        for (size_t i = 0; i < 16 && base + i < len; i++) {
+            unsigned char ch = bytes[base + i];
+            out[used++] = ch >= 32 && ch < 127 ? (char)ch : '.';
+        }
+        out[used++] = '|';
+        out[used] = '\0';
+    }
+    log_msg(LOG_TRACE, "%s", out);
+    free(out);
+}

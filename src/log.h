@@ -3,6 +3,7 @@
 #define RICOCHET_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef enum {
     LOG_ERROR = 0,
@@ -30,7 +31,22 @@ void log_vmsg(log_level level, const char *fmt, va_list ap);
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) \
-    do { if (log_get_level() >= LOG_DEBUG) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_debug(...)                                                  \
+    do {                                                                \
+        if (log_get_level() >= LOG_DEBUG)                               \
+            log_msg(LOG_DEBUG, __VA_ARGS__);                            \
+    } while (0)
+#define log_trace(...)                                                  \
+    do {                                                                \
+        if (log_get_level() >= LOG_TRACE)                               \
+            log_msg(LOG_TRACE, __VA_ARGS__);                            \
+    } while (0)
+
+/* --hexdump: trace lines about data carry the bytes as a hex dump. */
+void log_set_hexdump(int on);
+int log_hexdump_on(void);
+/* One trace line: title, then the bytes 16 a row with offsets and text,
+ * as `hexdump -C` shows them. Nothing unless tracing with --hexdump. */
+void log_hexdump(const char *title, const void *data, size_t len);
 
 #endif

@@ -42,7 +42,7 @@ typedef struct ptimer ptimer;
 typedef struct pconn {
     policy *p;
     conn *c;
-    int obj_ref;       /* the `conn` userdata, LUA_NOREF until a hook needs it */
+    int obj_ref;       /* the `conn` userdata; LUA_NOREF until needed */
     ptimer *timers;    /* conn:after timers still pending */
 } pconn;
 
