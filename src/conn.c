@@ -7,6 +7,7 @@
 #include "conn.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,6 +508,22 @@ static void on_deadline(timer *t)
     } else {
         arm_deadline(c); /* activity moved the deadline: look again then */
     }
+}
+
+void conn_note(conn *c, const char *fmt, ...)
+{
+    const conn_transport *t = c->shared->transport;
+    if (t == NULL && log_get_level() < LOG_TRACE)
+        return;
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (t != NULL && t->note != NULL)
+        t->note(c, what);
+    else
+        log_msg(LOG_TRACE, "conn %llu: %s", (unsigned long long)c->id, what);
 }
 
 void conn_feed(conn *c, const char *data, size_t len)

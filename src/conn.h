@@ -61,6 +61,7 @@ typedef struct conn_transport {
     long (*send)(conn *c, const char *data, size_t len);
     void (*shutdown_send)(conn *c);              /* our FIN */
     void (*close)(conn *c, int abortive);        /* close or RST */
+    void (*note)(conn *c, const char *what);     /* timers and the like */
 } conn_transport;
 
 /* Settings and scratch space shared by every connection of one loop. */
@@ -139,6 +140,15 @@ void conn_stop_by(conn *c, uint64_t deadline_ms);
 /* Run the close callback of, and free, every connection closed since the
  * last call. Call only from the top of the loop (before-sleep). */
 void conn_reap(conn_shared *shared);
+
+/* Report something that happened to c that is neither bytes nor a close
+ * (a script timer firing): a trace line, or the transport's note. */
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void conn_note(conn *c, const char *fmt, ...);
 
 const char *conn_state_name(conn_state s);
 const char *conn_reason_name(conn_reason r);

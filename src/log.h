@@ -22,7 +22,9 @@ const char *log_level_name(log_level level);
 
 /* One line: "2026-11-26T06:14:11.123Z warn  message". A trailing newline
  * in fmt is not needed; multi-line messages (tracebacks) are kept whole. */
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 2, 3))) /* %zu with MinGW's ANSI stdio */
+#elif defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
 void log_msg(log_level level, const char *fmt, ...);

@@ -29,6 +29,7 @@ struct loop {
     poller *poller;
     timerq timers;
     uint64_t now_ms;
+    int virtual_clock;
     loop_hook_fn before_sleep;
     void *before_sleep_data;
     poller_event events[LOOP_BATCH];
@@ -71,7 +72,48 @@ void loop_free(loop *l)
 
 uint64_t loop_now(const loop *l) { return l->now_ms; }
 
-void loop_update_time(loop *l) { l->now_ms = monotonic_ms(); }
+void loop_update_time(loop *l)
+{
+    if (!l->virtual_clock)
+        l->now_ms = monotonic_ms();
+}
+
+void loop_use_virtual_clock(loop *l, uint64_t start_ms)
+{
+    l->virtual_clock = 1;
+    l->now_ms = start_ms;
+}
+
+void loop_advance(loop *l, uint64_t to_ms)
+{
+    for (;;) {
+        uint64_t next = timerq_next(&l->timers);
+        if (next > to_ms)
+            break;
+        if (next > l->now_ms)
+            l->now_ms = next;
+        timerq_run(&l->timers, l->now_ms);
+        if (l->before_sleep != NULL)
+            l->before_sleep(l, l->before_sleep_data);
+    }
+    if (to_ms > l->now_ms)
+        l->now_ms = to_ms;
+}
+
+uint64_t loop_hrtime_us(void)
+{
+#ifdef _WIN32
+    LARGE_INTEGER freq, count;
+    QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&count);
+    uint64_t ticks = (uint64_t)count.QuadPart, hz = (uint64_t)freq.QuadPart;
+    return ticks / hz * 1000000u + ticks % hz * 1000000u / hz;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+#endif
+}
 
 void loop_io_init(loop_io *io, net_socket sock, loop_io_fn fn, void *data)
 {

@@ -40,6 +40,15 @@ uint64_t loop_now(const loop *l);
 /* Re-read the clock (after a slow callback, for example). */
 void loop_update_time(loop *l);
 
+/* Virtual time, for --simulate: from now on the clock reads start_ms and
+ * moves only by loop_advance, which fires every timer due on the way, in
+ * deadline order, each at its own deadline. */
+void loop_use_virtual_clock(loop *l, uint64_t start_ms);
+void loop_advance(loop *l, uint64_t to_ms);
+
+/* Microseconds on a monotonic clock, for measuring (--trace). */
+uint64_t loop_hrtime_us(void);
+
 void loop_io_init(loop_io *io, net_socket sock, loop_io_fn fn, void *data);
 /* Set the interest of io: POLLER_READ | POLLER_WRITE, or 0 to stop. Does
  * nothing when the interest is unchanged. Returns 0 or a NET_ code. */

@@ -11,12 +11,15 @@
 #include "log.h"
 #include "policy.h"
 #include "poller.h"
+#include "rng.h"
 #include "server.h"
+#include "simulate.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:7007"
 
 static const char usage_text[] =
-"usage: ricochet [options] SCRIPT.lua\n"
+"usage: ricochet [options] SCRIPT.lua [options] [-- key=value ...]\n"
+"       ricochet --simulate TRANSCRIPT [options] SCRIPT.lua [-- key=value ...]\n"
 "\n"
 "A TCP echo server whose behaviour is a Lua 5.4 script. With\n"
 "scripts/echo.lua it echoes what a client sends and, once the client has\n"
@@ -36,15 +39,39 @@ static const char usage_text[] =
 "  --out-limit BYTES     unsent output per connection above which reading\n"
 "                        pauses; k, m, g suffixes (default 1m)\n"
 "  --log-level LEVEL     error, warn, info, debug or trace (default info)\n"
+"  --trace               log every connection's life: accept, each chunk in\n"
+"                        and out, hook calls and their time, FIN, RST,\n"
+"                        timers, close reason (same as --log-level trace)\n"
+"  --hexdump             with --trace, also the bytes of each chunk\n"
+"\n"
+"script options:\n"
+"  --hook-budget N       instructions one hook call may run before it is\n"
+"                        stopped (its connection ends); 0: no limit\n"
+"                        (default 50000000)\n"
+"  --lua-memory MB       memory cap of the script's Lua state; 0: no cap\n"
+"                        (default 256)\n"
+"  --unsafe              give scripts every standard library: io, os,\n"
+"                        debug, require of C modules, loadfile/dofile and\n"
+"                        binary chunks (off: scripts cannot reach outside\n"
+"                        the process)\n"
+"  --seed N              seed ricochet.random(), math.random and shaping\n"
+"                        jitter, for reproducible runs\n"
+"  --watch               reload the script when its file changes\n"
+"  -- key=value ...      script arguments, read as ricochet.args.key\n"
+"\n"
 "  --check               load the script, print the hooks it defines, exit\n"
+"  --simulate FILE       run the script against a client transcript with no\n"
+"                        sockets, on a virtual clock, and print what the\n"
+"                        server does (see README)\n"
 "  -h, --help            this text\n"
 "  -V, --version         version, Lua version and poller\n"
 "\n"
 "Every option also takes the form --option=value.\n"
 "Once every listener is bound, one line \"listening on ADDR:PORT\" per\n"
 "listener goes to stdout; logs go to stderr.\n"
-"Signals: SIGINT/SIGTERM stop gracefully (a second one stops at once);\n"
-"SIGHUP reloads the script (live connections keep the old one).\n"
+"Stop: SIGINT/SIGTERM (Windows: Ctrl-C, Ctrl-Break, closing the console)\n"
+"stop gracefully; a second one stops at once. Reload: SIGHUP or --watch;\n"
+"live connections finish on the script they started with.\n"
 "\n"
 "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 script error,\n"
 "4 cannot listen.\n";
@@ -126,17 +153,81 @@ static void print_version(void)
            poller_name());
 }
 
-int main(int argc, char **argv)
-{
-    server_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.max_conns = 10000;
-    cfg.idle_ms = 300 * 1000;
-    cfg.drain_ms = 5 * 1000;
-    cfg.out_limit = 1 << 20;
-    const char *script = NULL;
-    int check = 0;
+/* Options that take a value; the flags are handled by name below. */
+static const char *const value_options[] = {
+    "--listen", "--max-conns", "--idle-timeout", "--drain-timeout",
+    "--out-limit", "--log-level", "--hook-budget", "--lua-memory", "--seed",
+    "--simulate", NULL
+};
 
+static int takes_value(const char *name)
+{
+    for (int i = 0; value_options[i]; i++)
+        if (strcmp(name, value_options[i]) == 0)
+            return 1;
+    return 0;
+}
+
+typedef struct cli {
+    server_config cfg;
+    policy_opts opts;
+    const char *script;
+    const char *simulate;
+    int check;
+} cli;
+
+/* Apply one option with its value. Returns 0 or an exit code. */
+static int apply_value(cli *o, const char *name, const char *value)
+{
+    int rc = 0;
+    if (strcmp(name, "--listen") == 0)
+        return add_listen(&o->cfg, value);
+    if (strcmp(name, "--max-conns") == 0) {
+        rc = parse_count(value, &o->cfg.max_conns);
+    } else if (strcmp(name, "--idle-timeout") == 0) {
+        rc = parse_seconds(value, &o->cfg.idle_ms);
+    } else if (strcmp(name, "--drain-timeout") == 0) {
+        rc = parse_seconds(value, &o->cfg.drain_ms);
+    } else if (strcmp(name, "--out-limit") == 0) {
+        rc = parse_bytes(value, &o->cfg.out_limit);
+    } else if (strcmp(name, "--hook-budget") == 0) {
+        size_t n = 0;
+        rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &n);
+        if (rc == 0 && n > POLICY_MAX_BUDGET)
+            rc = -1;
+        o->opts.hook_budget = n;
+    } else if (strcmp(name, "--lua-memory") == 0) {
+        size_t mb = 0;
+        rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &mb);
+        if (rc == 0 && mb > (1u << 20))
+            rc = -1;
+        o->opts.memory_limit = mb << 20;
+    } else if (strcmp(name, "--seed") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long seed = strtoull(value, &end, 0);
+        rc = errno || end == value || *end || value[0] == '-' ? -1 : 0;
+        if (rc == 0)
+            rng_seed((uint64_t)seed);
+    } else if (strcmp(name, "--simulate") == 0) {
+        o->simulate = value;
+    } else {
+        log_level level;
+        rc = log_parse_level(value, &level);
+        if (rc == 0)
+            log_set_level(level);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "ricochet: %s: bad value '%s' (see ricochet --help)"
+                "\n", name, value);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Returns -1 to go on, or the exit code. */
+static int parse_args(cli *o, int argc, char **argv)
+{
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
@@ -147,81 +238,80 @@ int main(int argc, char **argv)
             print_version();
             return EXIT_OK;
         }
-        if (strcmp(arg, "--check") == 0) {
-            check = 1;
-            continue;
-        }
         if (strcmp(arg, "--") == 0) {
-            if (i + 1 < argc && !script)
-                script = argv[++i];
-            if (i + 1 < argc)
-                return usage_error("unexpected argument: %s", argv[i + 1]);
+            o->opts.args = argv + i + 1;
+            o->opts.nargs = argc - i - 1;
+            for (int k = 0; k < o->opts.nargs; k++)
+                if (o->opts.args[k][0] == '=' || o->opts.args[k][0] == '\0')
+                    return usage_error("bad script argument '%s' (expected "
+                                       "key=value)", o->opts.args[k]);
             break;
         }
         if (arg[0] != '-' || arg[1] == '\0') {
-            if (script)
+            if (o->script)
                 return usage_error("unexpected argument: %s (one script "
-                                   "only)", arg);
-            script = arg;
+                                   "only; script arguments go after --)",
+                                   arg);
+            o->script = arg;
             continue;
         }
-        /* --name value or --name=value */
-        char name[32];
-        const char *value = NULL;
-        const char *eq = strchr(arg, '=');
-        size_t namelen = eq ? (size_t)(eq - arg) : strlen(arg);
-        if (namelen >= sizeof name)
-            return usage_error("unknown option: %s", arg);
-        memcpy(name, arg, namelen);
-        name[namelen] = '\0';
-        int known = strcmp(name, "--listen") == 0 ||
-                    strcmp(name, "--max-conns") == 0 ||
-                    strcmp(name, "--idle-timeout") == 0 ||
-                    strcmp(name, "--drain-timeout") == 0 ||
-                    strcmp(name, "--out-limit") == 0 ||
-                    strcmp(name, "--log-level") == 0;
-        if (!known)
-            return usage_error("unknown option: %s", name);
-        if (eq)
-            value = eq + 1;
-        else if (i + 1 < argc)
-            value = argv[++i];
-        else
-            return usage_error("%s needs a value", name);
-
-        int rc = 0;
-        if (strcmp(name, "--listen") == 0) {
-            rc = add_listen(&cfg, value);
+        if (strcmp(arg, "--check") == 0) {
+            o->check = 1;
+        } else if (strcmp(arg, "--unsafe") == 0) {
+            o->opts.unsafe = 1;
+        } else if (strcmp(arg, "--watch") == 0) {
+            o->cfg.watch = 1;
+        } else if (strcmp(arg, "--trace") == 0) {
+            log_set_level(LOG_TRACE);
+        } else if (strcmp(arg, "--hexdump") == 0) {
+            log_set_level(LOG_TRACE);
+            log_set_hexdump(1);
+        } else {
+            /* --name value or --name=value */
+            char name[32];
+            const char *eq = strchr(arg, '=');
+            size_t namelen = eq ? (size_t)(eq - arg) : strlen(arg);
+            if (namelen >= sizeof name)
+                return usage_error("unknown option: %s", arg);
+            memcpy(name, arg, namelen);
+            name[namelen] = '\0';
+            if (!takes_value(name))
+                return usage_error("unknown option: %s", name);
+            const char *value = eq ? eq + 1 : NULL;
+            if (value == NULL && i + 1 < argc)
+                value = argv[++i];
+            if (value == NULL)
+                return usage_error("%s needs a value", name);
+            int rc = apply_value(o, name, value);
             if (rc)
                 return rc;
-        } else if (strcmp(name, "--max-conns") == 0) {
-            rc = parse_count(value, &cfg.max_conns);
-        } else if (strcmp(name, "--idle-timeout") == 0) {
-            rc = parse_seconds(value, &cfg.idle_ms);
-        } else if (strcmp(name, "--drain-timeout") == 0) {
-            rc = parse_seconds(value, &cfg.drain_ms);
-        } else if (strcmp(name, "--out-limit") == 0) {
-            rc = parse_bytes(value, &cfg.out_limit);
-        } else {
-            log_level level;
-            rc = log_parse_level(value, &level);
-            if (rc == 0)
-                log_set_level(level);
-        }
-        if (rc != 0) {
-            fprintf(stderr, "ricochet: %s: bad value '%s' (see ricochet "
-                    "--help)\n", name, value);
-            return EXIT_USAGE;
         }
     }
-    if (script == NULL)
+    if (o->script == NULL)
         return usage_error("%s", "no script given: ricochet [options] "
                            "SCRIPT.lua");
-    if (cfg.nlisten == 0 && add_listen(&cfg, DEFAULT_LISTEN) != 0)
+    if (o->cfg.nlisten == 0 && add_listen(&o->cfg, DEFAULT_LISTEN) != 0)
         return EXIT_USAGE;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static cli o; /* the options outlive every policy loaded with them */
+    o.cfg.max_conns = 10000;
+    o.cfg.idle_ms = 300 * 1000;
+    o.cfg.drain_ms = 5 * 1000;
+    o.cfg.out_limit = 1 << 20;
+    o.cfg.policy_opts = &o.opts;
+    o.opts.memory_limit = POLICY_DEFAULT_MEMORY;
+    o.opts.hook_budget = POLICY_DEFAULT_BUDGET;
+
+    int rc = parse_args(&o, argc, argv);
+    if (rc >= 0)
+        return rc;
 
     char err[1024];
-    policy *p = policy_load(script, err, sizeof err);
+    policy *p = policy_load(o.script, &o.opts, err, sizeof err);
     if (p == NULL) {
         /* Keep the message on one line: an operator greps for it. */
         for (char *nl = err; (nl = strchr(nl, '\n')) != NULL;)
@@ -229,12 +319,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "ricochet: %s\n", err);
         return EXIT_SCRIPT;
     }
-    if (check) {
+    if (o.check) {
         char hooks[128];
         policy_describe(p, hooks, sizeof hooks);
         printf("hooks: %s\n", hooks);
         policy_release(p);
         return EXIT_OK;
     }
-    return server_run(&cfg, p);
+    if (o.simulate)
+        return simulate_run(o.simulate, &o.cfg, p);
+    return server_run(&o.cfg, p);
 }

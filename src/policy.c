@@ -15,6 +15,7 @@
 
 #include "lconn.h"
 #include "log.h"
+#include "rng.h"
 
 #if !defined(LUA_VERSION_NUM) || LUA_VERSION_NUM != 504
 #error "ricochet needs Lua 5.4 (5.5 changes lua_newstate)"
@@ -31,9 +32,14 @@ static const char *const hook_names[HOOK_COUNT] = {
 struct policy {
     lua_State *L;
     char *path;
+    const policy_opts *opts;
     int refs;
     int hook_ref[HOOK_TIMER];  /* LUA_NOREF when the script lacks it */
     conn_callbacks callbacks;  /* data is NULL without on_data: C echo */
+    loop *loop;                /* ricochet.now()'s clock, once bound */
+    size_t mem_used;           /* bytes the Lua state holds */
+    int over_budget;           /* the running call ran out of budget */
+    struct pconn *current;     /* the connection whose hook is running */
 };
 
 typedef struct ptimer ptimer;
@@ -65,15 +71,56 @@ typedef struct hook_call {
 
 /* --- Lua state -------------------------------------------------------- */
 
+/* Counts the state's bytes and refuses growth past --lua-memory; freeing
+ * and shrinking always succeed. When ptr is NULL, osize is a type tag,
+ * not a size. */
 static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-    (void)ud;
-    (void)osize;
+    policy *p = ud;
+    size_t old = ptr ? osize : 0;
     if (nsize == 0) {
         free(ptr);
+        p->mem_used -= old;
         return NULL;
     }
-    return realloc(ptr, nsize);
+    size_t limit = p->opts->memory_limit;
+    if (nsize > old && limit && p->mem_used + (nsize - old) > limit)
+        return NULL;
+    void *grown = realloc(ptr, nsize);
+    if (grown == NULL)
+        return nsize <= old ? ptr : NULL;
+    p->mem_used = p->mem_used - old + nsize;
+    return grown;
+}
+
+/* The count hook of the instruction budget. Once tripped it fires on every
+ * instruction, so a pcall inside the script cannot swallow the stop: the
+ * error is raised again until the hook call returns to C. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    policy *p = *(policy **)lua_getextraspace(L);
+    if (!p->over_budget) {
+        p->over_budget = 1;
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    }
+    lua_getinfo(L, "Sl", ar);
+    luaL_error(L, "stopped: over the budget of %I instructions (at %s:%d)",
+               (lua_Integer)p->opts->hook_budget, ar->short_src,
+               ar->currentline);
+}
+
+static void arm_budget(policy *p)
+{
+    p->over_budget = 0;
+    if (p->opts->hook_budget)
+        lua_sethook(p->L, budget_hook, LUA_MASKCOUNT,
+                    (int)p->opts->hook_budget);
+}
+
+static void disarm_budget(policy *p)
+{
+    if (p->opts->hook_budget)
+        lua_sethook(p->L, NULL, 0, 0);
 }
 
 /* A correct program never gets here: everything runs protected. */
@@ -194,26 +241,47 @@ static int trampoline(lua_State *L)
     return 0;
 }
 
-/* Run one hook call. On error the message and traceback are logged with
- * the connection id and the connection is reset. */
+/* Run one hook call under the budget. On error the message and traceback
+ * are logged with the connection id and the connection is reset. */
 static void call_hook(hook_call *hc)
 {
-    lua_State *L = hc->pc->p->L;
+    policy *p = hc->pc->p;
+    lua_State *L = p->L;
     conn *c = hc->pc->c;
+    uint64_t started = log_get_level() >= LOG_TRACE ? loop_hrtime_us() : 0;
+    pconn *outer = p->current;
+    p->current = hc->pc;
     lua_pushcfunction(L, msghandler);   /* mh */
     lua_pushcfunction(L, trampoline);   /* mh tramp */
     lua_pushlightuserdata(L, hc);       /* mh tramp hc */
+    arm_budget(p);
     int status = lua_pcall(L, 1, 0, -3);
+    disarm_budget(p);
+    p->current = outer;
+    if (started)
+        log_msg(LOG_TRACE, "conn %llu: %s%s took %llu us",
+                (unsigned long long)c->id, hook_names[hc->hook],
+                hc->hook == HOOK_DATA ? " (data)" : "",
+                (unsigned long long)(loop_hrtime_us() - started));
     if (status == LUA_OK) {
         lua_pop(L, 1);                  /* */
         return;
     }
     const char *msg = lua_tostring(L, -1);        /* mh msg */
     if (status == LUA_ERRMEM)
-        msg = "not enough memory";
-    log_error("conn %llu: %s failed: %s", (unsigned long long)c->id,
-              hook_names[hc->hook], msg ? msg : "(no message)");
+        log_error("conn %llu: %s failed: not enough memory (the script's "
+                  "state is capped at %zu MiB by --lua-memory)",
+                  (unsigned long long)c->id, hook_names[hc->hook],
+                  p->opts->memory_limit >> 20);
+    else if (p->over_budget)
+        log_error("conn %llu: %s %s", (unsigned long long)c->id,
+                  hook_names[hc->hook], msg ? msg : "stopped (over budget)");
+    else
+        log_error("conn %llu: %s failed: %s", (unsigned long long)c->id,
+                  hook_names[hc->hook], msg ? msg : "(no message)");
     lua_pop(L, 2);                                /* */
+    if (status == LUA_ERRMEM)
+        lua_gc(L, LUA_GCCOLLECT, 0);  /* give the bomb's memory back now */
     if (hc->hook != HOOK_CLOSE && c->state != CONN_CLOSED)
         conn_reset(c, CONN_REASON_ERROR);
 }
@@ -288,8 +356,10 @@ static void timer_fired(timer *t)
     pconn *pc = pt->pc;
     timer_unlink(pc, pt);
     hook_call hc = {pc, HOOK_TIMER, pt->fn_ref, NULL, 0, NULL};
-    if (pc->c->state != CONN_CLOSED)
+    if (pc->c->state != CONN_CLOSED) {
+        conn_note(pc->c, "timer fired");
         call_hook(&hc);
+    }
     luaL_unref(pc->p->L, LUA_REGISTRYINDEX, pt->fn_ref);
     free(pt);
 }
@@ -333,27 +403,277 @@ static const luaL_Reg policy_methods[] = {
     {NULL, NULL}
 };
 
+/* print() goes to the log: stdout carries the readiness lines. */
+static int l_print(lua_State *L)
+{
+    luaL_Buffer b;
+    int n = lua_gettop(L);
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    log_info("%s", lua_tostring(L, -1));
+    return 0;
+}
+
+/* ricochet.log(level, ...): one log line, tagged with the connection whose
+ * hook is running. */
+static int l_log(lua_State *L)
+{
+    policy *p = *(policy **)lua_getextraspace(L);
+    log_level level;
+    if (log_parse_level(luaL_checkstring(L, 1), &level) != 0)
+        return luaL_argerror(L, 1, "error, warn, info, debug or trace "
+                             "expected");
+    if (level > log_get_level())
+        return 0;
+    lua_remove(L, 1);
+    l_print(L);
+    /* l_print logged at info; redo at the asked level with the tag */
+    const char *msg = lua_tostring(L, -1);
+    if (p->current)
+        log_msg(level, "conn %llu: %s",
+                (unsigned long long)p->current->c->id, msg);
+    else
+        log_msg(level, "%s", msg);
+    return 0;
+}
+
+/* ricochet.now(): milliseconds on the server's monotonic (or, under
+ * --simulate, virtual) clock. */
+static int l_now(lua_State *L)
+{
+    policy *p = *(policy **)lua_getextraspace(L);
+    uint64_t ms = p->loop ? loop_now(p->loop) : loop_hrtime_us() / 1000;
+    lua_pushinteger(L, (lua_Integer)ms);
+    return 1;
+}
+
+/* ricochet.random([m [, n]]): as math.random, from the --seed source. */
+static int l_random(lua_State *L)
+{
+    lua_Integer low, up;
+    switch (lua_gettop(L)) {
+    case 0:
+        lua_pushnumber(L, (lua_Number)rng_uniform());
+        return 1;
+    case 1:
+        low = 1;
+        up = luaL_checkinteger(L, 1);
+        break;
+    default:
+        low = luaL_checkinteger(L, 1);
+        up = luaL_checkinteger(L, 2);
+        break;
+    }
+    luaL_argcheck(L, low <= up, lua_gettop(L), "interval is empty");
+    uint64_t span = (uint64_t)up - (uint64_t)low;
+    uint64_t draw = span == UINT64_MAX ? rng_next()
+                                       : rng_next() % (span + 1);
+    lua_pushinteger(L, (lua_Integer)((uint64_t)low + draw));
+    return 1;
+}
+
+/* load() that refuses binary chunks: they can crash the VM. */
+static int l_safe_load(lua_State *L)
+{
+    const char *mode = luaL_optstring(L, 3, "t");
+    if (strchr(mode, 'b') != NULL)
+        return luaL_error(L, "load: binary chunks are not allowed (run "
+                          "with --unsafe to allow them)");
+    lua_settop(L, 4);
+    lua_pushliteral(L, "t");
+    lua_replace(L, 3);
+    lua_pushvalue(L, lua_upvalueindex(1));  /* args... load */
+    lua_insert(L, 1);                       /* load args... */
+    lua_call(L, 4, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* A require searcher for Lua modules only, loaded as text. */
+static int l_text_searcher(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_getglobal(L, "package");                      /* name package */
+    lua_getfield(L, -1, "searchpath");                /* ... searchpath */
+    lua_pushvalue(L, 1);
+    lua_getfield(L, -3, "path");                      /* ... sp name path */
+    lua_call(L, 2, 2);                                /* ... file|nil msg */
+    if (lua_isnil(L, -2))
+        return 1;                                     /* the message */
+    const char *file = lua_tostring(L, -2);
+    if (luaL_loadfilex(L, file, "t") != LUA_OK)
+        return luaL_error(L, "error loading module '%s' from file '%s':"
+                          "\n\t%s", name, file, lua_tostring(L, -1));
+    lua_pushstring(L, file);                          /* ... loader file */
+    return 2;
+}
+
+static void set_nil(lua_State *L, int table, const char *const *names)
+{
+    table = lua_absindex(L, table);
+    for (; *names; names++) {
+        lua_pushnil(L);
+        lua_setfield(L, table, *names);
+    }
+}
+
+/* The standard libraries minus whatever reaches outside the process. */
+static void open_safe_libs(lua_State *L, const char *script)
+{
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},       {LUA_LOADLIBNAME, luaopen_package},
+        {LUA_COLIBNAME, luaopen_coroutine}, {LUA_TABLIBNAME, luaopen_table},
+        {LUA_OSLIBNAME, luaopen_os},     {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+        {NULL, NULL}
+    };
+    static const char *const base_out[] = {"dofile", "loadfile", NULL};
+    static const char *const os_out[] = {"execute", "exit", "getenv",
+                                         "remove", "rename", "setlocale",
+                                         "tmpname", NULL};
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+    lua_pushglobaltable(L);                           /* G */
+    set_nil(L, -1, base_out);
+    lua_getfield(L, -1, "load");                      /* G load */
+    lua_pushcclosure(L, l_safe_load, 1);              /* G safe_load */
+    lua_setfield(L, -2, "load");                      /* G */
+    lua_getfield(L, -1, LUA_OSLIBNAME);               /* G os */
+    set_nil(L, -1, os_out);
+    lua_pop(L, 1);                                    /* G */
+
+    /* require: preloaded and Lua modules beside the script, as text */
+    lua_getfield(L, -1, LUA_LOADLIBNAME);             /* G package */
+    lua_pushnil(L);
+    lua_setfield(L, -2, "loadlib");
+    lua_pushliteral(L, "");
+    lua_setfield(L, -2, "cpath");
+    const char *slash = strrchr(script, '/');
+    if (slash == NULL)
+        lua_pushliteral(L, ".");                      /* G package dir */
+    else
+        lua_pushlstring(L, script, (size_t)(slash - script));
+    const char *dir = lua_tostring(L, -1);
+    lua_pushfstring(L, "%s/?.lua;%s/?/init.lua", dir, dir);
+    lua_setfield(L, -3, "path");                      /* G package dir */
+    lua_pop(L, 1);                                    /* G package */
+    lua_getfield(L, -1, "searchers");                 /* G package s */
+    lua_createtable(L, 2, 0);                         /* G package s new */
+    lua_rawgeti(L, -2, 1);                            /* ... new preload */
+    lua_rawseti(L, -2, 1);
+    lua_pushcfunction(L, l_text_searcher);
+    lua_rawseti(L, -2, 2);                            /* G package s new */
+    lua_setfield(L, -3, "searchers");                 /* G package s */
+    lua_pop(L, 3);                                    /* */
+}
+
+/* __index of _G: reading a global that does not exist is a typo. */
+static int l_undefined_global(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TSTRING)
+        return luaL_error(L, "undefined global '%s'", lua_tostring(L, 2));
+    return luaL_error(L, "undefined global (a %s key)",
+                      luaL_typename(L, 2));
+}
+
+static void open_ricochet(lua_State *L, policy *p)
+{
+    static const luaL_Reg funcs[] = {
+        {"log", l_log}, {"now", l_now}, {"random", l_random}, {NULL, NULL}
+    };
+    luaL_newlib(L, funcs);                            /* r */
+    lua_createtable(L, 0, p->opts->nargs);            /* r args */
+    for (int i = 0; i < p->opts->nargs; i++) {
+        const char *kv = p->opts->args[i];
+        const char *eq = strchr(kv, '=');
+        if (eq == NULL) {
+            lua_pushstring(L, kv);                    /* r args key */
+            lua_pushliteral(L, "true");               /* flag: "true" */
+        } else {
+            lua_pushlstring(L, kv, (size_t)(eq - kv));
+            lua_pushstring(L, eq + 1);                /* r args key value */
+        }
+        lua_rawset(L, -3);                            /* r args */
+    }
+    lua_setfield(L, -2, "args");                      /* r */
+    lua_pushstring(L, p->path);
+    lua_setfield(L, -2, "script");
+    lua_pushliteral(L, RICOCHET_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_setglobal(L, "ricochet");                     /* */
+    lua_getglobal(L, "print");
+    if (!lua_isnil(L, -1)) {
+        lua_pushcfunction(L, l_print);
+        lua_setglobal(L, "print");
+    }
+    lua_pop(L, 1);
+}
+
+static int is_known_hook(const char *name)
+{
+    for (int h = 0; h < HOOK_TIMER; h++)
+        if (strcmp(name, hook_names[h]) == 0)
+            return 1;
+    return 0;
+}
+
 /* Set up the state and run the script's top level. Runs protected;
  * raises the one-line error message. */
 static int load_main(lua_State *L)
 {
     policy *p = lua_touserdata(L, 1);
-    luaL_openlibs(L);
+    if (p->opts->unsafe)
+        luaL_openlibs(L);
+    else
+        open_safe_libs(L, p->path);
+    lua_getglobal(L, LUA_MATHLIBNAME);                /* p math */
+    lua_getfield(L, -1, "randomseed");                /* p math seed */
+    lua_pushinteger(L, (lua_Integer)rng_next());      /* --seed reaches */
+    lua_call(L, 1, 0);                                /* math.random too */
+    lua_pop(L, 1);                                    /* p */
+    open_ricochet(L, p);
     lconn_open(L, policy_methods);
-    if (luaL_loadfilex(L, p->path, "t") != LUA_OK) /* p chunk|msg */
+    lua_pushglobaltable(L);                           /* p G */
+    lua_createtable(L, 0, 1);                         /* p G mt */
+    lua_pushcfunction(L, l_undefined_global);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);                          /* p G */
+    if (luaL_loadfilex(L, p->path, "t") != LUA_OK)    /* p G chunk|msg */
         return lua_error(L);
-    lua_call(L, 0, 0);                             /* p */
+    lua_call(L, 0, 0);                                /* p G */
     for (int h = 0; h < HOOK_TIMER; h++) {
-        int type = lua_getglobal(L, hook_names[h]); /* p value */
+        lua_pushstring(L, hook_names[h]);             /* p G name */
+        int type = lua_rawget(L, -2);                 /* p G value */
         if (type == LUA_TFUNCTION) {
-            p->hook_ref[h] = luaL_ref(L, LUA_REGISTRYINDEX); /* p */
+            p->hook_ref[h] = luaL_ref(L, LUA_REGISTRYINDEX); /* p G */
             continue;
         }
         if (type != LUA_TNIL)
             return luaL_error(L, "%s: %s is a %s, not a function", p->path,
                               hook_names[h], luaL_typename(L, -1));
-        lua_pop(L, 1);                              /* p */
+        lua_pop(L, 1);                                /* p G */
     }
+    /* on_dat is a typo, not a hook: say so now, not after a silent run */
+    lua_pushnil(L);                                   /* p G nil */
+    while (lua_next(L, -2)) {                         /* p G key value */
+        if (lua_type(L, -2) == LUA_TSTRING &&
+            lua_type(L, -1) == LUA_TFUNCTION) {
+            const char *name = lua_tostring(L, -2);
+            if (strncmp(name, "on_", 3) == 0 && !is_known_hook(name))
+                log_warn("%s: global function %s is not a hook (the hooks "
+                         "are on_connect, on_data, on_done, on_close)",
+                         p->path, name);
+        }
+        lua_pop(L, 1);                                /* p G key */
+    }
+    lua_pop(L, 1);                                    /* p */
     return 0;
 }
 
@@ -365,7 +685,8 @@ static const conn_callbacks *make_callbacks(policy *p)
     return &p->callbacks;
 }
 
-policy *policy_load(const char *path, char *err, size_t errlen)
+policy *policy_load(const char *path, const policy_opts *opts, char *err,
+                    size_t errlen)
 {
     policy *p = calloc(1, sizeof *p);
     if (p == NULL || (p->path = malloc(strlen(path) + 1)) == NULL) {
@@ -374,6 +695,7 @@ policy *policy_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     strcpy(p->path, path);
+    p->opts = opts;
     p->refs = 1;
     for (int h = 0; h < HOOK_TIMER; h++)
         p->hook_ref[h] = LUA_NOREF;
@@ -384,6 +706,7 @@ policy *policy_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     lua_atpanic(p->L, l_panic);
+    *(policy **)lua_getextraspace(p->L) = p;
     lua_pushcfunction(p->L, load_main);     /* load */
     lua_pushlightuserdata(p->L, p);         /* load p */
     int status = lua_pcall(p->L, 1, 0, 0);
@@ -449,4 +772,9 @@ void policy_release(policy *p)
 const char *policy_path(const policy *p)
 {
     return p->path;
+}
+
+void policy_bind_loop(policy *p, loop *l)
+{
+    p->loop = l;
 }

@@ -9,15 +9,34 @@
 #define RICOCHET_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conn.h"
 
 typedef struct policy policy;
 
+/* How scripts run; owned by the caller and kept alive while any policy
+ * loaded with it lives (reloads use it again). */
+typedef struct policy_opts {
+    size_t memory_limit;   /* bytes per Lua state; 0: none */
+    uint64_t hook_budget;  /* instructions per hook call; 0: none */
+    int unsafe;            /* every standard library, unrestricted */
+    char **args;           /* "key=value" script arguments */
+    int nargs;
+} policy_opts;
+
+#define POLICY_DEFAULT_MEMORY ((size_t)256 << 20)
+#define POLICY_DEFAULT_BUDGET 50000000u
+#define POLICY_MAX_BUDGET 2000000000u
+
 /* Compile the script at path (as text) into a new Lua state and run its top
  * level. Returns the policy with one reference held by the caller, or NULL
  * with a one-line message in err ("file:line: message" for Lua errors). */
-policy *policy_load(const char *path, char *err, size_t errlen);
+policy *policy_load(const char *path, const policy_opts *opts, char *err,
+                    size_t errlen);
+
+/* The loop whose clock ricochet.now() reads (virtual under --simulate). */
+void policy_bind_loop(policy *p, loop *l);
 
 /* Write the hooks the script defines, space separated, in the order
  * on_connect on_data on_done on_close; "(none)" when it defines none. */

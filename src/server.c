@@ -11,6 +11,7 @@
 #include "loop.h"
 #include "net.h"
 #include "signals.h"
+#include "watch.h"
 
 #define RECV_BUFFER_SIZE (64 * 1024)
 #define ACCEPTS_PER_EVENT 64
@@ -34,6 +35,7 @@ typedef struct server {
     timer accept_retry;
     loop_io wake;          /* read end of the wake-up pair */
     net_socket wake_w;
+    watch *watch;          /* --watch */
     int stops;             /* stop requests so far */
     int done;
 } server;
@@ -106,20 +108,35 @@ static void close_listeners(server *s)
     loop_timer_stop(s->loop, &s->accept_retry);
 }
 
-static void reload(server *s)
+/* Compile the script again into a new state; switch to it only if that
+ * worked. Live connections keep the state they started with. */
+static void reload(server *s, const char *why)
 {
     char err[1024];
-    policy *p = policy_load(policy_path(s->policy), err, sizeof err);
+    policy *p = policy_load(policy_path(s->policy), s->cfg->policy_opts,
+                            err, sizeof err);
     if (p == NULL) {
-        log_error("reload failed, keeping the running script: %s", err);
+        for (char *nl = err; (nl = strchr(nl, '\n')) != NULL;)
+            *nl = ' ';
+        log_error("reload (%s) failed, keeping the running script: %s", why,
+                  err);
         return;
     }
     char hooks[128];
     policy_describe(p, hooks, sizeof hooks);
-    log_info("reloaded %s (hooks: %s); live connections finish on the old "
-             "script", policy_path(p), hooks);
+    policy_bind_loop(p, s->loop);
+    log_info("reload (%s): loaded %s, hooks: %s; %zu live connections "
+             "finish on the previous script", why, policy_path(p), hooks,
+             s->shared.live);
     policy_release(s->policy);
     s->policy = p;
+}
+
+static void on_script_changed(void *data)
+{
+    server *s = data;
+    if (s->stops == 0)
+        reload(s, "the file changed");
 }
 
 static void begin_stop(server *s)
@@ -152,7 +169,7 @@ static void on_wake(loop *l, loop_io *io, int events)
     int stops, reloads;
     signals_take(&stops, &reloads);
     if (reloads > 0 && s->stops == 0)
-        reload(s);
+        reload(s, "SIGHUP");
     for (int i = 0; i < stops && i < 2; i++)
         begin_stop(s);
 }
@@ -199,6 +216,7 @@ static int open_listeners(server *s)
 
 static void free_server(server *s)
 {
+    watch_stop(s->watch);
     close_listeners(s);
     for (conn *c = s->shared.all; c; c = c->next)
         conn_reset(c, CONN_REASON_STOP);
@@ -259,6 +277,18 @@ int server_run(const server_config *cfg, policy *p)
     if (open_listeners(&s) != 0) {
         code = EXIT_LISTEN;
         goto out;
+    }
+    policy_bind_loop(p, s.loop);
+    if (cfg->watch) {
+        char err[256];
+        s.watch = watch_start(s.loop, policy_path(p), on_script_changed, &s,
+                              err, sizeof err);
+        if (s.watch == NULL) {
+            fprintf(stderr, "ricochet: --watch: %s\n", err);
+            goto out;
+        }
+        log_info("watching %s for changes (%s)", policy_path(p),
+                 watch_backend());
     }
     set_accepting(&s, 1);
     for (int i = 0; i < s.nlisteners; i++)

@@ -23,6 +23,8 @@ typedef struct server_config {
     uint64_t idle_ms;   /* 0: none */
     uint64_t drain_ms;
     size_t out_limit;
+    int watch;                      /* reload when the script changes */
+    const policy_opts *policy_opts; /* for reloads */
 } server_config;
 
 /* Exit codes of the program, shared with main.c. */

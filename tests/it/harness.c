@@ -503,7 +503,10 @@ it_server *server_start(const char *const *args)
 
 void server_signal(it_server *s, int sig)
 {
+    const char *target = getenv("RICOCHET_IT_TARGET");
     ASSERT(!s->reaped);
+    if (sig == SIGTERM && target && strcmp(target, "windows") == 0)
+        sig = SIGINT;
     if (kill(s->pid, sig) != 0)
         TEST_FAIL("kill %d: %s", (int)s->pid, strerror(errno));
 }
@@ -579,6 +582,23 @@ char *server_log(const it_server *s)
     read_whole_fd(s->log_fd, &text, &len);
     strip_cr(text);
     return text;
+}
+
+int server_wait_log(const it_server *s, const char *needle, int timeout_ms)
+{
+    int64_t deadline = now_us() + (int64_t)timeout_ms * 1000;
+    for (;;) {
+        char *text = server_log(s);
+        int found = strstr(text, needle) != NULL;
+        free(text);
+        if (found)
+            return 1;
+        if (now_us() >= deadline)
+            return 0;
+        /* the log is a file: there is nothing to block on but time */
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
 }
 
 void server_dump_log(const it_server *s)

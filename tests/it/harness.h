@@ -51,8 +51,13 @@ typedef struct it_server {
 it_server *server_start(const char *const *args);
 #define SERVER_START(...) server_start((const char *const[]){__VA_ARGS__, NULL})
 
-/* Send sig to the server (it must still run). */
+/* Send sig to the server (it must still run). For a Windows build
+ * (RICOCHET_IT_TARGET=windows) SIGTERM is sent as SIGINT: Wine turns only
+ * SIGINT into a console Ctrl-C event and dies of SIGTERM. */
 void server_signal(it_server *s, int sig);
+/* Wait up to timeout_ms until the server's log contains needle; 1 when it
+ * does. Lets a test act after the server reached a point it logs. */
+int server_wait_log(const it_server *s, const char *needle, int timeout_ms);
 /* Wait up to timeout_ms for the server to exit; 1 when it has (status in
  * s->status), 0 on timeout. */
 int server_wait_exit(it_server *s, int timeout_ms);

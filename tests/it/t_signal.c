@@ -108,8 +108,11 @@ void signal_twice(void)
     ASSERT_EQ(cli_send_all(fd, p, 1024, IT_WAIT_MS), 0);
     ASSERT_EQ(cli_recv_n(fd, buf, 1024, IT_WAIT_MS), 1024);
     ASSERT_MEM_EQ(buf, 1024, p, 1024);
-    /* two different signals, so that neither can merge into the other */
+    /* the second signal only once the first has started the stop, so
+     * that the two cannot merge into one */
     server_signal(s, SIGINT);
+    if (!server_wait_log(s, "stopping:", IT_WAIT_MS))
+        TEST_FAIL("the server did not log the start of its stop");
     server_signal(s, SIGTERM);
     t0 = now_us();
     if (!server_wait_exit(s, 5000))

@@ -1,0 +1,69 @@
+/* rng.c -- xoshiro256** (Blackman and Vigna), seeded through splitmix64 so
+ * any 64-bit seed, 0 included, gives a good state. */
+#include "rng.h"
+
+#include <time.h>
+
+#ifdef _WIN32
+#include <process.h>
+#define rng_getpid _getpid
+#else
+#include <unistd.h>
+#define rng_getpid getpid
+#endif
+
+static uint64_t state[4];
+static int seeded;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+void rng_seed(uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        state[i] = splitmix64(&seed);
+    seeded = 1;
+}
+
+void rng_seed_default(void)
+{
+    uint64_t seed = (uint64_t)time(NULL);
+#ifdef TIME_UTC
+    struct timespec ts;
+    if (timespec_get(&ts, TIME_UTC) == TIME_UTC)
+        seed = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+#endif
+    seed ^= (uint64_t)clock();
+    seed ^= (uint64_t)rng_getpid() << 32;
+    rng_seed(seed);
+}
+
+uint64_t rng_next(void)
+{
+    if (!seeded)
+        rng_seed_default();
+    uint64_t result = rotl(state[1] * 5, 7) * 9;
+    uint64_t t = state[1] << 17;
+    state[2] ^= state[0];
+    state[3] ^= state[1];
+    state[1] ^= state[2];
+    state[0] ^= state[3];
+    state[2] ^= t;
+    state[3] = rotl(state[3], 45);
+    return result;
+}
+
+double rng_uniform(void)
+{
+    return (double)(rng_next() >> 11) * 0x1.0p-53;
+}

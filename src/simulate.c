@@ -1,0 +1,382 @@
+/* simulate.c -- --simulate: play a client transcript against a script.
+ *
+ * The connection is a real conn with a transport instead of a socket, and
+ * the loop runs on a virtual clock, so timers, delays and timeouts happen
+ * in order without taking real time, and the output is the same on every
+ * run: a test can diff it.
+ *
+ * Transcript: one command a line; '#' starts a comment.
+ *     send "hello\r\n"          the client sends one chunk (escapes: \r \n
+ *     send "ab" "cd"            \t \0 \\ \" \xHH); several strings, several
+ *                               chunks, one after the other
+ *     wait 250                  250 ms pass
+ *     shutdown                  the client finishes sending (FIN)
+ *     close                     the client finishes sending and closes
+ *     reset                     the client resets the connection (RST) */
+#include "simulate.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "loop.h"
+
+#define SHOW_MAX 1024 /* bytes of one chunk printed; the rest is counted */
+
+typedef struct sim {
+    loop *loop;
+    conn_shared shared;
+    int quiet;          /* the transcript ended: cleaning up */
+} sim;
+
+static sim *the_sim; /* the transport's callbacks have no context pointer */
+
+static void say(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    printf("%6" PRIu64 " ms  ", loop_now(the_sim->loop));
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+/* Print bytes the way the transcript writes them. */
+static void put_quoted(const char *data, size_t len)
+{
+    size_t shown = len < SHOW_MAX ? len : SHOW_MAX;
+    putchar('"');
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char ch = (unsigned char)data[i];
+        switch (ch) {
+        case '\r': fputs("\\r", stdout); break;
+        case '\n': fputs("\\n", stdout); break;
+        case '\t': fputs("\\t", stdout); break;
+        case '\0': fputs("\\0", stdout); break;
+        case '\\': fputs("\\\\", stdout); break;
+        case '"': fputs("\\\"", stdout); break;
+        default:
+            if (ch >= 0x20 && ch < 0x7f)
+                putchar(ch);
+            else
+                printf("\\x%02x", ch);
+        }
+    }
+    putchar('"');
+    if (shown < len)
+        printf(" ... (%zu more bytes)", len - shown);
+}
+
+static void say_bytes(const char *who, const char *data, size_t len)
+{
+    printf("%6" PRIu64 " ms  %s %zu byte%s ", loop_now(the_sim->loop), who,
+           len, len == 1 ? "" : "s");
+    put_quoted(data, len);
+    putchar('\n');
+    fflush(stdout);
+}
+
+/* --- the transport: what the server does -------------------------------- */
+
+static long sim_send(conn *c, const char *data, size_t len)
+{
+    (void)c;
+    if (!the_sim->quiet)
+        say_bytes("server sends", data, len);
+    return (long)len;
+}
+
+static void sim_shutdown(conn *c)
+{
+    (void)c;
+    if (!the_sim->quiet)
+        say("server half-closes (FIN)");
+}
+
+static void sim_close(conn *c, int abortive)
+{
+    if (the_sim->quiet)
+        return;
+    say("server %s (%s)", abortive ? "resets the connection (RST)"
+                                   : "closes the connection",
+        conn_reason_name(c->reason));
+}
+
+static void sim_note(conn *c, const char *what)
+{
+    (void)c;
+    if (!the_sim->quiet)
+        say("%s", what);
+}
+
+static const conn_transport sim_transport = {
+    sim_send, sim_shutdown, sim_close, sim_note
+};
+
+static void before_sleep(loop *l, void *data)
+{
+    (void)l;
+    conn_reap(data);
+}
+
+/* --- the transcript ------------------------------------------------------ */
+
+typedef struct reader {
+    const char *path;
+    int line;
+} reader;
+
+static int fail(const reader *r, const char *msg, const char *word)
+{
+    fprintf(stderr, "ricochet: %s:%d: %s%s%s\n", r->path, r->line, msg,
+            word ? " " : "", word ? word : "");
+    return -1;
+}
+
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Decode one quoted string at *p into out (which has room: a decoded
+ * string is never longer than its text). */
+static int parse_quoted(const reader *r, const char **p, char *out,
+                        size_t *len)
+{
+    const char *s = *p + 1;
+    size_t n = 0;
+    for (;; s++) {
+        if (*s == '\0' || *s == '\n')
+            return fail(r, "unfinished string", NULL);
+        if (*s == '"')
+            break;
+        if (*s != '\\') {
+            out[n++] = *s;
+            continue;
+        }
+        s++;
+        switch (*s) {
+        case 'r': out[n++] = '\r'; break;
+        case 'n': out[n++] = '\n'; break;
+        case 't': out[n++] = '\t'; break;
+        case '0': out[n++] = '\0'; break;
+        case '\\': out[n++] = '\\'; break;
+        case '"': out[n++] = '"'; break;
+        case 'x': {
+            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            if (lo < 0)
+                return fail(r, "\\x needs two hex digits", NULL);
+            out[n++] = (char)(hi * 16 + lo);
+            s += 2;
+            break;
+        }
+        default:
+            return fail(r, "unknown escape in string (use \\r \\n \\t \\0 "
+                        "\\\\ \\\" \\xHH)", NULL);
+        }
+    }
+    *p = s + 1;
+    *len = n;
+    return 0;
+}
+
+static const char *skip_space(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* Run one line. Returns 0, or -1 on a transcript error. */
+static int run_line(sim *sm, conn **cp, const reader *r, const char *text,
+                    char *scratch)
+{
+    const char *p = skip_space(text);
+    char word[16];
+    size_t n = 0;
+    while (p[n] && p[n] != ' ' && p[n] != '\t' && p[n] != '\r' &&
+           p[n] != '\n' && n < sizeof word - 1) {
+        word[n] = p[n];
+        n++;
+    }
+    word[n] = '\0';
+    p = skip_space(p + n);
+    if (n == 0 || word[0] == '#')
+        return 0;
+    conn *c = *cp;
+    int open = c != NULL && c->state != CONN_CLOSED;
+
+    if (strcmp(word, "send") == 0) {
+        if (*p != '"')
+            return fail(r, "send needs one or more quoted strings", NULL);
+        while (*p == '"') {
+            size_t len;
+            if (parse_quoted(r, &p, scratch, &len) != 0)
+                return -1;
+            p = skip_space(p);
+            open = c != NULL && c->state != CONN_CLOSED;
+            if (!open || c->peer_eof) {
+                say("client cannot send: the connection is %s",
+                    open ? "half-closed by the client" : "closed");
+                continue;
+            }
+            say_bytes("client sends", scratch, len);
+            conn_feed(c, scratch, len);
+            conn_reap(&sm->shared);
+        }
+    } else if (strcmp(word, "wait") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long ms = strtoull(p, &end, 10);
+        if (errno || end == p || *skip_space(end) != '\0' || p[0] == '-')
+            return fail(r, "wait needs milliseconds:", p);
+        loop_advance(sm->loop, loop_now(sm->loop) + ms);
+        p = end;
+    } else if (strcmp(word, "shutdown") == 0 || strcmp(word, "close") == 0) {
+        if (open && !c->peer_eof) {
+            say("client %s", word[0] == 's' ? "half-closes (FIN)"
+                                            : "closes (FIN)");
+            conn_feed_eof(c);
+            conn_reap(&sm->shared);
+        }
+    } else if (strcmp(word, "reset") == 0) {
+        if (open) {
+            say("client resets the connection (RST)");
+            conn_feed_reset(c);
+            conn_reap(&sm->shared);
+        }
+    } else {
+        return fail(r, "unknown command (send, wait, shutdown, close, "
+                    "reset):", word);
+    }
+    if (*skip_space(p) != '\0' && *skip_space(p) != '#')
+        return fail(r, "unexpected text after the command:", p);
+    if (c != NULL && c->state == CONN_CLOSED)
+        *cp = NULL; /* reaped: forget it */
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 4096, used = 0;
+    char *text = malloc(cap + 1);
+    while (text != NULL) {
+        used += fread(text + used, 1, cap - used, f);
+        if (used < cap)
+            break;
+        char *bigger = realloc(text, cap * 2 + 1);
+        if (bigger == NULL) {
+            free(text);
+            text = NULL;
+            break;
+        }
+        text = bigger;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (text == NULL || bad) {
+        free(text);
+        return NULL;
+    }
+    text[used] = '\0';
+    *len = used;
+    return text;
+}
+
+/* Is the connection (whose pointer we keep only while it is unreaped)
+ * still alive? conn_reap frees it, so look it up in the live list. */
+static conn *alive(sim *sm, conn *c)
+{
+    for (conn *it = sm->shared.all; it; it = it->next)
+        if (it == c)
+            return c;
+    return NULL;
+}
+
+int simulate_run(const char *path, const server_config *cfg, policy *p)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (text == NULL) {
+        fprintf(stderr, "ricochet: cannot read the transcript %s: %s\n",
+                path, strerror(errno));
+        policy_release(p);
+        return EXIT_USAGE;
+    }
+    sim sm;
+    memset(&sm, 0, sizeof sm);
+    the_sim = &sm;
+    char *scratch = malloc(len + 1);
+    sm.loop = loop_create();
+    if (scratch == NULL || sm.loop == NULL) {
+        fprintf(stderr, "ricochet: out of memory\n");
+        free(text);
+        free(scratch);
+        loop_free(sm.loop);
+        policy_release(p);
+        return EXIT_RUNTIME;
+    }
+    loop_use_virtual_clock(sm.loop, 0);
+    sm.shared.loop = sm.loop;
+    sm.shared.out_limit = cfg->out_limit;
+    sm.shared.idle_ms = cfg->idle_ms;
+    sm.shared.drain_ms = cfg->drain_ms;
+    sm.shared.transport = &sim_transport;
+    loop_set_before_sleep(sm.loop, before_sleep, &sm.shared);
+    policy_bind_loop(p, sm.loop);
+
+    int code = EXIT_OK;
+    say("client connects");
+    conn *c = conn_create_virtual(&sm.shared, "127.0.0.1:40000");
+    if (c != NULL)
+        policy_attach(p, c);
+    conn_reap(&sm.shared);
+    c = alive(&sm, c);
+
+    reader r = {path, 0};
+    for (char *line = text; line != NULL && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        r.line++;
+        if (run_line(&sm, &c, &r, line, scratch) != 0) {
+            code = EXIT_USAGE;
+            break;
+        }
+        c = alive(&sm, c);
+        line = next;
+    }
+    if (code == EXIT_OK && c != NULL)
+        say("end of transcript: the connection is %s",
+            conn_state_name(c->state));
+    sm.quiet = 1;
+    for (conn *it = sm.shared.all; it; it = it->next)
+        conn_reset(it, CONN_REASON_STOP);
+    conn_reap(&sm.shared);
+    policy_release(p);
+    loop_free(sm.loop);
+    free(scratch);
+    free(text);
+    return code;
+}

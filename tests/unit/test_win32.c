@@ -1,0 +1,411 @@
+/* test_win32.c -- the Winsock traps, checked through net.h and poller.h.
+ *
+ * Built only for Windows (run under Wine in CI). The peer side of each
+ * connection is plain blocking Winsock, so what is under test is only
+ * net_win32.c, poll_wsapoll.c and signals_win32.c. Everything talks to
+ * 127.0.0.1. Nothing here depends on the Winsock edge cases where Wine and
+ * Windows differ (an RST read as end-of-stream, WSAPoll's count). */
+#define WIN32_LEAN_AND_MEAN
+#if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
+#undef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600
+#endif
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+
+#include "net.h"
+#include "poller.h"
+#include "signals.h"
+#include "test.h"
+
+static void start(void)
+{
+    ASSERT_EQ(net_init(), NET_OK);
+    ASSERT_EQ(net_init(), NET_OK); /* twice is harmless */
+}
+
+static int port_of(net_socket s)
+{
+    char name[64];
+    const char *colon;
+
+    ASSERT_EQ(net_local_name(s, name, sizeof(name)), NET_OK);
+    colon = strrchr(name, ':');
+    ASSERT(colon != NULL);
+    return atoi(colon + 1);
+}
+
+/* A blocking client connected to 127.0.0.1:port. Its receives give up
+ * after 5 s, so that a missing FIN fails the case instead of hanging it. */
+static SOCKET connect_to(int port)
+{
+    struct sockaddr_in sa;
+    DWORD recv_timeout_ms = 5000;
+    SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+
+    ASSERT(s != INVALID_SOCKET);
+    ASSERT_EQ(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO,
+                         (const char *)&recv_timeout_ms,
+                         (int)sizeof(recv_timeout_ms)), 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((u_short)port);
+    ASSERT_EQ(connect(s, (struct sockaddr *)&sa, (int)sizeof(sa)), 0);
+    return s;
+}
+
+/* Wait until h is ready for what it is registered for. */
+static int wait_for(poller *p, poller_handle *h, int timeout_ms)
+{
+    poller_event ev[8];
+    int n = poller_wait(p, ev, 8, timeout_ms);
+
+    ASSERT_GE(n, 0);
+    for (int i = 0; i < n; i++)
+        if (ev[i].handle == h)
+            return ev[i].events;
+    return 0;
+}
+
+/* Accept one connection on a fresh listener; out: both ends. */
+static void accepted_pair(net_socket *listener, net_socket *server,
+                          SOCKET *client, poller *p)
+{
+    poller_handle lh = { 0 };
+    char peer[64];
+
+    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, listener), NET_OK);
+    *client = connect_to(port_of(*listener));
+    lh.sock = *listener;
+    ASSERT_EQ(poller_set(p, &lh, POLLER_READ), NET_OK);
+    ASSERT(wait_for(p, &lh, 5000) & POLLER_READ);
+    ASSERT_EQ(poller_set(p, &lh, 0), NET_OK);
+    ASSERT_EQ(net_accept(*listener, server, peer, sizeof(peer)), NET_OK);
+    ASSERT(*server != NET_INVALID);
+    ASSERT(strncmp(peer, "127.0.0.1:", 10) == 0);
+}
+
+static void test_wakeup_pair(void)
+{
+    net_socket r, w;
+    poller *p;
+    poller_handle h = { 0 };
+    char byte;
+
+    start();
+    ASSERT_EQ(net_wakeup_pair(&r, &w), NET_OK);
+    ASSERT_EQ(net_recv(r, &byte, 1), NET_EAGAIN); /* non-blocking */
+    p = poller_create();
+    ASSERT(p != NULL);
+    h.sock = r;
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), NET_OK);
+    ASSERT_EQ(wait_for(p, &h, 0), 0);
+    ASSERT_EQ(net_send(w, "x", 1), 1);
+    ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
+    ASSERT_EQ(net_recv(r, &byte, 1), 1);
+    ASSERT_EQ(byte, 'x');
+    ASSERT_EQ(poller_set(p, &h, 0), NET_OK);
+    poller_free(p);
+    ASSERT_EQ(net_close(r), NET_OK);
+    ASSERT_EQ(net_close(w), NET_OK);
+    net_cleanup();
+}
+
+/* SO_EXCLUSIVEADDRUSE: nobody else binds our port; no SO_REUSEPORT. */
+static void test_listen_exclusive(void)
+{
+    net_socket a, b;
+
+    start();
+    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, &a), NET_OK);
+    ASSERT_EQ(net_listen("127.0.0.1", port_of(a), 16, 0, &b),
+              NET_EADDRINUSE);
+    ASSERT(b == NET_INVALID);
+    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 1, &b), NET_EINVAL);
+    ASSERT_EQ(net_listen("not-an-address", 0, 16, 0, &b), NET_EINVAL);
+    ASSERT_EQ(net_close(a), NET_OK);
+    net_cleanup();
+}
+
+static void test_listen_ipv6_name(void)
+{
+    net_socket s;
+    char name[64];
+    int rc;
+
+    start();
+    rc = net_listen("::1", 0, 16, 0, &s);
+    if (rc == NET_EAFNOSUPPORT || rc == NET_EADDRNOTAVAIL) {
+        fprintf(stderr, "no IPv6 loopback here: skipped\n");
+        net_cleanup();
+        return;
+    }
+    ASSERT_EQ(rc, NET_OK);
+    ASSERT_EQ(net_local_name(s, name, sizeof(name)), NET_OK);
+    ASSERT(strncmp(name, "[::1]:", 6) == 0);
+    ASSERT_EQ(net_close(s), NET_OK);
+    net_cleanup();
+}
+
+/* Accepted sockets are non-blocking whatever the listener passed on, and
+ * a listener with nobody waiting says "would block". */
+static void test_accept_nonblocking(void)
+{
+    net_socket listener, server, again;
+    SOCKET client;
+    poller *p = poller_create();
+    poller_handle h = { 0 };
+    char buf[16];
+
+    start();
+    accepted_pair(&listener, &server, &client, p);
+    ASSERT_EQ(net_accept(listener, &again, NULL, 0), NET_EAGAIN);
+    ASSERT_EQ(net_recv(server, buf, sizeof(buf)), NET_EAGAIN);
+    ASSERT_EQ(send(client, "hello", 5, 0), 5);
+    h.sock = server;
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), NET_OK);
+    ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
+    ASSERT_EQ(net_recv(server, buf, sizeof(buf)), 5);
+    ASSERT_MEM_EQ(buf, 5, "hello", 5);
+    ASSERT_EQ(poller_set(p, &h, 0), NET_OK);
+    closesocket(client);
+    ASSERT_EQ(net_close(server), NET_OK);
+    ASSERT_EQ(net_close(listener), NET_OK);
+    poller_free(p);
+    net_cleanup();
+}
+
+/* shutdown(SD_SEND): the client reads end-of-stream after every byte we
+ * sent, and can still send to us; its close reads as end-of-stream. */
+static void test_shutdown_send(void)
+{
+    net_socket listener, server;
+    SOCKET client;
+    poller *p = poller_create();
+    poller_handle h = { 0 };
+    char buf[16];
+    int n;
+
+    start();
+    accepted_pair(&listener, &server, &client, p);
+    ASSERT_EQ(net_send(server, "echo", 4), 4);
+    ASSERT_EQ(net_shutdown_send(server), NET_OK);
+    n = recv(client, buf, sizeof(buf), MSG_WAITALL);
+    ASSERT_EQ(n, 4);
+    ASSERT_MEM_EQ(buf, 4, "echo", 4);
+    ASSERT_EQ(recv(client, buf, sizeof(buf), 0), 0); /* our FIN */
+    ASSERT(net_send(server, "x", 1) < 0);              /* no more sending */
+
+    ASSERT_EQ(send(client, "late", 4, 0), 4); /* still receiving */
+    h.sock = server;
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), NET_OK);
+    ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
+    ASSERT_EQ(net_recv(server, buf, sizeof(buf)), 4);
+    ASSERT_MEM_EQ(buf, 4, "late", 4);
+
+    closesocket(client);
+    ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
+    ASSERT_EQ(net_recv(server, buf, sizeof(buf)), 0);
+    ASSERT_EQ(poller_set(p, &h, 0), NET_OK);
+    ASSERT_EQ(net_close(server), NET_OK);
+    ASSERT_EQ(net_close(listener), NET_OK);
+    poller_free(p);
+    net_cleanup();
+}
+
+/* The abortive close ends the connection at once for the client. Whether
+ * that reads as WSAECONNRESET or (under Wine) as end-of-stream is not our
+ * business; that no data and no block follows is. */
+static void test_abort(void)
+{
+    net_socket listener, server;
+    SOCKET client;
+    poller *p = poller_create();
+    char buf[16];
+    int n;
+
+    start();
+    accepted_pair(&listener, &server, &client, p);
+    ASSERT_EQ(net_abort(server), NET_OK);
+    n = recv(client, buf, sizeof(buf), 0);
+    ASSERT_LE(n, 0);
+    closesocket(client);
+    ASSERT_EQ(net_close(listener), NET_OK);
+    poller_free(p);
+    net_cleanup();
+}
+
+/* WSAPoll rejects an empty set; the poller must still wait. */
+static void test_poller_empty_timeout(void)
+{
+    poller *p = poller_create();
+    poller_event ev[4];
+    ULONGLONG t0;
+
+    ASSERT(p != NULL);
+    t0 = GetTickCount64();
+    ASSERT_EQ(poller_wait(p, ev, 4, 100), 0);
+    ASSERT_GE(GetTickCount64() - t0, 80);
+    ASSERT_EQ(poller_wait(p, ev, 4, 0), 0);
+    poller_free(p);
+    ASSERT_STR_EQ(poller_name(), "wsapoll");
+}
+
+#define NPAIRS 24
+
+/* Every ready entry is reported, wherever it sits, and the swap-remove
+ * keeps each handle pointing at its own entry. */
+static void test_poller_many(void)
+{
+    net_socket r[NPAIRS], w[NPAIRS];
+    poller_handle h[NPAIRS];
+    poller_event ev[NPAIRS];
+    poller *p = poller_create();
+    int i, n, seen[NPAIRS];
+    char byte;
+
+    start();
+    for (i = 0; i < NPAIRS; i++) {
+        ASSERT_EQ(net_wakeup_pair(&r[i], &w[i]), NET_OK);
+        memset(&h[i], 0, sizeof(h[i]));
+        h[i].sock = r[i];
+        ASSERT_EQ(poller_set(p, &h[i], POLLER_READ), NET_OK);
+    }
+    /* Remove a few from the middle and the front; the last ones move. */
+    ASSERT_EQ(poller_set(p, &h[0], 0), NET_OK);
+    ASSERT_EQ(poller_set(p, &h[5], 0), NET_OK);
+    ASSERT_EQ(poller_set(p, &h[11], 0), NET_OK);
+    for (i = 0; i < NPAIRS; i++)
+        if (h[i].events)
+            ASSERT_LT(h[i].slot, NPAIRS - 3);
+    /* Changing interest keeps the slot. */
+    n = h[7].slot;
+    ASSERT_EQ(poller_set(p, &h[7], POLLER_READ | POLLER_WRITE), NET_OK);
+    ASSERT_EQ(h[7].slot, n);
+    ASSERT_EQ(poller_set(p, &h[7], POLLER_READ), NET_OK);
+
+    /* Make the moved ones and one removed one readable. */
+    ASSERT_EQ(net_send(w[NPAIRS - 1], "a", 1), 1);
+    ASSERT_EQ(net_send(w[NPAIRS - 2], "b", 1), 1);
+    ASSERT_EQ(net_send(w[3], "c", 1), 1);
+    ASSERT_EQ(net_send(w[5], "d", 1), 1); /* not registered */
+    Sleep(50); /* let loopback deliver all three */
+    memset(seen, 0, sizeof(seen));
+    n = poller_wait(p, ev, NPAIRS, 5000);
+    ASSERT_GE(n, 1);
+    for (int k = 0; k < n; k++) {
+        i = (int)(ev[k].handle - h);
+        ASSERT(i >= 0 && i < NPAIRS);
+        ASSERT(ev[k].events & POLLER_READ);
+        seen[i]++;
+    }
+    /* Whatever arrived late is reported by the next wait. */
+    while (!(seen[NPAIRS - 1] && seen[NPAIRS - 2] && seen[3])) {
+        n = poller_wait(p, ev, NPAIRS, 2000);
+        ASSERT_GT(n, 0);
+        for (int k = 0; k < n; k++)
+            seen[ev[k].handle - h]++;
+    }
+    ASSERT_EQ(seen[5], 0);
+    ASSERT_EQ(seen[0], 0);
+    ASSERT_EQ(seen[1], 0);
+
+    /* At most max per call; the rest comes next time. */
+    n = poller_wait(p, ev, 1, 1000);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(net_recv(ev[0].handle->sock, &byte, 1), 1);
+    n = poller_wait(p, ev, NPAIRS, 1000);
+    ASSERT_EQ(n, 2);
+    for (int k = 0; k < n; k++)
+        ASSERT_EQ(net_recv(ev[k].handle->sock, &byte, 1), 1);
+    ASSERT_EQ(poller_wait(p, ev, NPAIRS, 0), 0);
+
+    for (i = 0; i < NPAIRS; i++) {
+        ASSERT_EQ(poller_set(p, &h[i], 0), NET_OK);
+        net_close(r[i]);
+        net_close(w[i]);
+    }
+    poller_free(p);
+    net_cleanup();
+}
+
+/* A peer that closes while we only wait to write is still reported, as
+ * both directions, so the owner's next recv sees the end. */
+static void test_poller_hangup(void)
+{
+    net_socket listener, server;
+    SOCKET client;
+    poller *p = poller_create();
+    poller_handle h = { 0 };
+    char buf[16];
+    int events;
+
+    start();
+    accepted_pair(&listener, &server, &client, p);
+    closesocket(client);
+    Sleep(50);
+    h.sock = server;
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), NET_OK);
+    events = wait_for(p, &h, 5000);
+    ASSERT(events & POLLER_READ);
+    ASSERT_LE(net_recv(server, buf, sizeof(buf)), 0);
+    ASSERT_EQ(poller_set(p, &h, 0), NET_OK);
+    net_close(server);
+    net_close(listener);
+    poller_free(p);
+    net_cleanup();
+}
+
+static void test_errors(void)
+{
+    char byte;
+
+    start();
+    ASSERT(strlen(net_strerror(NET_EAGAIN)) > 0);
+    ASSERT(strlen(net_strerror(NET_ERESET)) > 0);
+    ASSERT(strlen(net_strerror(NET_EOTHER)) > 0);
+    /* A handle that is no socket is an invalid argument, not a crash. */
+    ASSERT_EQ(net_recv((net_socket)(uintptr_t)0x12344, &byte, 1),
+              NET_EINVAL);
+    net_cleanup();
+}
+
+/* The console handler is installed and removed; with no event, no stop. */
+static void test_signals(void)
+{
+    net_socket r, w;
+    int stops = -1, reloads = -1;
+
+    start();
+    ASSERT_EQ(net_wakeup_pair(&r, &w), NET_OK);
+    ASSERT_EQ(signals_install(w), NET_OK);
+    signals_take(&stops, &reloads);
+    ASSERT_EQ(stops, 0);
+    ASSERT_EQ(reloads, 0);
+    signals_restore();
+    net_close(r);
+    net_close(w);
+    net_cleanup();
+}
+
+static const test_case cases[] = {
+    { "win32_wakeup_pair", test_wakeup_pair },
+    { "win32_listen_exclusive", test_listen_exclusive },
+    { "win32_listen_ipv6_name", test_listen_ipv6_name },
+    { "win32_accept_nonblocking", test_accept_nonblocking },
+    { "win32_shutdown_send", test_shutdown_send },
+    { "win32_abort", test_abort },
+    { "win32_poller_empty_timeout", test_poller_empty_timeout },
+    { "win32_poller_many", test_poller_many },
+    { "win32_poller_hangup", test_poller_hangup },
+    { "win32_errors", test_errors },
+    { "win32_signals", test_signals },
+    { NULL, NULL }
+};
+
+int main(int argc, char **argv)
+{
+    return test_main(cases, argc, argv);
+}
