@@ -763,8 +763,11 @@ void policy_release(policy *p)
 {
     if (--p->refs > 0)
         return;
-    if (p->L)
+    if (p->L) {
         lua_close(p->L);
+        log_debug("closed a Lua state of %s (its last connection ended)",
+                  p->path);
+    }
     free(p->path);
     free(p);
 }
