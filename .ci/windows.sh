@@ -113,7 +113,7 @@ echo "== windows: black-box tests (label it) against wine ricochet.exe"
 # The runner spawns this command and signals the process it started, so
 # it is wine itself (no timeout wrapper in between); the runner bounds
 # every wait and kills its servers, and `wineserver -k` ends any leftover.
-RICOCHET_CMD="wine $exe" \
+RICOCHET_CMD="wine $exe" RICOCHET_IT_TARGET=windows \
     ctest --test-dir "$linux_build" -L '^it$' --output-on-failure \
     --no-tests=error -j "$jobs" --timeout 300 || failed="$failed it"
 

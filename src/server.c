@@ -86,8 +86,6 @@ static void on_accept(loop *l, loop_io *io, int events)
             log_error("out of memory accepting a connection from %s", peer);
             continue;
         }
-        log_debug("conn %llu: accepted from %s", (unsigned long long)c->id,
-                  peer);
         policy_attach(s->policy, c);
     }
 }
