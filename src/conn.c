@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "shape.h"
 
 /* At most this much is read or written for one connection per loop
  * iteration, so one busy client cannot starve the others. */
@@ -21,6 +22,22 @@
 static void on_io(loop *l, loop_io *io, int events);
 static void on_deadline(timer *t);
 static void close_now(conn *c, conn_reason reason, int abortive);
+static void shaped_flush(conn *c);
+
+/* A connection's framer, for the connections that asked for one. */
+struct conn_framing {
+    framer fr;
+    timer kick;       /* frames held after a mode change: cut them soon */
+};
+
+/* A connection's shaping state, for the connections that asked for it. */
+struct conn_shaper {
+    shape sh;
+    timer wake;         /* the next release, token or slice */
+    timer close_timer;  /* close_after{ms} */
+    timer reset_timer;  /* reset_after */
+    unsigned socket_full : 1;  /* the socket refused bytes: poll for write */
+};
 
 const char *conn_state_name(conn_state s)
 {
@@ -134,10 +151,11 @@ static void update_interest(conn *c)
     int events = 0;
     if (c->state == CONN_CLOSED || c->shared->transport)
         return;
-    if (!c->peer_eof && !c->read_paused && c->state != CONN_CLOSING)
+    if (!c->peer_eof && !c->read_paused && !c->stalled &&
+        c->state != CONN_CLOSING)
         events |= POLLER_READ;
-    if (buf_len(&c->out) > 0)
-        events |= POLLER_WRITE;
+    if (buf_len(&c->out) > 0 && (c->shaper == NULL || c->shaper->socket_full))
+        events |= POLLER_WRITE; /* shaped: timers pace the rest */
     if (loop_io_set(c->shared->loop, &c->io, events) != 0)
         close_now(c, CONN_REASON_ERROR, 1);
 }
@@ -168,7 +186,8 @@ static conn *new_conn(conn_shared *shared, net_socket sock, const char *peer)
         return NULL;
     c->shared = shared;
     c->state = CONN_OPEN;
-    c->id = ++shared->next_id;
+    c->id = shared->next_id + 1;
+    shared->next_id += shared->id_stride ? shared->id_stride : 1;
     c->opened_ms = c->last_active_ms = loop_now(shared->loop);
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     loop_io_init(&c->io, sock, on_io, c);
@@ -223,6 +242,13 @@ static void close_now(conn *c, conn_reason reason, int abortive)
     if (s->transport == NULL)
         loop_io_set(s->loop, &c->io, 0);
     loop_timer_stop(s->loop, &c->deadline);
+    if (c->framing)
+        loop_timer_stop(s->loop, &c->framing->kick);
+    if (c->shaper) {
+        loop_timer_stop(s->loop, &c->shaper->wake);
+        loop_timer_stop(s->loop, &c->shaper->close_timer);
+        loop_timer_stop(s->loop, &c->shaper->reset_timer);
+    }
     c->reason = reason;
     tx_close(c, abortive);
     c->io.handle.sock = NET_INVALID;
@@ -280,10 +306,29 @@ static void drained(conn *c)
         close_now(c, CONN_REASON_DONE, 0);
 }
 
+/* After writing: read again below half the limit, finish what an empty
+ * queue was waited for, follow the interest. */
+static void after_write(conn *c)
+{
+    if (c->read_paused && buf_len(&c->out) <= c->shared->out_limit / 2) {
+        c->read_paused = 0;
+        log_debug("conn %llu: output drained, reading again",
+                  (unsigned long long)c->id);
+    }
+    if (buf_len(&c->out) == 0)
+        drained(c);
+    if (c->state != CONN_CLOSED)
+        update_interest(c);
+}
+
 /* Write from the queue until it is empty, the socket is full or this
  * event's share is used. */
 static void flush(conn *c)
 {
+    if (c->shaper) {
+        shaped_flush(c);
+        return;
+    }
     size_t budget = MAX_IO_PER_EVENT;
     while (buf_len(&c->out) > 0 && budget > 0) {
         size_t want = buf_len(&c->out);
@@ -304,15 +349,268 @@ static void flush(conn *c)
         c->last_active_ms = loop_now(c->shared->loop);
         budget -= (size_t)n;
     }
-    if (c->read_paused && buf_len(&c->out) <= c->shared->out_limit / 2) {
-        c->read_paused = 0;
-        log_debug("conn %llu: output drained, reading again",
-                  (unsigned long long)c->id);
+    after_write(c);
+}
+
+/* --- shaping -------------------------------------------------------------- */
+
+static void pause_if_over_limit(conn *c)
+{
+    if (buf_len(&c->out) > c->shared->out_limit && !c->read_paused) {
+        c->read_paused = 1;
+        log_debug("conn %llu: %zu bytes unsent, pausing reads",
+                  (unsigned long long)c->id, buf_len(&c->out));
     }
-    if (buf_len(&c->out) == 0)
-        drained(c);
+}
+
+/* close_after: drop what is unsent and half-close. */
+static void cut_output(conn *c, const char *why)
+{
+    log_debug("conn %llu: %s: output ends after %llu bytes (%zu unsent "
+              "dropped)", (unsigned long long)c->id, why,
+              (unsigned long long)c->bytes_out, buf_len(&c->out));
+    buf_free(&c->out);
+    if (c->shaper) {
+        shape_drop(&c->shaper->sh, c->bytes_out);
+        c->shaper->sh.limit = SHAPE_NEVER;
+        c->shaper->sh.stalled = 0;
+        loop_timer_stop(c->shared->loop, &c->shaper->wake);
+    }
+    /* our sending is over: read again (a stall ends) to see the client
+     * close, as after any half-close */
+    c->stalled = 0;
+    c->read_paused = 0;
+    switch (c->state) {
+    case CONN_OPEN:
+    case CONN_CLIENT_DONE:
+        set_state(c, CONN_SHUTTING);
+        send_fin(c);
+        break;
+    case CONN_SHUTTING:
+        send_fin(c);
+        break;
+    case CONN_CLOSING:
+        close_now(c, CONN_REASON_DONE, 0);
+        break;
+    default:
+        break;
+    }
     if (c->state != CONN_CLOSED)
         update_interest(c);
+}
+
+static int limit_reached(const conn *c)
+{
+    return c->shaper->sh.limit != SHAPE_NEVER &&
+           c->bytes_out >= c->shaper->sh.limit;
+}
+
+/* Write what the shaping allows now; a timer wakes us for the rest, or
+ * the poller when the socket is full. */
+static void shaped_flush(conn *c)
+{
+    conn_shaper *sp = c->shaper;
+    loop *l = c->shared->loop;
+    size_t budget = MAX_IO_PER_EVENT;
+    uint64_t wake = SHAPE_NEVER, now = loop_now(l);
+    sp->socket_full = 0;
+    loop_timer_stop(l, &sp->wake);
+    while (buf_len(&c->out) > 0 && !limit_reached(c)) {
+        if (budget == 0) {
+            wake = now; /* this event's share is used: again next turn */
+            break;
+        }
+        size_t allow = shape_allowance(&sp->sh, c->bytes_out,
+                                       c->bytes_out + buf_len(&c->out), now,
+                                       &wake);
+        if (allow == 0)
+            break;
+        size_t want = buf_len(&c->out);
+        if (want > allow)
+            want = allow;
+        if (want > budget)
+            want = budget;
+        long n = tx_send(c, buf_head(&c->out), want);
+        if (n == NET_EINTR)
+            continue;
+        if (n == NET_EAGAIN) {
+            sp->socket_full = 1;
+            break;
+        }
+        if (n < 0) {
+            fail(c, (int)n, "send");
+            return;
+        }
+        trace_chunk(c, "out", c->bytes_out, buf_head(&c->out), (size_t)n);
+        buf_consume(&c->out, (size_t)n);
+        c->bytes_out += (uint64_t)n;
+        c->last_active_ms = now;
+        budget -= (size_t)n;
+        shape_sent(&sp->sh, (size_t)n, now);
+    }
+    if (limit_reached(c)) {
+        cut_output(c, "close_after bytes");
+        return;
+    }
+    if (buf_len(&c->out) > 0 && !sp->socket_full && wake != SHAPE_NEVER) {
+        if (loop_timer_start(l, &sp->wake, wake > now ? wake - now : 0)) {
+            log_error("conn %llu: out of memory arming a shaping timer",
+                      (unsigned long long)c->id);
+            close_now(c, CONN_REASON_ERROR, 1);
+            return;
+        }
+    }
+    after_write(c);
+}
+
+static int shaped_send(conn *c, const char *data, size_t len)
+{
+    conn_shaper *sp = c->shaper;
+    uint64_t start = c->bytes_out + buf_len(&c->out);
+    if (buf_append(&c->out, data, len) != 0 ||
+        shape_push(&sp->sh, start, start + len,
+                   loop_now(c->shared->loop)) != 0) {
+        log_error("conn %llu: out of memory queueing %zu bytes",
+                  (unsigned long long)c->id, len);
+        close_now(c, CONN_REASON_ERROR, 1);
+        return NET_ENOMEM;
+    }
+    pause_if_over_limit(c);
+    if (sp->socket_full)
+        update_interest(c);
+    else
+        shaped_flush(c);
+    return 0;
+}
+
+static void on_shape_wake(timer *t)
+{
+    conn *c = t->data;
+    if (c->state != CONN_CLOSED)
+        shaped_flush(c);
+}
+
+static void on_close_timer(timer *t)
+{
+    conn *c = t->data;
+    if (c->state != CONN_CLOSED)
+        cut_output(c, "close_after ms");
+}
+
+static void on_reset_timer(timer *t)
+{
+    conn *c = t->data;
+    log_debug("conn %llu: reset_after: resetting",
+              (unsigned long long)c->id);
+    conn_reset(c, CONN_REASON_RESET);
+}
+
+/* The shaping state, created on first use; NULL when memory runs out. */
+static conn_shaper *shaper_of(conn *c)
+{
+    if (c->shaper)
+        return c->shaper;
+    conn_shaper *sp = calloc(1, sizeof *sp);
+    if (sp == NULL)
+        return NULL;
+    shape_init(&sp->sh, loop_now(c->shared->loop));
+    timer_init(&sp->wake, on_shape_wake, c);
+    timer_init(&sp->close_timer, on_close_timer, c);
+    timer_init(&sp->reset_timer, on_reset_timer, c);
+    c->shaper = sp;
+    return sp;
+}
+
+int conn_delay(conn *c, uint64_t delay_ms, uint64_t jitter_ms)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    conn_shaper *sp = shaper_of(c);
+    if (sp == NULL)
+        return NET_ENOMEM;
+    shape_set_delay(&sp->sh, delay_ms, jitter_ms);
+    return 0;
+}
+
+int conn_rate(conn *c, uint64_t bytes_per_second)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    conn_shaper *sp = shaper_of(c);
+    if (sp == NULL)
+        return NET_ENOMEM;
+    shape_set_rate(&sp->sh, bytes_per_second, loop_now(c->shared->loop));
+    shaped_flush(c);
+    return 0;
+}
+
+int conn_slice(conn *c, size_t size, size_t variation, uint64_t gap_ms)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    conn_shaper *sp = shaper_of(c);
+    if (sp == NULL)
+        return NET_ENOMEM;
+    shape_set_slice(&sp->sh, size, variation, gap_ms);
+    shaped_flush(c);
+    return 0;
+}
+
+int conn_stall(conn *c)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    conn_shaper *sp = shaper_of(c);
+    if (sp == NULL)
+        return NET_ENOMEM;
+    sp->sh.stalled = 1;
+    c->stalled = 1;
+    loop_timer_stop(c->shared->loop, &sp->wake);
+    update_interest(c);
+    return 0;
+}
+
+void conn_resume(conn *c)
+{
+    if (c->state == CONN_CLOSED || !c->stalled)
+        return;
+    c->stalled = 0;
+    c->shaper->sh.stalled = 0;
+    shaped_flush(c);
+}
+
+int conn_close_after_bytes(conn *c, uint64_t n)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    conn_shaper *sp = shaper_of(c);
+    if (sp == NULL)
+        return NET_ENOMEM;
+    sp->sh.limit = c->bytes_out + n;
+    shaped_flush(c);
+    return 0;
+}
+
+int conn_close_after_ms(conn *c, uint64_t ms)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    conn_shaper *sp = shaper_of(c);
+    if (sp == NULL ||
+        loop_timer_start(c->shared->loop, &sp->close_timer, ms) != 0)
+        return NET_ENOMEM;
+    return 0;
+}
+
+int conn_reset_after(conn *c, uint64_t ms)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    conn_shaper *sp = shaper_of(c);
+    if (sp == NULL ||
+        loop_timer_start(c->shared->loop, &sp->reset_timer, ms) != 0)
+        return NET_ENOMEM;
+    return 0;
 }
 
 /* Send what we can now, queue the rest. Shared by the owner's sends and
@@ -321,6 +619,8 @@ static int send_or_queue(conn *c, const char *data, size_t len)
 {
     if (len == 0)
         return 0;
+    if (c->shaper)
+        return shaped_send(c, data, len);
     if (buf_len(&c->out) == 0) {
         while (len > 0) {
             long n = tx_send(c, data, len);
@@ -347,11 +647,7 @@ static int send_or_queue(conn *c, const char *data, size_t len)
         close_now(c, CONN_REASON_ERROR, 1);
         return NET_ENOMEM;
     }
-    if (buf_len(&c->out) > c->shared->out_limit && !c->read_paused) {
-        c->read_paused = 1;
-        log_debug("conn %llu: %zu bytes unsent, pausing reads",
-                  (unsigned long long)c->id, buf_len(&c->out));
-    }
+    pause_if_over_limit(c);
     update_interest(c);
     return 0;
 }
@@ -402,11 +698,15 @@ void conn_stop_by(conn *c, uint64_t deadline_ms)
     arm_deadline(c);
 }
 
+static void deliver_frames(conn *c, const char *data, size_t len);
+
 /* The peer sent FIN. */
 static void peer_done(conn *c)
 {
     log_trace("conn %llu: FIN received", (unsigned long long)c->id);
     c->peer_eof = 1;
+    if (c->framing) /* whole frames held after a mode change go first */
+        deliver_frames(c, NULL, 0);
     switch (c->state) {
     case CONN_OPEN:
         set_state(c, CONN_CLIENT_DONE);
@@ -414,6 +714,12 @@ static void peer_done(conn *c)
             c->cb->done(c);
         else
             conn_shutdown(c);
+        if (c->framing && framer_has_rest(&c->framing->fr))
+            log_debug("conn %llu: %s frame unfinished at the end of "
+                      "stream: dropped", (unsigned long long)c->id,
+                      frame_mode_name(c->framing->fr.spec.mode));
+        if (c->framing)
+            framer_clear(&c->framing->fr);
         break;
     case CONN_HALF_CLOSED:
         close_now(c, CONN_REASON_DONE, 0);
@@ -438,19 +744,105 @@ static void deliver(conn *c, const char *data, size_t len)
      * server does while it waits for the client's close. */
 }
 
+/* A frame the mode cannot take: the connection ends. */
+static void frame_error(conn *c, int rc)
+{
+    const frame_spec *spec = &c->framing->fr.spec;
+    const char *mode = frame_mode_name(spec->mode);
+    unsigned long long id = (unsigned long long)c->id;
+    if (rc == FRAME_TOO_BIG && spec->mode == FRAME_LENGTH)
+        log_warn("conn %llu: length frame of %llu bytes is over max %zu: "
+                 "resetting the connection", id,
+                 (unsigned long long)c->framing->fr.bad_value, spec->max);
+    else if (rc == FRAME_TOO_BIG)
+        log_warn("conn %llu: %s frame longer than max %zu bytes: resetting "
+                 "the connection", id, mode, spec->max);
+    else if (rc == FRAME_BAD)
+        log_warn("conn %llu: negative length prefix (mode %s, %zu-byte "
+                 "signed prefix): resetting the connection", id, mode,
+                 spec->size);
+    else
+        log_error("conn %llu: out of memory holding a %s frame", id, mode);
+    conn_reset(c, CONN_REASON_ERROR);
+}
+
+/* Cut data into frames and hand them over one at a time, looking at the
+ * mode again before each (the owner may change it in between). Every
+ * frame takes at least one byte, so this ends. */
+static void deliver_frames(conn *c, const char *data, size_t len)
+{
+    framer *f = &c->framing->fr;
+    while (c->state != CONN_CLOSED && c->state != CONN_CLOSING) {
+        const char *frame;
+        size_t frame_len, used;
+        int rc = framer_next(f, data, len, &used, &frame, &frame_len);
+        data += used;
+        len -= used;
+        if (rc == FRAME_NEED)
+            return;
+        if (rc != FRAME_READY) {
+            frame_error(c, rc);
+            return;
+        }
+        deliver(c, frame, frame_len);
+    }
+}
+
 static void received(conn *c, const char *data, size_t len)
 {
     trace_chunk(c, "in", c->bytes_in, data, len);
     c->bytes_in += (uint64_t)len;
     c->last_active_ms = loop_now(c->shared->loop);
-    deliver(c, data, len);
+    if (c->framing)
+        deliver_frames(c, data, len);
+    else
+        deliver(c, data, len);
+}
+
+static void on_frame_kick(timer *t)
+{
+    conn *c = t->data;
+    if (c->state != CONN_CLOSED)
+        deliver_frames(c, NULL, 0);
+}
+
+int conn_frame(conn *c, const frame_spec *spec)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    if (c->framing == NULL) {
+        if (spec->mode == FRAME_RAW)
+            return 0;
+        c->framing = malloc(sizeof *c->framing);
+        if (c->framing == NULL)
+            return NET_ENOMEM;
+        framer_init(&c->framing->fr, spec);
+        timer_init(&c->framing->kick, on_frame_kick, c);
+        return 0;
+    }
+    framer_set(&c->framing->fr, spec);
+    /* Held bytes may now make whole frames; outside the data callback
+     * nothing would cut them before more input came, so look soon (never
+     * from here: the owner may be inside a callback). */
+    if (framer_has_rest(&c->framing->fr) && !c->peer_eof &&
+        loop_timer_start(c->shared->loop, &c->framing->kick, 0) != 0)
+        return NET_ENOMEM;
+    return 0;
+}
+
+const char *conn_take_rest(conn *c, size_t *len)
+{
+    *len = 0;
+    if (c->framing == NULL)
+        return NULL;
+    return framer_take_rest(&c->framing->fr, len);
 }
 
 static void do_read(conn *c)
 {
     conn_shared *s = c->shared;
     size_t budget = MAX_IO_PER_EVENT;
-    while (budget > 0 && !c->read_paused && !c->peer_eof &&
+    while (budget > 0 && !c->read_paused && !c->peer_eof && !c->stalled &&
            c->state != CONN_CLOSED && c->state != CONN_CLOSING) {
         long n = net_recv(c->io.handle.sock, s->rbuf, s->rbuf_size);
         if (n == NET_EINTR)
@@ -559,6 +951,14 @@ void conn_reap(conn_shared *shared)
             shared->all = c->next;
         if (c->next)
             c->next->prev = c->prev;
+        if (c->framing) {
+            framer_clear(&c->framing->fr);
+            free(c->framing);
+        }
+        if (c->shaper) {
+            shape_free(&c->shaper->sh);
+            free(c->shaper);
+        }
         free(c);
     }
 }

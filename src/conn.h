@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "frame.h"
 #include "loop.h"
 #include "net.h"
 
@@ -38,6 +39,10 @@ typedef enum conn_reason {
 #define CONN_ENOTWRITABLE (-100)
 
 typedef struct conn conn;
+/* Per-connection extras, allocated only for the connections that use them
+ * (an idle plain connection does not pay for them). */
+typedef struct conn_framing conn_framing;
+typedef struct conn_shaper conn_shaper;
 
 /* What a connection reports to its owner. Any may be NULL. */
 typedef struct conn_callbacks {
@@ -74,7 +79,8 @@ typedef struct conn_shared {
     size_t rbuf_size;
     conn *all;          /* every connection not yet reaped */
     conn *reap;         /* closed connections waiting for conn_reap() */
-    uint64_t next_id;
+    uint64_t next_id;   /* the last id handed out */
+    uint64_t id_stride; /* ids step by this (workers interleave); 0: 1 */
     size_t live;        /* connections not yet reaped */
     const conn_transport *transport; /* NULL: real sockets */
 } conn_shared;
@@ -88,6 +94,7 @@ struct conn {
     unsigned peer_eof : 1;      /* recv() returned 0 */
     unsigned read_paused : 1;   /* output above out_limit */
     unsigned warned_discard : 1;
+    unsigned stalled : 1;       /* conn_stall: neither reading nor sending */
     buf out;                    /* unsent output */
     uint64_t id;
     uint64_t bytes_in, bytes_out;
@@ -97,6 +104,8 @@ struct conn {
     uint64_t stop_deadline_ms;  /* 0: the server is not stopping */
     const conn_callbacks *cb;
     void *data;                 /* the owner's */
+    conn_framing *framing;      /* NULL: input goes up as it arrives */
+    conn_shaper *shaper;        /* NULL: output goes straight out */
     conn *prev, *next;          /* in shared->all */
     conn *reap_next;
     char peer[64];              /* "ADDR:PORT" */
@@ -133,6 +142,42 @@ int conn_shutdown(conn *c);
 int conn_close(conn *c);
 /* Abortive close (RST) now; queued output is dropped. */
 void conn_reset(conn *c, conn_reason reason);
+
+/* --- framing: how input is cut before the data callback sees it -------- */
+
+/* Cut input with spec from the next frame on (also from inside the data
+ * callback: the frame after the current one is cut with the new mode).
+ * Bytes already held are cut again with the new mode. Returns 0 or
+ * NET_ENOMEM. A frame over the mode's max resets the connection
+ * (CONN_REASON_ERROR) with a warning naming the mode and the max. */
+int conn_frame(conn *c, const frame_spec *spec);
+/* At the peer's end of stream (from the done callback): the bytes of an
+ * unfinished frame, or NULL when there are none. Valid until the done
+ * callback returns; they are dropped then. */
+const char *conn_take_rest(conn *c, size_t *len);
+
+/* --- shaping: when and how what is sent goes out ------------------------- */
+/* Each applies from now on and keeps the order of the bytes; a graceful
+ * half-close or close still waits for every shaped byte, and bytes held
+ * back count for the out_limit backpressure. The first call gives the
+ * connection its shaping state (freed with the connection). Each returns
+ * 0, or NET_ENOMEM (nothing changed); on a closed connection, nothing. */
+
+/* Hold each reply back delay_ms +- jitter_ms (uniform, from rng.c). */
+int conn_delay(conn *c, uint64_t delay_ms, uint64_t jitter_ms);
+/* At most bytes_per_second (0: no limit). */
+int conn_rate(conn *c, uint64_t bytes_per_second);
+/* Write in slices of size +- variation bytes, gap_ms apart (size 0: off). */
+int conn_slice(conn *c, size_t size, size_t variation, uint64_t gap_ms);
+/* Stop sending and reading (a hung peer) until conn_resume. */
+int conn_stall(conn *c);
+void conn_resume(conn *c);
+/* After n more bytes went out, drop the rest and half-close (FIN). */
+int conn_close_after_bytes(conn *c, uint64_t n);
+/* In ms: drop what is unsent and half-close (FIN). */
+int conn_close_after_ms(conn *c, uint64_t ms);
+/* In ms: abortive close (RST), reason CONN_REASON_RESET. */
+int conn_reset_after(conn *c, uint64_t ms);
 
 /* The server is stopping: bound this connection's life by deadline_ms. */
 void conn_stop_by(conn *c, uint64_t deadline_ms);

@@ -30,8 +30,11 @@ static const char usage_text[] =
 "  --listen ADDR:PORT    listen here; repeatable. IPv4 1.2.3.4:PORT or IPv6\n"
 "                        [::1]:PORT; port 0 picks a free port.\n"
 "                        (default " DEFAULT_LISTEN ")\n"
-"  --max-conns N         most connections at once; more wait in the\n"
-"                        backlog (default 10000)\n"
+"  --max-conns N         most connections at once (shared out among the\n"
+"                        workers); more wait in the backlog (default 10000)\n"
+"  --workers N           event loops, one thread and one Lua state each,\n"
+"                        sharing the ports; Lua globals are per worker\n"
+"                        (default 1)\n"
 "  --idle-timeout SEC    close a connection with no traffic for SEC seconds;\n"
 "                        0: never (default 300)\n"
 "  --drain-timeout SEC   after our half-close, wait this long for the client\n"
@@ -157,7 +160,7 @@ static void print_version(void)
 static const char *const value_options[] = {
     "--listen", "--max-conns", "--idle-timeout", "--drain-timeout",
     "--out-limit", "--log-level", "--hook-budget", "--lua-memory", "--seed",
-    "--simulate", NULL
+    "--simulate", "--workers", NULL
 };
 
 static int takes_value(const char *name)
@@ -209,6 +212,12 @@ static int apply_value(cli *o, const char *name, const char *value)
         rc = errno || end == value || *end || value[0] == '-' ? -1 : 0;
         if (rc == 0)
             rng_seed((uint64_t)seed);
+    } else if (strcmp(name, "--workers") == 0) {
+        size_t n = 0;
+        rc = parse_count(value, &n);
+        if (rc == 0 && n > SERVER_MAX_WORKERS)
+            rc = -1;
+        o->cfg.workers = (int)n;
     } else if (strcmp(name, "--simulate") == 0) {
         o->simulate = value;
     } else {
@@ -299,6 +308,8 @@ int main(int argc, char **argv)
 {
     static cli o; /* the options outlive every policy loaded with them */
     o.cfg.max_conns = 10000;
+    o.cfg.workers = 1;
+    o.opts.worker = 1;
     o.cfg.idle_ms = 300 * 1000;
     o.cfg.drain_ms = 5 * 1000;
     o.cfg.out_limit = 1 << 20;

@@ -235,6 +235,9 @@ static int trampoline(lua_State *L)
     } else if (hc->hook == HOOK_CLOSE) {
         lua_pushstring(L, hc->reason);             /* hc fn conn reason */
         nargs++;
+    } else if (hc->hook == HOOK_DONE && hc->data != NULL) {
+        lua_pushlstring(L, hc->data, hc->len);     /* hc fn conn rest */
+        nargs++;
     }
     lua_call(L, nargs, 2);                         /* hc reply action */
     apply_results(L, hc->pc, hc->hook);
@@ -305,10 +308,14 @@ static void cb_data(conn *c, const char *data, size_t len)
 static void cb_done(conn *c)
 {
     pconn *pc = c->data;
+    size_t rest_len;
+    const char *rest = conn_take_rest(c, &rest_len); /* unfinished frame */
+    hook_call hc = {pc, HOOK_DONE, pc->p->hook_ref[HOOK_DONE], rest,
+                    rest_len, NULL};
     if (pc->p->hook_ref[HOOK_DONE] == LUA_NOREF)
         conn_shutdown(c);
     else
-        run_hook(pc, HOOK_DONE);
+        call_hook(&hc);
 }
 
 static void timer_unlink(pconn *pc, ptimer *pt)
@@ -607,6 +614,8 @@ static void open_ricochet(lua_State *L, policy *p)
     lua_setfield(L, -2, "script");
     lua_pushliteral(L, RICOCHET_VERSION);
     lua_setfield(L, -2, "version");
+    lua_pushinteger(L, p->opts->worker > 0 ? p->opts->worker : 1);
+    lua_setfield(L, -2, "worker");
     lua_setglobal(L, "ricochet");                     /* */
     lua_getglobal(L, "print");
     if (!lua_isnil(L, -1)) {

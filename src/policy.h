@@ -23,6 +23,7 @@ typedef struct policy_opts {
     int unsafe;            /* every standard library, unrestricted */
     char **args;           /* "key=value" script arguments */
     int nargs;
+    int worker;            /* ricochet.worker: this state's worker, 1.. */
 } policy_opts;
 
 #define POLICY_DEFAULT_MEMORY ((size_t)256 << 20)

@@ -12,8 +12,13 @@
 #define rng_getpid getpid
 #endif
 
-static uint64_t state[4];
-static int seeded;
+/* Each worker thread draws from its own generator (no locking on the hot
+ * path); all of them derive from one process seed, so --seed still makes
+ * the whole run reproducible. */
+static _Thread_local uint64_t state[4];
+static _Thread_local int seeded;
+static uint64_t process_seed;
+static int process_seeded;
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -30,6 +35,18 @@ static uint64_t rotl(uint64_t x, int k)
 
 void rng_seed(uint64_t seed)
 {
+    process_seed = seed;
+    process_seeded = 1;
+    for (int i = 0; i < 4; i++)
+        state[i] = splitmix64(&seed);
+    seeded = 1;
+}
+
+void rng_fork(uint64_t stream)
+{
+    if (!process_seeded)
+        rng_seed_default();
+    uint64_t seed = process_seed ^ (stream * 0xd1b54a32d192ed03ULL);
     for (int i = 0; i < 4; i++)
         state[i] = splitmix64(&seed);
     seeded = 1;

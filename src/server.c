@@ -1,5 +1,12 @@
-/* server.c -- listeners, accept, the connection table, signals, reload and
- * the graceful stop. */
+/* server.c -- listeners, accept, the connection table, workers, signals,
+ * reload and the graceful stop.
+ *
+ * A worker is one event loop on its own thread, with its own Lua state and
+ * its own connections; nothing is shared between workers but the
+ * listening ports (SO_REUSEPORT where the OS has it, else one listening
+ * socket registered in every worker's poller). The controller (the main
+ * thread) owns the signals and --watch, and passes stop and reload on to
+ * every worker as a byte on the worker's command socket. */
 #include "server.h"
 
 #include <stdio.h>
@@ -10,7 +17,9 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "rng.h"
 #include "signals.h"
+#include "thread.h"
 #include "watch.h"
 
 #define RECV_BUFFER_SIZE (64 * 1024)
@@ -18,49 +27,62 @@
 #define LISTEN_BACKLOG 1024
 #define ACCEPT_RETRY_MS 100 /* after running out of descriptors */
 
+/* Commands from the controller to a worker, one byte each. */
+#define CMD_STOP 'S'
+#define CMD_RELOAD_HUP 'H'   /* reload: SIGHUP */
+#define CMD_RELOAD_WATCH 'W' /* reload: --watch saw the file change */
+
 typedef struct listener {
     loop_io io;
-    char name[80];
+    int owned;             /* this worker closes it (not a shared socket) */
 } listener;
 
-typedef struct server {
+typedef struct worker {
     const server_config *cfg;
+    int index;             /* 1.. */
+    int nworkers;
+    policy_opts opts;      /* cfg's, with this worker's number */
     loop *loop;
     policy *policy;
     conn_shared shared;
+    size_t max_conns;      /* this worker's share of --max-conns */
     listener listeners[SERVER_MAX_LISTEN];
     int nlisteners;
     int accepting;         /* listeners registered for reading */
     int full_warned;
     timer accept_retry;
-    loop_io wake;          /* read end of the wake-up pair */
-    net_socket wake_w;
-    watch *watch;          /* --watch */
+    loop_io cmd;           /* commands from the controller */
+    net_socket cmd_w;
+    net_socket done_w;     /* tells the controller this worker ended */
+    thread *thread;
     int stops;             /* stop requests so far */
     int done;
-} server;
+    int code;              /* exit code */
+} worker;
 
-static void set_accepting(server *s, int on)
+/* --- one worker ------------------------------------------------------- */
+
+static void set_accepting(worker *w, int on)
 {
-    if (s->accepting == on)
+    if (w->accepting == on)
         return;
-    for (int i = 0; i < s->nlisteners; i++)
-        loop_io_set(s->loop, &s->listeners[i].io, on ? POLLER_READ : 0);
-    s->accepting = on;
+    for (int i = 0; i < w->nlisteners; i++)
+        loop_io_set(w->loop, &w->listeners[i].io, on ? POLLER_READ : 0);
+    w->accepting = on;
 }
 
 static void on_accept(loop *l, loop_io *io, int events)
 {
-    server *s = io->data;
+    worker *w = io->data;
     (void)l;
     (void)events;
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
-        if (s->shared.live >= s->cfg->max_conns) {
-            if (!s->full_warned)
+        if (w->shared.live >= w->max_conns) {
+            if (!w->full_warned)
                 log_warn("%zu connections open (--max-conns): not "
-                         "accepting until one ends", s->shared.live);
-            s->full_warned = 1;
-            set_accepting(s, 0);
+                         "accepting until one ends", w->shared.live);
+            w->full_warned = 1;
+            set_accepting(w, 0);
             return;
         }
         net_socket sock;
@@ -73,92 +95,281 @@ static void on_accept(loop *l, loop_io *io, int events)
         if (rc == NET_EMFILE || rc == NET_ENOMEM) {
             log_warn("accept: %s; retrying in %d ms", net_strerror(rc),
                      ACCEPT_RETRY_MS);
-            set_accepting(s, 0);
-            loop_timer_start(s->loop, &s->accept_retry, ACCEPT_RETRY_MS);
+            set_accepting(w, 0);
+            loop_timer_start(w->loop, &w->accept_retry, ACCEPT_RETRY_MS);
             return;
         }
         if (rc < 0) {
             log_debug("accept: %s", net_strerror(rc));
             continue; /* the client gave up before we took it */
         }
-        conn *c = conn_create(&s->shared, sock, peer);
+        conn *c = conn_create(&w->shared, sock, peer);
         if (c == NULL) {
             log_error("out of memory accepting a connection from %s", peer);
             continue;
         }
-        policy_attach(s->policy, c);
+        policy_attach(w->policy, c);
     }
 }
 
 static void on_accept_retry(timer *t)
 {
-    server *s = t->data;
-    if (s->stops == 0)
-        set_accepting(s, 1);
+    worker *w = t->data;
+    if (w->stops == 0)
+        set_accepting(w, 1);
 }
 
-static void close_listeners(server *s)
+static void close_listeners(worker *w)
 {
-    set_accepting(s, 0);
-    for (int i = 0; i < s->nlisteners; i++)
-        net_close(s->listeners[i].io.handle.sock);
-    s->nlisteners = 0;
-    loop_timer_stop(s->loop, &s->accept_retry);
+    set_accepting(w, 0);
+    for (int i = 0; i < w->nlisteners; i++)
+        if (w->listeners[i].owned)
+            net_close(w->listeners[i].io.handle.sock);
+    w->nlisteners = 0;
+    loop_timer_stop(w->loop, &w->accept_retry);
+}
+
+/* "worker 2: " in front of a worker's own lines when there are several. */
+static const char *worker_tag(const worker *w, char *out, size_t len)
+{
+    if (w->nworkers == 1)
+        return "";
+    snprintf(out, len, "worker %d: ", w->index);
+    return out;
 }
 
 /* Compile the script again into a new state; switch to it only if that
  * worked. Live connections keep the state they started with. */
-static void reload(server *s, const char *why)
+static void reload(worker *w, const char *why)
 {
-    char err[1024];
-    policy *p = policy_load(policy_path(s->policy), s->cfg->policy_opts,
-                            err, sizeof err);
+    char err[1024], tag[32];
+    policy *p = policy_load(policy_path(w->policy), &w->opts, err,
+                            sizeof err);
     if (p == NULL) {
         for (char *nl = err; (nl = strchr(nl, '\n')) != NULL;)
             *nl = ' ';
-        log_error("reload (%s) failed, keeping the running script: %s", why,
-                  err);
+        log_error("%sreload (%s) failed, keeping the running script: %s",
+                  worker_tag(w, tag, sizeof tag), why, err);
         return;
     }
     char hooks[128];
     policy_describe(p, hooks, sizeof hooks);
-    policy_bind_loop(p, s->loop);
-    log_info("reload (%s): loaded %s, hooks: %s; %zu live connections "
-             "finish on the previous script", why, policy_path(p), hooks,
-             s->shared.live);
-    policy_release(s->policy);
-    s->policy = p;
+    policy_bind_loop(p, w->loop);
+    log_info("%sreload (%s): loaded %s, hooks: %s; %zu live connections "
+             "finish on the previous script", worker_tag(w, tag, sizeof tag),
+             why, policy_path(p), hooks, w->shared.live);
+    policy_release(w->policy);
+    w->policy = p;
 }
 
-static void on_script_changed(void *data)
+static void begin_stop(worker *w)
 {
-    server *s = data;
-    if (s->stops == 0)
-        reload(s, "the file changed");
-}
-
-static void begin_stop(server *s)
-{
-    s->stops++;
-    if (s->stops == 1) {
-        close_listeners(s);
+    w->stops++;
+    if (w->stops == 1) {
+        close_listeners(w);
         log_info("stopping: %zu connections open, waiting up to %.1f s "
-                 "for them to finish", s->shared.live,
-                 (double)s->cfg->drain_ms / 1000.0);
-        uint64_t deadline = loop_now(s->loop) + s->cfg->drain_ms;
-        for (conn *c = s->shared.all; c; c = c->next)
+                 "for them to finish", w->shared.live,
+                 (double)w->cfg->drain_ms / 1000.0);
+        uint64_t deadline = loop_now(w->loop) + w->cfg->drain_ms;
+        for (conn *c = w->shared.all; c; c = c->next)
             conn_stop_by(c, deadline);
         return;
     }
     log_warn("second stop request: closing %zu connections now",
-             s->shared.live);
-    for (conn *c = s->shared.all; c; c = c->next)
+             w->shared.live);
+    for (conn *c = w->shared.all; c; c = c->next)
         conn_reset(c, CONN_REASON_STOP);
 }
 
-static void on_wake(loop *l, loop_io *io, int events)
+static void on_command(loop *l, loop_io *io, int events)
 {
-    server *s = io->data;
+    worker *w = io->data;
+    char cmds[64];
+    long n;
+    (void)l;
+    (void)events;
+    while ((n = net_recv(io->handle.sock, cmds, sizeof cmds)) > 0) {
+        for (long i = 0; i < n; i++) {
+            if (cmds[i] == CMD_RELOAD_HUP && w->stops == 0)
+                reload(w, "SIGHUP");
+            else if (cmds[i] == CMD_RELOAD_WATCH && w->stops == 0)
+                reload(w, "the file changed");
+            else if (cmds[i] == CMD_STOP && w->stops < 2)
+                begin_stop(w);
+        }
+    }
+}
+
+/* The top of every loop iteration: free what closed, resume accepting,
+ * and see whether a stop has finished. */
+static void before_sleep(loop *l, void *data)
+{
+    worker *w = data;
+    (void)l;
+    conn_reap(&w->shared);
+    if (w->stops == 0 && !w->accepting &&
+        !timer_active(&w->accept_retry) && w->shared.live < w->max_conns) {
+        w->full_warned = 0;
+        set_accepting(w, 1);
+    }
+    if (w->stops > 0 && w->shared.live == 0)
+        w->done = 1;
+}
+
+/* Everything but the listeners, which the controller opened. */
+static int worker_init(worker *w)
+{
+    timer_init(&w->accept_retry, on_accept_retry, w);
+    w->loop = loop_create();
+    w->shared.rbuf = malloc(RECV_BUFFER_SIZE);
+    if (w->loop == NULL || w->shared.rbuf == NULL)
+        return -1;
+    w->shared.loop = w->loop;
+    w->shared.rbuf_size = RECV_BUFFER_SIZE;
+    w->shared.out_limit = w->cfg->out_limit;
+    w->shared.idle_ms = w->cfg->idle_ms;
+    w->shared.drain_ms = w->cfg->drain_ms;
+    /* ids stay unique across workers: worker k of n hands out k, k+n, ... */
+    w->shared.next_id = (uint64_t)(w->index - 1);
+    w->shared.id_stride = (uint64_t)w->nworkers;
+    net_socket cmd_r;
+    if (net_wakeup_pair(&cmd_r, &w->cmd_w) != 0)
+        return -1;
+    loop_io_init(&w->cmd, cmd_r, on_command, w);
+    if (loop_io_set(w->loop, &w->cmd, POLLER_READ) != 0)
+        return -1;
+    loop_set_before_sleep(w->loop, before_sleep, w);
+    policy_bind_loop(w->policy, w->loop);
+    return 0;
+}
+
+static void worker_free(worker *w)
+{
+    if (w->loop) {
+        close_listeners(w);
+        for (conn *c = w->shared.all; c; c = c->next)
+            conn_reset(c, CONN_REASON_STOP);
+        conn_reap(&w->shared);
+    }
+    if (w->cmd.handle.sock != NET_INVALID) {
+        loop_io_set(w->loop, &w->cmd, 0);
+        net_close(w->cmd.handle.sock);
+    }
+    if (w->cmd_w != NET_INVALID)
+        net_close(w->cmd_w);
+    if (w->loop)
+        loop_free(w->loop);
+    free(w->shared.rbuf);
+    if (w->policy)
+        policy_release(w->policy);
+}
+
+static void worker_main(void *arg)
+{
+    worker *w = arg;
+    rng_fork((uint64_t)w->index);
+    set_accepting(w, 1);
+    while (!w->done) {
+        int rc = loop_run_once(w->loop, -1);
+        if (rc != 0) {
+            log_error("the event loop failed: %s", net_strerror(rc));
+            w->code = EXIT_RUNTIME;
+            break;
+        }
+    }
+    /* Tell the controller; it joins this thread. */
+    net_send(w->done_w, "d", 1);
+}
+
+/* --- listeners ---------------------------------------------------------- */
+
+static void format_name(const server_listen *ls, int port, char *out,
+                        size_t len)
+{
+    int v6 = strchr(ls->host, ':') != NULL;
+    snprintf(out, len, "%s%s%s:%d", v6 ? "[" : "", ls->host, v6 ? "]" : "",
+             port);
+}
+
+/* Open every listener for every worker, port 0 resolved once so that all
+ * workers share the port. Prints the readiness lines. */
+static int open_listeners(const server_config *cfg, worker *workers, int n)
+{
+    int reuseport = n > 1;
+    for (int i = 0; i < cfg->nlisten; i++) {
+        const server_listen *ls = &cfg->listen[i];
+        int port = ls->port;
+        char name[80];
+        for (int k = 0; k < n; k++) {
+            net_socket sock;
+            int rc = NET_EINVAL;
+            if (k == 0 || reuseport)
+                rc = net_listen(ls->host, port, LISTEN_BACKLOG, reuseport,
+                                &sock);
+            if (rc == NET_EINVAL && k == 0 && reuseport) {
+                reuseport = 0; /* no SO_REUSEPORT: share one socket */
+                rc = net_listen(ls->host, port, LISTEN_BACKLOG, 0, &sock);
+            }
+            listener *li = &workers[k].listeners[i];
+            if (rc == 0) {
+                li->owned = 1;
+            } else if (k > 0 && !reuseport) {
+                sock = workers[0].listeners[i].io.handle.sock;
+                li->owned = 0;
+            } else {
+                format_name(ls, port, name, sizeof name);
+                fprintf(stderr, "ricochet: cannot listen on %s: %s\n", name,
+                        net_strerror(rc));
+                return -1;
+            }
+            loop_io_init(&li->io, sock, on_accept, &workers[k]);
+            workers[k].nlisteners++;
+            if (k == 0 &&
+                net_local_name(sock, name, sizeof name) == 0 && port == 0) {
+                const char *colon = strrchr(name, ':');
+                port = colon ? atoi(colon + 1) : 0;
+            }
+        }
+    }
+    /* Only once every listener is bound: a failure prints nothing here. */
+    for (int i = 0; i < cfg->nlisten; i++) {
+        char name[80];
+        if (net_local_name(workers[0].listeners[i].io.handle.sock, name,
+                           sizeof name) != 0)
+            format_name(&cfg->listen[i], cfg->listen[i].port, name,
+                        sizeof name);
+        printf("listening on %s\n", name);
+    }
+    fflush(stdout);
+    if (n > 1)
+        log_info("%d workers, %s", n, reuseport
+                 ? "each with its own listening sockets (SO_REUSEPORT)"
+                 : "sharing the listening sockets");
+    return 0;
+}
+
+/* --- the controller --------------------------------------------------------- */
+
+typedef struct controller {
+    loop *loop;
+    worker *workers;
+    int nworkers;
+    int running;           /* workers not yet ended */
+    int stops;
+    loop_io wake;          /* signals */
+    loop_io done;          /* workers ending */
+    watch *watch;
+} controller;
+
+static void tell_workers(controller *ctl, char cmd)
+{
+    for (int k = 0; k < ctl->nworkers; k++)
+        net_send(ctl->workers[k].cmd_w, &cmd, 1);
+}
+
+static void on_signal(loop *l, loop_io *io, int events)
+{
+    controller *ctl = io->data;
     char drain[64];
     (void)l;
     (void)events;
@@ -166,144 +377,164 @@ static void on_wake(loop *l, loop_io *io, int events)
         ;
     int stops, reloads;
     signals_take(&stops, &reloads);
-    if (reloads > 0 && s->stops == 0)
-        reload(s, "SIGHUP");
-    for (int i = 0; i < stops && i < 2; i++)
-        begin_stop(s);
+    if (reloads > 0 && ctl->stops == 0)
+        tell_workers(ctl, CMD_RELOAD_HUP);
+    for (int i = 0; i < stops && ctl->stops < 2; i++) {
+        ctl->stops++;
+        tell_workers(ctl, CMD_STOP);
+    }
 }
 
-/* The top of every loop iteration: free what closed, resume accepting,
- * and see whether a stop has finished. */
-static void before_sleep(loop *l, void *data)
+static void on_worker_done(loop *l, loop_io *io, int events)
 {
-    server *s = data;
+    controller *ctl = io->data;
+    char drain[64];
+    long n;
     (void)l;
-    conn_reap(&s->shared);
-    if (s->stops == 0 && !s->accepting &&
-        !timer_active(&s->accept_retry) &&
-        s->shared.live < s->cfg->max_conns) {
-        s->full_warned = 0;
-        set_accepting(s, 1);
-    }
-    if (s->stops > 0 && s->shared.live == 0)
-        s->done = 1;
+    (void)events;
+    while ((n = net_recv(io->handle.sock, drain, sizeof drain)) > 0)
+        ctl->running -= (int)n;
 }
 
-static int open_listeners(server *s)
+static void on_script_changed(void *data)
 {
-    const server_config *cfg = s->cfg;
-    for (int i = 0; i < cfg->nlisten; i++) {
-        const server_listen *ls = &cfg->listen[i];
-        listener *li = &s->listeners[i];
-        net_socket sock;
-        int rc = net_listen(ls->host, ls->port, LISTEN_BACKLOG, 0, &sock);
-        if (rc != 0) {
-            fprintf(stderr, "ricochet: cannot listen on %s%s%s:%d: %s\n",
-                    strchr(ls->host, ':') ? "[" : "", ls->host,
-                    strchr(ls->host, ':') ? "]" : "", ls->port,
-                    net_strerror(rc));
-            return -1;
-        }
-        loop_io_init(&li->io, sock, on_accept, s);
-        s->nlisteners++;
-        if (net_local_name(sock, li->name, sizeof li->name) != 0)
-            snprintf(li->name, sizeof li->name, "%s:%d", ls->host, ls->port);
-    }
-    return 0;
-}
-
-static void free_server(server *s)
-{
-    watch_stop(s->watch);
-    close_listeners(s);
-    for (conn *c = s->shared.all; c; c = c->next)
-        conn_reset(c, CONN_REASON_STOP);
-    conn_reap(&s->shared);
-    if (s->wake.handle.sock != NET_INVALID) {
-        loop_io_set(s->loop, &s->wake, 0);
-        net_close(s->wake.handle.sock);
-        net_close(s->wake_w);
-    }
-    signals_restore();
-    if (s->loop)
-        loop_free(s->loop);
-    free(s->shared.rbuf);
-    if (s->policy)
-        policy_release(s->policy);
+    controller *ctl = data;
+    if (ctl->stops == 0)
+        tell_workers(ctl, CMD_RELOAD_WATCH);
 }
 
 int server_run(const server_config *cfg, policy *p)
 {
-    server s;
-    memset(&s, 0, sizeof s);
-    s.cfg = cfg;
-    s.policy = p;
-    s.wake.handle.sock = NET_INVALID;
-    timer_init(&s.accept_retry, on_accept_retry, &s);
+    int n = cfg->workers > 0 ? cfg->workers : 1;
+    int code = EXIT_RUNTIME;
+    controller ctl;
+    memset(&ctl, 0, sizeof ctl);
+    ctl.wake.handle.sock = ctl.done.handle.sock = NET_INVALID;
+    net_socket wake_w = NET_INVALID, done_w = NET_INVALID;
+    worker *workers = calloc((size_t)n, sizeof *workers);
     int rc = net_init();
-    if (rc != 0) {
+    if (rc != 0 || workers == NULL) {
         fprintf(stderr, "ricochet: cannot start the socket library: %s\n",
-                net_strerror(rc));
+                rc ? net_strerror(rc) : "out of memory");
+        free(workers);
         policy_release(p);
         return EXIT_RUNTIME;
     }
-    int code = EXIT_RUNTIME;
-    s.loop = loop_create();
-    s.shared.rbuf = malloc(RECV_BUFFER_SIZE);
-    if (s.loop == NULL || s.shared.rbuf == NULL) {
+    ctl.workers = workers;
+    ctl.nworkers = n;
+
+    /* Every worker's state first: a script that loads once loads again,
+     * but memory may run out. */
+    for (int k = 0; k < n; k++) {
+        workers[k].cmd.handle.sock = NET_INVALID;
+        workers[k].cmd_w = NET_INVALID;
+    }
+    for (int k = 0; k < n; k++) {
+        worker *w = &workers[k];
+        w->cfg = cfg;
+        w->index = k + 1;
+        w->nworkers = n;
+        w->opts = *cfg->policy_opts;
+        w->opts.worker = k + 1;
+        w->max_conns = (cfg->max_conns + (size_t)n - 1) / (size_t)n;
+        if (k == 0) {
+            w->policy = p;
+        } else {
+            char err[1024];
+            w->policy = policy_load(policy_path(p), &w->opts, err,
+                                    sizeof err);
+            if (w->policy == NULL) {
+                fprintf(stderr, "ricochet: worker %d: %s\n", k + 1, err);
+                goto out;
+            }
+        }
+        if (worker_init(w) != 0) {
+            fprintf(stderr, "ricochet: cannot create worker %d's event "
+                    "loop\n", k + 1);
+            goto out;
+        }
+    }
+    ctl.loop = loop_create();
+    net_socket wake_r, done_r;
+    if (ctl.loop == NULL || net_wakeup_pair(&wake_r, &wake_w) != 0) {
         fprintf(stderr, "ricochet: cannot create the event loop\n");
         goto out;
     }
-    s.shared.loop = s.loop;
-    s.shared.rbuf_size = RECV_BUFFER_SIZE;
-    s.shared.out_limit = cfg->out_limit;
-    s.shared.idle_ms = cfg->idle_ms;
-    s.shared.drain_ms = cfg->drain_ms;
-    net_socket wake_r;
-    rc = net_wakeup_pair(&wake_r, &s.wake_w);
-    if (rc != 0) {
-        fprintf(stderr, "ricochet: cannot create the wake-up pair: %s\n",
-                net_strerror(rc));
+    loop_io_init(&ctl.wake, wake_r, on_signal, &ctl);
+    if (net_wakeup_pair(&done_r, &done_w) != 0) {
+        fprintf(stderr, "ricochet: cannot create the event loop\n");
         goto out;
     }
-    loop_io_init(&s.wake, wake_r, on_wake, &s);
-    if (loop_io_set(s.loop, &s.wake, POLLER_READ) != 0 ||
-        signals_install(s.wake_w) != 0) {
+    loop_io_init(&ctl.done, done_r, on_worker_done, &ctl);
+    if (loop_io_set(ctl.loop, &ctl.wake, POLLER_READ) != 0 ||
+        loop_io_set(ctl.loop, &ctl.done, POLLER_READ) != 0 ||
+        signals_install(wake_w) != 0) {
         fprintf(stderr, "ricochet: cannot install the signal handlers\n");
         goto out;
     }
-    if (open_listeners(&s) != 0) {
+    if (open_listeners(cfg, workers, n) != 0) {
         code = EXIT_LISTEN;
         goto out;
     }
-    policy_bind_loop(p, s.loop);
     if (cfg->watch) {
         char err[256];
-        s.watch = watch_start(s.loop, policy_path(p), on_script_changed, &s,
-                              err, sizeof err);
-        if (s.watch == NULL) {
+        ctl.watch = watch_start(ctl.loop, policy_path(p), on_script_changed,
+                                &ctl, err, sizeof err);
+        if (ctl.watch == NULL) {
             fprintf(stderr, "ricochet: --watch: %s\n", err);
             goto out;
         }
         log_info("watching %s for changes (%s)", policy_path(p),
                  watch_backend());
     }
-    set_accepting(&s, 1);
-    for (int i = 0; i < s.nlisteners; i++)
-        printf("listening on %s\n", s.listeners[i].name);
-    fflush(stdout);
-    loop_set_before_sleep(s.loop, before_sleep, &s);
-    while (!s.done) {
-        rc = loop_run_once(s.loop, -1);
+    for (int k = 0; k < n; k++) {
+        workers[k].done_w = done_w;
+        workers[k].thread = thread_start(worker_main, &workers[k]);
+        if (workers[k].thread == NULL) {
+            log_error("cannot start worker %d", k + 1);
+            tell_workers(&ctl, CMD_STOP);
+            tell_workers(&ctl, CMD_STOP);
+            break;
+        }
+        ctl.running++;
+    }
+    while (ctl.running > 0) {
+        rc = loop_run_once(ctl.loop, -1);
         if (rc != 0) {
-            log_error("the event loop failed: %s", net_strerror(rc));
-            goto out;
+            log_error("the controller's loop failed: %s", net_strerror(rc));
+            tell_workers(&ctl, CMD_STOP);
+            tell_workers(&ctl, CMD_STOP);
+            break;
         }
     }
-    log_info("stopped");
     code = EXIT_OK;
+    for (int k = 0; k < n; k++) {
+        if (workers[k].thread)
+            thread_join(workers[k].thread);
+        if (workers[k].code != EXIT_OK)
+            code = workers[k].code;
+    }
+    if (code == EXIT_OK)
+        log_info("stopped");
 out:
-    free_server(&s);
+    watch_stop(ctl.watch);
+    signals_restore();
+    for (int k = n - 1; k >= 0; k--)
+        worker_free(&workers[k]);
+    if (ctl.wake.handle.sock != NET_INVALID) {
+        loop_io_set(ctl.loop, &ctl.wake, 0);
+        net_close(ctl.wake.handle.sock);
+    }
+    if (ctl.done.handle.sock != NET_INVALID) {
+        loop_io_set(ctl.loop, &ctl.done, 0);
+        net_close(ctl.done.handle.sock);
+    }
+    if (wake_w != NET_INVALID)
+        net_close(wake_w);
+    if (done_w != NET_INVALID)
+        net_close(done_w);
+    loop_free(ctl.loop);
+    free(workers);
     net_cleanup();
     return code;
 }

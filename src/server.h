@@ -24,6 +24,7 @@ typedef struct server_config {
     uint64_t drain_ms;
     size_t out_limit;
     int watch;                      /* reload when the script changes */
+    int workers;                    /* event loops, one thread each */
     const policy_opts *policy_opts; /* for reloads */
 } server_config;
 
@@ -36,9 +37,13 @@ enum {
     EXIT_LISTEN = 4
 };
 
+#define SERVER_MAX_WORKERS 64
+
 /* Listen on every address, print one "listening on ADDR:PORT" line per
- * listener to stdout, then serve until a stop signal. The server takes
- * over the caller's reference to p. Returns an exit code above. */
+ * listener to stdout, then serve with cfg->workers event loops (one
+ * thread and one Lua state each, sharing the ports) until a stop signal.
+ * p is the first worker's policy (the caller's reference is taken over);
+ * the others load the same script. Returns an exit code above. */
 int server_run(const server_config *cfg, policy *p);
 
 #endif

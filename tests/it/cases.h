@@ -44,7 +44,23 @@
     X(idle_timeout) \
     X(action_reset) \
     X(action_close) \
-    X(method_actions)
+    X(method_actions) \
+    X(frame_line) \
+    X(frame_line_too_big) \
+    X(frame_delim) \
+    X(frame_length) \
+    X(frame_switch) \
+    X(shape_rate) \
+    X(shape_delay) \
+    X(shape_jitter_seed) \
+    X(shape_slice) \
+    X(shape_slice_seed) \
+    X(shape_stall) \
+    X(shape_close_after_bytes) \
+    X(shape_close_after_ms) \
+    X(shape_reset_after) \
+    X(shape_fin_after_shaped) \
+    X(shape_backpressure)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)

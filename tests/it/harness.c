@@ -601,6 +601,22 @@ int server_wait_log(const it_server *s, const char *needle, int timeout_ms)
     }
 }
 
+int server_wait_log_count(const it_server *s, const char *level,
+                          const char *needle, int count, int timeout_ms)
+{
+    int64_t deadline = now_us() + (int64_t)timeout_ms * 1000;
+    for (;;) {
+        char *text = server_log(s);
+        int seen = log_count(text, level, needle, NULL);
+        free(text);
+        if (seen >= count || now_us() >= deadline)
+            return seen;
+        /* the log is a file: there is nothing to block on but time */
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 void server_dump_log(const it_server *s)
 {
     char *text;

@@ -58,6 +58,11 @@ void server_signal(it_server *s, int sig);
 /* Wait up to timeout_ms until the server's log contains needle; 1 when it
  * does. Lets a test act after the server reached a point it logs. */
 int server_wait_log(const it_server *s, const char *needle, int timeout_ms);
+/* Wait up to timeout_ms until at least count log entries of level (NULL:
+ * any) contain needle; returns the count last seen. For what a test makes
+ * happen more than once (reloads, closed Lua states). */
+int server_wait_log_count(const it_server *s, const char *level,
+                          const char *needle, int count, int timeout_ms);
 /* Wait up to timeout_ms for the server to exit; 1 when it has (status in
  * s->status), 0 on timeout. */
 int server_wait_exit(it_server *s, int timeout_ms);

@@ -38,4 +38,32 @@ void test_net_strerror(void);
 
 void test_signals_take(void);
 
+void test_lpattern_differential(void);
+void test_lpattern_generated(void);
+void test_lpattern_budget_stops(void);
+void test_lpattern_budget_generous(void);
+void test_lpattern_install(void);
+
+void test_frame_raw(void);
+void test_frame_line(void);
+void test_frame_line_max(void);
+void test_frame_delim(void);
+void test_frame_delim_max(void);
+void test_frame_delim_random(void);
+void test_frame_fixed(void);
+void test_frame_length(void);
+void test_frame_length_bad(void);
+void test_frame_length_formats(void);
+void test_frame_mode_switch(void);
+void test_frame_switch_held(void);
+
+void test_shape_passthrough(void);
+void test_shape_rate(void);
+void test_shape_rate_no_burst_after_idle(void);
+void test_shape_delay(void);
+void test_shape_jitter(void);
+void test_shape_slice(void);
+void test_shape_limit_stall(void);
+void test_rng_seeded(void);
+
 #endif
