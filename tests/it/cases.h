@@ -6,6 +6,7 @@
 
 #define IT_CASES(X) \
     X(echo_0b) \
+    X(workers_spread) \
     X(echo_1b) \
     X(echo_64k) \
     X(echo_16m) \

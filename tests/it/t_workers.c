@@ -1,0 +1,44 @@
+/* t_workers.c -- --workers: connections spread over the event loops, every
+ * one byte-exact, and the stop reaches every worker. */
+#include "cases.h"
+#include "harness.h"
+
+#define WORKER_CONNS 200
+
+void workers_spread(void)
+{
+    const size_t pool_len = 256 * 1024;
+    unsigned char *pool = rng_payload(0x3053, pool_len);
+    it_job *jobs = calloc(WORKER_CONNS, sizeof *jobs);
+    int seen[3] = {0, 0, 0};
+    it_rng r;
+    ASSERT(jobs != NULL);
+    it_server *s = SERVER_START(FIXTURE("workers.lua"), "--workers", "2");
+    rng_seed(&r, 0x3054);
+    for (size_t i = 0; i < WORKER_CONNS; i++) {
+        size_t len = (size_t)rng_below(&r, 32768 + 1);
+        size_t off = (size_t)rng_below(&r, pool_len - len + 1);
+        job_init(&jobs[i], cli_connect_to(s, 0), pool + off, len, 1);
+    }
+    ASSERT_EQ(drive(jobs, WORKER_CONNS, 30000, NULL), WORKER_CONNS);
+    for (size_t i = 0; i < WORKER_CONNS; i++) {
+        it_job *j = &jobs[i];
+        /* "w1\n" or "w2\n", then exactly the payload */
+        if (j->in_len < 3 || j->in[0] != 'w' || j->in[2] != '\n' ||
+            (j->in[1] != '1' && j->in[1] != '2'))
+            TEST_FAIL("connection %zu: no worker banner (%zu bytes)", i,
+                      j->in_len);
+        seen[j->in[1] - '0']++;
+        ASSERT_MEM_EQ(j->in + 3, j->in_len - 3, j->out, j->out_len);
+        job_free(j);
+    }
+    fprintf(stderr, "worker 1 served %d, worker 2 served %d\n", seen[1],
+            seen[2]);
+    /* the kernel spreads by a hash of the address pair: with 200
+     * connections both workers get some unless nothing is shared */
+    ASSERT_GT(seen[1], 0);
+    ASSERT_GT(seen[2], 0);
+    free(jobs);
+    free(pool);
+    server_stop_clean(s);
+}
