@@ -15,6 +15,7 @@
 
 #include "lconn.h"
 #include "log.h"
+#include "lpattern.h"
 #include "rng.h"
 
 #if !defined(LUA_VERSION_NUM) || LUA_VERSION_NUM != 504
@@ -39,6 +40,7 @@ struct policy {
     loop *loop;                /* ricochet.now()'s clock, once bound */
     size_t mem_used;           /* bytes the Lua state holds */
     int over_budget;           /* the running call ran out of budget */
+    uint64_t pattern_steps;    /* pattern-matching steps of the call */
     struct pconn *current;     /* the connection whose hook is running */
 };
 
@@ -96,25 +98,79 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 /* The count hook of the instruction budget. Once tripped it fires on every
  * instruction, so a pcall inside the script cannot swallow the stop: the
  * error is raised again until the hook call returns to C. */
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+/* Over budget: from now on every instruction of this thread and of the
+ * main one raises, until the hook call returns to C. */
+static void trip(policy *p, lua_State *L)
+{
+    p->over_budget = 1;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    if (L != p->L)
+        lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, 1);
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     policy *p = *(policy **)lua_getextraspace(L);
-    if (!p->over_budget) {
-        p->over_budget = 1;
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-    }
+    if (!p->over_budget)
+        trip(p, L);
     lua_getinfo(L, "Sl", ar);
-    luaL_error(L, "stopped: over the budget of %I instructions (at %s:%d)",
-               (lua_Integer)p->opts->hook_budget, ar->short_src,
-               ar->currentline);
+    lua_pushfstring(L, "stopped: over the budget of %I instructions (at "
+                    "%s:%d)", (lua_Integer)p->opts->hook_budget,
+                    ar->short_src, ar->currentline);
+    lua_error(L);
 }
 
 static void arm_budget(policy *p)
 {
     p->over_budget = 0;
+    p->pattern_steps = 0;
     if (p->opts->hook_budget)
         lua_sethook(p->L, budget_hook, LUA_MASKCOUNT,
                     (int)p->opts->hook_budget);
+}
+
+/* Pattern matching runs in C, where the count hook never fires: its steps
+ * are counted against the same budget, and a runaway match is stopped the
+ * same way. */
+static void pattern_charge(lua_State *L, unsigned long steps, void *ud)
+{
+    policy *p = ud;
+    uint64_t budget = p->opts->hook_budget;
+    p->pattern_steps += steps;
+    if (budget == 0 || (p->pattern_steps <= budget && !p->over_budget))
+        return;
+    if (!p->over_budget)
+        trip(p, L);
+    lua_Debug ar;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) &&
+        ar.currentline > 0)
+        lua_pushfstring(L, "stopped: over the budget of %I instructions "
+                        "(in a pattern match at %s:%d)", (lua_Integer)budget,
+                        ar.short_src, ar.currentline);
+    else
+        lua_pushfstring(L, "stopped: over the budget of %I instructions "
+                        "(in a pattern match)", (lua_Integer)budget);
+    lua_error(L);
+}
+
+/* A coroutine has its own hook: give every resume the budget too, and
+ * refuse to resume once the call is over budget. */
+static int l_resume(lua_State *L)
+{
+    policy *p = *(policy **)lua_getextraspace(L);
+    lua_State *co = lua_tothread(L, 1);
+    if (p->over_budget)
+        return luaL_error(L, "stopped: over the budget of %I instructions",
+                          (lua_Integer)p->opts->hook_budget);
+    if (co != NULL && p->opts->hook_budget)
+        lua_sethook(co, budget_hook, LUA_MASKCOUNT,
+                    (int)p->opts->hook_budget);
+    lua_pushvalue(L, lua_upvalueindex(1));   /* args... resume */
+    lua_insert(L, 1);                        /* resume args... */
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 static void disarm_budget(policy *p)
@@ -410,20 +466,26 @@ static const luaL_Reg policy_methods[] = {
     {NULL, NULL}
 };
 
-/* print() goes to the log: stdout carries the readiness lines. */
-static int l_print(lua_State *L)
+/* Push the arguments from index first on, as print would show them. */
+static const char *join_args(lua_State *L, int first)
 {
     luaL_Buffer b;
     int n = lua_gettop(L);
     luaL_buffinit(L, &b);
-    for (int i = 1; i <= n; i++) {
-        if (i > 1)
+    for (int i = first; i <= n; i++) {
+        if (i > first)
             luaL_addchar(&b, '\t');
         luaL_tolstring(L, i, NULL);
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
-    log_info("%s", lua_tostring(L, -1));
+    return lua_tostring(L, -1);
+}
+
+/* print() goes to the log: stdout carries the readiness lines. */
+static int l_print(lua_State *L)
+{
+    log_info("%s", join_args(L, 1));
     return 0;
 }
 
@@ -438,10 +500,7 @@ static int l_log(lua_State *L)
                              "expected");
     if (level > log_get_level())
         return 0;
-    lua_remove(L, 1);
-    l_print(L);
-    /* l_print logged at info; redo at the asked level with the tag */
-    const char *msg = lua_tostring(L, -1);
+    const char *msg = join_args(L, 2);
     if (p->current)
         log_msg(level, "conn %llu: %s",
                 (unsigned long long)p->current->c->id, msg);
@@ -633,6 +692,20 @@ static int is_known_hook(const char *name)
     return 0;
 }
 
+/* coroutine.wrap over the budgeted coroutine.resume; errors propagate as
+ * the stock wrap's do. */
+static const char wrap_source[] =
+    "local create, resume, pack, unpack, error = coroutine.create, "
+    "coroutine.resume, table.pack, table.unpack, error\n"
+    "coroutine.wrap = function(f)\n"
+    "  local co = create(f)\n"
+    "  return function(...)\n"
+    "    local r = pack(resume(co, ...))\n"
+    "    if r[1] then return unpack(r, 2, r.n) end\n"
+    "    error(r[2], 0)\n"
+    "  end\n"
+    "end\n";
+
 /* Set up the state and run the script's top level. Runs protected;
  * raises the one-line error message. */
 static int load_main(lua_State *L)
@@ -642,6 +715,18 @@ static int load_main(lua_State *L)
         luaL_openlibs(L);
     else
         open_safe_libs(L, p->path);
+    lua_getglobal(L, LUA_STRLIBNAME);                 /* p string */
+    lpattern_install(L, -1, pattern_charge, p);
+    lua_pop(L, 1);                                    /* p */
+    lua_getglobal(L, LUA_COLIBNAME);                  /* p co */
+    lua_getfield(L, -1, "resume");                    /* p co resume */
+    lua_pushcclosure(L, l_resume, 1);                 /* p co l_resume */
+    lua_setfield(L, -2, "resume");                    /* p co */
+    lua_pop(L, 1);                                    /* p */
+    /* wrap through that resume, so wrapped coroutines are budgeted too */
+    if (luaL_loadstring(L, wrap_source) != LUA_OK)    /* p chunk|msg */
+        return lua_error(L);
+    lua_call(L, 0, 0);                                /* p */
     lua_getglobal(L, LUA_MATHLIBNAME);                /* p math */
     lua_getfield(L, -1, "randomseed");                /* p math seed */
     lua_pushinteger(L, (lua_Integer)rng_next());      /* --seed reaches */
@@ -656,7 +741,9 @@ static int load_main(lua_State *L)
     lua_setmetatable(L, -2);                          /* p G */
     if (luaL_loadfilex(L, p->path, "t") != LUA_OK)    /* p G chunk|msg */
         return lua_error(L);
+    arm_budget(p);          /* a top level that never ends is stopped too */
     lua_call(L, 0, 0);                                /* p G */
+    disarm_budget(p);
     for (int h = 0; h < HOOK_TIMER; h++) {
         lua_pushstring(L, hook_names[h]);             /* p G name */
         int type = lua_rawget(L, -2);                 /* p G value */
