@@ -40,7 +40,7 @@ struct policy {
     loop *loop;                /* ricochet.now()'s clock, once bound */
     size_t mem_used;           /* bytes the Lua state holds */
     int over_budget;           /* the running call ran out of budget */
-    uint64_t pattern_steps;    /* pattern-matching steps of the call */
+    uint64_t spent;            /* instructions and pattern steps so far */
     struct pconn *current;     /* the connection whose hook is running */
 };
 
@@ -95,13 +95,22 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return grown;
 }
 
-/* The count hook of the instruction budget. Once tripped it fires on every
- * instruction, so a pcall inside the script cannot swallow the stop: the
- * error is raised again until the hook call returns to C. */
+/* The budget is counted in ticks: the count hook fires every BUDGET_TICK
+ * instructions on every thread (coroutines too) and adds them to one
+ * total for the whole hook call, with the pattern matcher's steps. */
+#define BUDGET_TICK 1000
+
+static int budget_tick(const policy *p)
+{
+    uint64_t budget = p->opts->hook_budget;
+    return budget < BUDGET_TICK ? (int)budget : BUDGET_TICK;
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar);
 
 /* Over budget: from now on every instruction of this thread and of the
- * main one raises, until the hook call returns to C. */
+ * main one raises, until the hook call returns to C, so a pcall inside
+ * the script cannot swallow the stop. */
 static void trip(policy *p, lua_State *L)
 {
     p->over_budget = 1;
@@ -113,8 +122,12 @@ static void trip(policy *p, lua_State *L)
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     policy *p = *(policy **)lua_getextraspace(L);
-    if (!p->over_budget)
+    if (!p->over_budget) {
+        p->spent += (uint64_t)budget_tick(p);
+        if (p->spent <= p->opts->hook_budget)
+            return;
         trip(p, L);
+    }
     lua_getinfo(L, "Sl", ar);
     lua_pushfstring(L, "stopped: over the budget of %I instructions (at "
                     "%s:%d)", (lua_Integer)p->opts->hook_budget,
@@ -125,10 +138,9 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 static void arm_budget(policy *p)
 {
     p->over_budget = 0;
-    p->pattern_steps = 0;
+    p->spent = 0;
     if (p->opts->hook_budget)
-        lua_sethook(p->L, budget_hook, LUA_MASKCOUNT,
-                    (int)p->opts->hook_budget);
+        lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, budget_tick(p));
 }
 
 /* Pattern matching runs in C, where the count hook never fires: its steps
@@ -138,8 +150,8 @@ static void pattern_charge(lua_State *L, unsigned long steps, void *ud)
 {
     policy *p = ud;
     uint64_t budget = p->opts->hook_budget;
-    p->pattern_steps += steps;
-    if (budget == 0 || (p->pattern_steps <= budget && !p->over_budget))
+    p->spent += steps;
+    if (budget == 0 || (p->spent <= budget && !p->over_budget))
         return;
     if (!p->over_budget)
         trip(p, L);
@@ -155,8 +167,9 @@ static void pattern_charge(lua_State *L, unsigned long steps, void *ud)
     lua_error(L);
 }
 
-/* A coroutine has its own hook: give every resume the budget too, and
- * refuse to resume once the call is over budget. */
+/* A coroutine has its own hook: set it on every resume, so what runs in
+ * coroutines counts against the same total, and refuse to resume once the
+ * call is over budget. */
 static int l_resume(lua_State *L)
 {
     policy *p = *(policy **)lua_getextraspace(L);
@@ -165,12 +178,67 @@ static int l_resume(lua_State *L)
         return luaL_error(L, "stopped: over the budget of %I instructions",
                           (lua_Integer)p->opts->hook_budget);
     if (co != NULL && p->opts->hook_budget)
-        lua_sethook(co, budget_hook, LUA_MASKCOUNT,
-                    (int)p->opts->hook_budget);
+        lua_sethook(co, budget_hook, LUA_MASKCOUNT, budget_tick(p));
     lua_pushvalue(L, lua_upvalueindex(1));   /* args... resume */
     lua_insert(L, 1);                        /* resume args... */
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
     return lua_gettop(L);
+}
+
+/* The message handler given to xpcall runs where the error was raised; for
+ * the budget's stop that is inside the count hook, where hooks are off, so
+ * a handler that loops would never be stopped. Once over budget the
+ * script's handler is skipped and the error passes through as it is. */
+static int l_xpcall_handler(lua_State *L)
+{
+    policy *p = *(policy **)lua_getextraspace(L);
+    if (p->over_budget)
+        return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));   /* err... handler */
+    lua_insert(L, 1);                        /* handler err... */
+    lua_call(L, lua_gettop(L) - 1, 1);       /* result */
+    return 1;
+}
+
+static int l_xpcall(lua_State *L)
+{
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);                     /* f h args... h */
+    lua_pushcclosure(L, l_xpcall_handler, 1);
+    lua_replace(L, 2);                       /* f wrapped args... */
+    lua_pushvalue(L, lua_upvalueindex(1));   /* f wrapped args... xpcall */
+    lua_insert(L, 1);                        /* xpcall f wrapped args... */
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Finalizers run with hooks off (in the collector, and in lua_close on a
+ * reload or a stop), so a __gc that loops would hang the server: the
+ * sandbox refuses them. Lua marks an object for finalization only if its
+ * metatable has __gc when set, so checking here is enough. */
+static int l_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        int has_gc = lua_rawget(L, 2) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (has_gc)
+            return luaL_error(L, "setmetatable: __gc is not allowed (a "
+                              "finalizer runs outside the hook budget; "
+                              "--unsafe allows it)");
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));   /* t mt setmetatable */
+    lua_insert(L, 1);                        /* setmetatable t mt */
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* Replace G[name] with fn, which gets the original as its upvalue. */
+static void wrap_global(lua_State *L, const char *name, lua_CFunction fn)
+{
+    lua_getglobal(L, name);                  /* original */
+    lua_pushcclosure(L, fn, 1);              /* wrapper */
+    lua_setglobal(L, name);                  /* */
 }
 
 static void disarm_budget(policy *p)
@@ -715,6 +783,9 @@ static int load_main(lua_State *L)
         luaL_openlibs(L);
     else
         open_safe_libs(L, p->path);
+    wrap_global(L, "xpcall", l_xpcall);
+    if (!p->opts->unsafe)
+        wrap_global(L, "setmetatable", l_setmetatable);
     lua_getglobal(L, LUA_STRLIBNAME);                 /* p string */
     lpattern_install(L, -1, pattern_charge, p);
     lua_pop(L, 1);                                    /* p */

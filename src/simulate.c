@@ -30,8 +30,19 @@
 typedef struct sim {
     loop *loop;
     conn_shared shared;
+    uint64_t conn_id;   /* the client's connection, looked up by id: */
     int quiet;          /* the transcript ended: cleaning up */
 } sim;
+
+/* The connection while it lives, else NULL. Closed connections are freed
+ * by conn_reap, so no pointer to one is ever kept across a reap. */
+static conn *current(sim *sm)
+{
+    for (conn *it = sm->shared.all; it; it = it->next)
+        if (it->id == sm->conn_id)
+            return it->state == CONN_CLOSED ? NULL : it;
+    return NULL;
+}
 
 static sim *the_sim; /* the transport's callbacks have no context pointer */
 
@@ -205,7 +216,7 @@ static const char *skip_space(const char *p)
 }
 
 /* Run one line. Returns 0, or -1 on a transcript error. */
-static int run_line(sim *sm, conn **cp, const reader *r, const char *text,
+static int run_line(sim *sm, const reader *r, const char *text,
                     char *scratch)
 {
     const char *p = skip_space(text);
@@ -220,8 +231,7 @@ static int run_line(sim *sm, conn **cp, const reader *r, const char *text,
     p = skip_space(p + n);
     if (n == 0 || word[0] == '#')
         return 0;
-    conn *c = *cp;
-    int open = c != NULL && c->state != CONN_CLOSED;
+    conn *c;
 
     if (strcmp(word, "send") == 0) {
         if (*p != '"')
@@ -231,10 +241,10 @@ static int run_line(sim *sm, conn **cp, const reader *r, const char *text,
             if (parse_quoted(r, &p, scratch, &len) != 0)
                 return -1;
             p = skip_space(p);
-            open = c != NULL && c->state != CONN_CLOSED;
-            if (!open || c->peer_eof) {
+            c = current(sm);
+            if (c == NULL || c->peer_eof) {
                 say("client cannot send: the connection is %s",
-                    open ? "half-closed by the client" : "closed");
+                    c ? "half-closed by the client" : "closed");
                 continue;
             }
             say_bytes("client sends", scratch, len);
@@ -250,14 +260,16 @@ static int run_line(sim *sm, conn **cp, const reader *r, const char *text,
         loop_advance(sm->loop, loop_now(sm->loop) + ms);
         p = end;
     } else if (strcmp(word, "shutdown") == 0 || strcmp(word, "close") == 0) {
-        if (open && !c->peer_eof) {
+        c = current(sm);
+        if (c != NULL && !c->peer_eof) {
             say("client %s", word[0] == 's' ? "half-closes (FIN)"
                                             : "closes (FIN)");
             conn_feed_eof(c);
             conn_reap(&sm->shared);
         }
     } else if (strcmp(word, "reset") == 0) {
-        if (open) {
+        c = current(sm);
+        if (c != NULL) {
             say("client resets the connection (RST)");
             conn_feed_reset(c);
             conn_reap(&sm->shared);
@@ -268,8 +280,6 @@ static int run_line(sim *sm, conn **cp, const reader *r, const char *text,
     }
     if (*skip_space(p) != '\0' && *skip_space(p) != '#')
         return fail(r, "unexpected text after the command:", p);
-    if (c != NULL && c->state == CONN_CLOSED)
-        *cp = NULL; /* reaped: forget it */
     return 0;
 }
 
@@ -302,16 +312,6 @@ static char *read_file(const char *path, size_t *len)
     text[used] = '\0';
     *len = used;
     return text;
-}
-
-/* Is the connection (whose pointer we keep only while it is unreaped)
- * still alive? conn_reap frees it, so look it up in the live list. */
-static conn *alive(sim *sm, conn *c)
-{
-    for (conn *it = sm->shared.all; it; it = it->next)
-        if (it == c)
-            return c;
-    return NULL;
 }
 
 int simulate_run(const char *path, const server_config *cfg, policy *p)
@@ -349,10 +349,11 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     int code = EXIT_OK;
     say("client connects");
     conn *c = conn_create_virtual(&sm.shared, "127.0.0.1:40000");
-    if (c != NULL)
+    if (c != NULL) {
+        sm.conn_id = c->id;
         policy_attach(p, c);
+    }
     conn_reap(&sm.shared);
-    c = alive(&sm, c);
 
     reader r = {path, 0};
     for (char *line = text; line != NULL && *line;) {
@@ -360,13 +361,13 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
         if (next)
             *next++ = '\0';
         r.line++;
-        if (run_line(&sm, &c, &r, line, scratch) != 0) {
+        if (run_line(&sm, &r, line, scratch) != 0) {
             code = EXIT_USAGE;
             break;
         }
-        c = alive(&sm, c);
         line = next;
     }
+    c = current(&sm);
     if (code == EXIT_OK && c != NULL)
         say("end of transcript: the connection is %s",
             conn_state_name(c->state));

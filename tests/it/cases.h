@@ -61,7 +61,35 @@
     X(shape_close_after_ms) \
     X(shape_reset_after) \
     X(shape_fin_after_shaped) \
-    X(shape_backpressure)
+    X(shape_backpressure) \
+    X(rt_budget_loop) \
+    X(rt_budget_nested) \
+    X(rt_budget_pcall) \
+    X(rt_budget_timer) \
+    X(rt_budget_default) \
+    X(rt_budget_pattern) \
+    X(rt_budget_coroutine_pcall) \
+    X(rt_budget_coroutine_toplevel) \
+    X(rt_budget_coroutine_split) \
+    X(rt_budget_xpcall_handler) \
+    X(rt_budget_gc_finalizer) \
+    X(rt_memory_bomb) \
+    X(rt_sandbox) \
+    X(rt_sandbox_unsafe) \
+    X(rt_undefined_global) \
+    X(rt_hook_typo) \
+    X(rt_api_log) \
+    X(rt_api_now) \
+    X(rt_api_random) \
+    X(rt_api_args) \
+    X(rt_reload_keeps_conns) \
+    X(rt_reload_20) \
+    X(rt_reload_watch) \
+    X(rt_reload_runaway_top) \
+    X(rt_trace) \
+    X(rt_trace_hexdump) \
+    X(rt_trace_rst) \
+    X(rt_simulate_errors)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)

@@ -9,12 +9,19 @@
 --   "WORK\n"     a normal hook: about 2,000,000 instructions, then the sum
 --   "CO_WRAP\n"  runaway coroutines, each under pcall, then "survived"
 --   "CO_TOP\n"   a runaway loop in a coroutine the top level made
+--   "CO_SPLIT\n" endless work split over coroutines, each under the budget
+--   "XPCALL\n"   a runaway loop under xpcall whose message handler loops
+--   "GC\n"       a runaway loop in a __gc finalizer, run by collectgarbage
 -- The tests find the lines of the loops by their "-- runaway:" comments.
 local function spin()
     while true do end -- runaway: spin
 end
 
 local spin_made_at_load = coroutine.wrap(spin)
+
+local function some_work() -- about 600,000 instructions
+    for _ = 1, 300000 do end
+end
 
 function on_data(conn, data)
     if data == "ID?\n" then
@@ -49,6 +56,21 @@ function on_data(conn, data)
         return "survived\n"
     elseif data == "CO_TOP\n" then
         spin_made_at_load()
+        return "survived\n"
+    elseif data == "CO_SPLIT\n" then
+        while true do
+            coroutine.wrap(some_work)()
+        end
+    elseif data == "XPCALL\n" then
+        xpcall(spin, function(message)
+            while true do end -- runaway: message handler
+        end)
+        return "survived\n"
+    elseif data == "GC\n" then
+        setmetatable({}, {__gc = function()
+            while true do end -- runaway: finalizer
+        end})
+        collectgarbage()
         return "survived\n"
     end
     return data

@@ -11,7 +11,8 @@ local function report()
         add(name, type(rawget(_G, name)))
     end
     for _, name in ipairs({"execute", "exit", "getenv", "remove", "rename",
-                           "tmpname", "time", "clock", "date"}) do
+                           "setlocale", "tmpname", "time", "clock",
+                           "date"}) do
         add("os." .. name, type(os[name]))
     end
     add("package.loadlib", type(package.loadlib))

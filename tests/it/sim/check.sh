@@ -17,7 +17,10 @@ script=$4
 shift 4
 
 out=$(mktemp "${TMPDIR:-/tmp}/ricochet-sim.XXXXXX") || exit 1
-err=$(mktemp "${TMPDIR:-/tmp}/ricochet-sim.XXXXXX") || { rm -f "$out"; exit 1; }
+err=$(mktemp "${TMPDIR:-/tmp}/ricochet-sim.XXXXXX") || {
+    rm -f "$out"
+    exit 1
+}
 trap 'rm -f "$out" "$err"' EXIT
 
 "$bin" --simulate "$transcript" "$@" "$script" >"$out" 2>"$err"
