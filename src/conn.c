@@ -189,7 +189,10 @@ static conn *new_conn(conn_shared *shared, net_socket sock, const char *peer)
     c->id = shared->next_id + 1;
     shared->next_id += shared->id_stride ? shared->id_stride : 1;
     c->opened_ms = c->last_active_ms = loop_now(shared->loop);
-    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    size_t peer_len = strlen(peer);
+    if (peer_len >= sizeof c->peer)
+        peer_len = sizeof c->peer - 1;
+    memcpy(c->peer, peer, peer_len); /* calloc'd: stays terminated */
     loop_io_init(&c->io, sock, on_io, c);
     timer_init(&c->deadline, on_deadline, c);
     return c;
@@ -240,7 +243,7 @@ static void close_now(conn *c, conn_reason reason, int abortive)
         return;
     conn_shared *s = c->shared;
     if (s->transport == NULL)
-        loop_io_set(s->loop, &c->io, 0);
+        loop_io_forget(s->loop, &c->io);
     loop_timer_stop(s->loop, &c->deadline);
     if (c->framing)
         loop_timer_stop(s->loop, &c->framing->kick);

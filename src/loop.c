@@ -131,6 +131,12 @@ int loop_io_set(loop *l, loop_io *io, int events)
     return poller_set(l->poller, &io->handle, events);
 }
 
+void loop_io_forget(loop *l, loop_io *io)
+{
+    if (io->handle.events != 0)
+        poller_forget(l->poller, &io->handle);
+}
+
 int loop_timer_start(loop *l, timer *t, uint64_t delay_ms)
 {
     uint64_t deadline = l->now_ms + delay_ms;

@@ -54,6 +54,10 @@ void loop_io_init(loop_io *io, net_socket sock, loop_io_fn fn, void *data);
  * nothing when the interest is unchanged. Returns 0 or a NET_ code. */
 int loop_io_set(loop *l, loop_io *io, int events);
 
+/* io's socket is about to be closed: stop watching it, as cheaply as the
+ * backend allows. */
+void loop_io_forget(loop *l, loop_io *io);
+
 /* timer_init() the timer first. Start (or restart) it delay_ms from now.
  * Returns 0 or -1 (out of memory). */
 int loop_timer_start(loop *l, timer *t, uint64_t delay_ms);

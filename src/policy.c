@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lcase.h"
 #include "lconn.h"
 #include "log.h"
 #include "lpattern.h"
@@ -788,6 +789,7 @@ static int load_main(lua_State *L)
         wrap_global(L, "setmetatable", l_setmetatable);
     lua_getglobal(L, LUA_STRLIBNAME);                 /* p string */
     lpattern_install(L, -1, pattern_charge, p);
+    lcase_install(L, -1);
     lua_pop(L, 1);                                    /* p */
     lua_getglobal(L, LUA_COLIBNAME);                  /* p co */
     lua_getfield(L, -1, "resume");                    /* p co resume */

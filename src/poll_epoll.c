@@ -38,6 +38,12 @@ void poller_free(poller *p)
     free(p);
 }
 
+void poller_forget(poller *p, poller_handle *h)
+{
+    (void)p;
+    h->events = 0; /* the close removes it: we never dup a socket */
+}
+
 int poller_set(poller *p, poller_handle *h, int events)
 {
     struct epoll_event ev = {0};

@@ -74,6 +74,11 @@ static void remove_slot(poller *p, int slot)
         p->next_scan = 0;
 }
 
+void poller_forget(poller *p, poller_handle *h)
+{
+    poller_set(p, h, 0); /* only our own array to update */
+}
+
 int poller_set(poller *p, poller_handle *h, int events)
 {
     events &= POLLER_READ | POLLER_WRITE;

@@ -35,6 +35,11 @@ void poller_free(poller *p);
  * must be removed before its socket is closed. Returns 0 or a NET_ code. */
 int poller_set(poller *p, poller_handle *h, int events);
 
+/* h's socket is about to be closed: drop it from the set. Where closing
+ * a socket removes it from the kernel's set anyway (epoll, kqueue) this
+ * makes no system call; one per connection adds up. */
+void poller_forget(poller *p, poller_handle *h);
+
 /* Wait up to timeout_ms (-1: forever) and fill at most max events.
  * Returns the count (0 on timeout or interruption) or a NET_ code. */
 int poller_wait(poller *p, poller_event *out, int max, int timeout_ms);

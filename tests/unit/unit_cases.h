@@ -44,6 +44,8 @@ void test_lpattern_budget_stops(void);
 void test_lpattern_budget_generous(void);
 void test_lpattern_install(void);
 
+void test_lcase_matches_stock(void);
+
 void test_frame_raw(void);
 void test_frame_line(void);
 void test_frame_line_max(void);

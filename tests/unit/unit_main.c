@@ -63,6 +63,7 @@ static const test_case cases[] = {
     CASE(lpattern_budget_stops),
     CASE(lpattern_budget_generous),
     CASE(lpattern_install),
+    CASE(lcase_matches_stock),
     { NULL, NULL }
 };
 
