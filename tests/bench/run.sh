@@ -71,7 +71,7 @@ Exit status: 0, or 1 if any run counted an error or failed to start.
                      (default: --log-level warn)
   --keep DIR         keep the raw results and logs in DIR
   --max-noise PCT    run again when other processes used more than PCT %
-                     of a CPU during a run (10; smoke: 0 = never)
+                     of a CPU during a run (20; smoke: 0 = never)
   --retries N        at most N runs again per measurement (2)
   --pp-conns C --pp-size S --pp-secs D          pingpong (50, 64, 5)
   --bulk-conns C --bulk-bytes N                 bulk (1, 1G)
@@ -127,7 +127,7 @@ smoke)
     lc_total=300 lc_inflight=16 lc_size=1000 idle_conns=200 ;;
 esac
 if [ -z "$max_noise" ]; then
-    max_noise=10
+    max_noise=20
     [ "$preset" != smoke ] || max_noise=0
 fi
 case $max_noise$retries in
@@ -304,11 +304,15 @@ run_attempt() {
     t0=$(cpu_ticks "$SERVER_PID")
     b0=$(busy_ticks)
     w0=$(date +%s%N)
+    # Emptied here, not by the redirection below: a background job opens
+    # its files after the shell goes on, and the READY poll must not see
+    # the previous attempt's line.
+    : > "$work/bench.out"
     if [ "$mode" = idle ]; then
         # Hold the connections until the server's RSS has been read.
         ${pin_client[@]+"${pin_client[@]}"} "$bench" --mode idle \
             --port "$SERVER_PORT" --expect "$expect" "${args[@]}" \
-            > "$work/bench.out" 2> "$work/bench.err" &
+            >> "$work/bench.out" 2> "$work/bench.err" &
         BENCH_PID=$!
         for ((i = 0; i < 1200; i++)); do
             grep -q '^READY' "$work/bench.out" && break
