@@ -15,9 +15,11 @@
 
 #define LCONN_METATABLE "ricochet.conn"
 
-/* Create the metatable with the methods send, shutdown, close and reset,
- * plus any in extra (name/function pairs ending with {NULL, NULL}, e.g. the
- * policy's `after`). May raise: call it in protected mode. */
+/* Create the metatable with the methods send, shutdown, close, reset,
+ * frame (framing), delay, rate, slice, stall, resume, close_after and
+ * reset_after (shaping), plus any in extra (name/function pairs ending
+ * with {NULL, NULL}, e.g. the policy's `after`). May raise: call it in
+ * protected mode. */
 void lconn_open(lua_State *L, const luaL_Reg *extra);
 
 /* Push a new `conn` for c. May raise (memory). */

@@ -62,6 +62,14 @@
     X(shape_reset_after) \
     X(shape_fin_after_shaped) \
     X(shape_backpressure) \
+    X(lines_script) \
+    X(chaos_latency_rate) \
+    X(chaos_limit_data) \
+    X(chaos_down_blackhole) \
+    X(chaos_timeout) \
+    X(chaos_reset_peer) \
+    X(chaos_slow_close) \
+    X(chaos_probability_seed) \
     X(rt_budget_loop) \
     X(rt_budget_nested) \
     X(rt_budget_pcall) \

@@ -320,7 +320,8 @@ void test_frame_length_formats(void)
 static void header_then_body(framer *f, const char *frame, size_t len)
 {
     frame_spec s;
-    if (f->spec.mode == FRAME_LINE && len > 4 && memcmp(frame, "LEN ", 4) == 0) {
+    if (f->spec.mode == FRAME_LINE && len > 4 &&
+        memcmp(frame, "LEN ", 4) == 0) {
         frame_spec_init(&s, FRAME_FIXED);
         s.size = s.max = (size_t)atoi(frame + 4);
         framer_set(f, &s);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # check.sh RICOCHET TRANSCRIPT EXPECTED SCRIPT [OPTION...]
 #
-# Runs "RICOCHET --simulate TRANSCRIPT [OPTION...] SCRIPT" and compares its
+# Runs "RICOCHET --simulate TRANSCRIPT SCRIPT [OPTION...]" and compares its
 # stdout, byte for byte, with EXPECTED; the run must exit 0. On a
 # difference, prints a unified diff (expected first) and the run's stderr.
 # Registered by tests/it/CMakeLists.txt as one ctest test per transcript.
@@ -23,7 +23,7 @@ err=$(mktemp "${TMPDIR:-/tmp}/ricochet-sim.XXXXXX") || {
 }
 trap 'rm -f "$out" "$err"' EXIT
 
-"$bin" --simulate "$transcript" "$@" "$script" >"$out" 2>"$err"
+"$bin" --simulate "$transcript" "$script" "$@" >"$out" 2>"$err"
 rc=$?
 status=0
 if [ "$rc" -ne 0 ]; then
