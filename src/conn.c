@@ -594,26 +594,26 @@ int conn_close_after_bytes(conn *c, uint64_t n)
     return 0;
 }
 
-int conn_close_after_ms(conn *c, uint64_t ms)
+/* Start the shaper's close (or reset) timer ms from now. */
+static int start_end_timer(conn *c, int reset, uint64_t ms)
 {
     if (c->state == CONN_CLOSED)
         return 0;
     conn_shaper *sp = shaper_of(c);
-    if (sp == NULL ||
-        loop_timer_start(c->shared->loop, &sp->close_timer, ms) != 0)
+    if (sp == NULL)
         return NET_ENOMEM;
-    return 0;
+    timer *t = reset ? &sp->reset_timer : &sp->close_timer;
+    return loop_timer_start(c->shared->loop, t, ms) != 0 ? NET_ENOMEM : 0;
+}
+
+int conn_close_after_ms(conn *c, uint64_t ms)
+{
+    return start_end_timer(c, 0, ms);
 }
 
 int conn_reset_after(conn *c, uint64_t ms)
 {
-    if (c->state == CONN_CLOSED)
-        return 0;
-    conn_shaper *sp = shaper_of(c);
-    if (sp == NULL ||
-        loop_timer_start(c->shared->loop, &sp->reset_timer, ms) != 0)
-        return NET_ENOMEM;
-    return 0;
+    return start_end_timer(c, 1, ms);
 }
 
 /* Send what we can now, queue the rest. Shared by the owner's sends and
