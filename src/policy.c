@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lalloc.h"
 #include "lcase.h"
 #include "lconn.h"
 #include "log.h"
@@ -39,7 +40,7 @@ struct policy {
     int hook_ref[HOOK_TIMER];  /* LUA_NOREF when the script lacks it */
     conn_callbacks callbacks;  /* data is NULL without on_data: C echo */
     loop *loop;                /* ricochet.now()'s clock, once bound */
-    size_t mem_used;           /* bytes the Lua state holds */
+    lalloc alloc;              /* the state's memory: count, cap, cache */
     int over_budget;           /* the running call ran out of budget */
     uint64_t spent;            /* instructions and pattern steps so far */
     struct pconn *current;     /* the connection whose hook is running */
@@ -73,28 +74,6 @@ typedef struct hook_call {
 } hook_call;
 
 /* --- Lua state -------------------------------------------------------- */
-
-/* Counts the state's bytes and refuses growth past --lua-memory; freeing
- * and shrinking always succeed. When ptr is NULL, osize is a type tag,
- * not a size. */
-static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    policy *p = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        p->mem_used -= old;
-        return NULL;
-    }
-    size_t limit = p->opts->memory_limit;
-    if (nsize > old && limit && p->mem_used + (nsize - old) > limit)
-        return NULL;
-    void *grown = realloc(ptr, nsize);
-    if (grown == NULL)
-        return nsize <= old ? ptr : NULL;
-    p->mem_used = p->mem_used - old + nsize;
-    return grown;
-}
 
 /* The budget is counted in ticks: the count hook fires every BUDGET_TICK
  * instructions on every thread (coroutines too) and adds them to one
@@ -136,12 +115,16 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
+/* A new hook call starts with the whole budget. The count hook stays set
+ * between calls (no Lua runs there), so a call costs no lua_sethook
+ * unless the last one tripped; the count it carries over is at most one
+ * tick. */
 static void arm_budget(policy *p)
 {
+    if (p->over_budget)
+        lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, budget_tick(p));
     p->over_budget = 0;
     p->spent = 0;
-    if (p->opts->hook_budget)
-        lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, budget_tick(p));
 }
 
 /* Pattern matching runs in C, where the count hook never fires: its steps
@@ -242,11 +225,6 @@ static void wrap_global(lua_State *L, const char *name, lua_CFunction fn)
     lua_setglobal(L, name);                  /* */
 }
 
-static void disarm_budget(policy *p)
-{
-    if (p->opts->hook_budget)
-        lua_sethook(p->L, NULL, 0, 0);
-}
 
 /* A correct program never gets here: everything runs protected. */
 static int l_panic(lua_State *L)
@@ -294,8 +272,9 @@ static void apply_results(lua_State *L, pconn *pc, enum hook hook)
     conn *c = pc->c;
     if (hook == HOOK_CLOSE)
         return; /* the connection is gone: nothing to send */
-    if (!lua_isnil(L, -2)) {
-        if (!lua_isstring(L, -2))
+    int reply_type = lua_type(L, -2);
+    if (reply_type != LUA_TNIL) {
+        if (reply_type != LUA_TSTRING && reply_type != LUA_TNUMBER)
             luaL_error(L, "%s returned a %s as its reply (a string or nil "
                        "was expected)", hook_names[hook],
                        luaL_typename(L, -2));
@@ -304,8 +283,9 @@ static void apply_results(lua_State *L, pconn *pc, enum hook hook)
         send_reply(pc, s, len, hook);
     }
     const char *action = NULL;
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TSTRING)
+    int action_type = lua_type(L, -1);
+    if (action_type != LUA_TNIL) {
+        if (action_type != LUA_TSTRING)
             luaL_error(L, "%s returned a %s as its action (a string or nil "
                        "was expected)", hook_names[hook],
                        luaL_typename(L, -1));
@@ -384,7 +364,6 @@ static void call_hook(hook_call *hc)
     lua_pushlightuserdata(L, hc);       /* mh tramp hc */
     arm_budget(p);
     int status = lua_pcall(L, 1, 0, -3);
-    disarm_budget(p);
     p->current = outer;
     if (started)
         log_msg(LOG_TRACE, "conn %llu: %s%s took %llu us",
@@ -816,7 +795,6 @@ static int load_main(lua_State *L)
         return lua_error(L);
     arm_budget(p);          /* a top level that never ends is stopped too */
     lua_call(L, 0, 0);                                /* p G */
-    disarm_budget(p);
     for (int h = 0; h < HOOK_TIMER; h++) {
         lua_pushstring(L, hook_names[h]);             /* p G name */
         int type = lua_rawget(L, -2);                 /* p G value */
@@ -868,7 +846,8 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
     p->refs = 1;
     for (int h = 0; h < HOOK_TIMER; h++)
         p->hook_ref[h] = LUA_NOREF;
-    p->L = lua_newstate(l_alloc, p);
+    lalloc_init(&p->alloc, opts->memory_limit);
+    p->L = lua_newstate(lalloc_fn, &p->alloc);
     if (p->L == NULL) {
         snprintf(err, errlen, "out of memory creating the Lua state");
         policy_release(p);
@@ -876,6 +855,8 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
     }
     lua_atpanic(p->L, l_panic);
     *(policy **)lua_getextraspace(p->L) = p;
+    if (opts->hook_budget)
+        lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, budget_tick(p));
     lua_pushcfunction(p->L, load_main);     /* load */
     lua_pushlightuserdata(p->L, p);         /* load p */
     int status = lua_pcall(p->L, 1, 0, 0);
@@ -934,6 +915,7 @@ void policy_release(policy *p)
         return;
     if (p->L) {
         lua_close(p->L);
+        lalloc_release(&p->alloc);
         log_debug("closed a Lua state of %s (its last connection ended)",
                   p->path);
     }

@@ -46,6 +46,10 @@ void test_lpattern_install(void);
 
 void test_lcase_matches_stock(void);
 
+void test_lalloc_cap(void);
+void test_lalloc_cache(void);
+void test_lalloc_state(void);
+
 void test_frame_raw(void);
 void test_frame_line(void);
 void test_frame_line_max(void);

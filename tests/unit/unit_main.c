@@ -64,6 +64,9 @@ static const test_case cases[] = {
     CASE(lpattern_budget_generous),
     CASE(lpattern_install),
     CASE(lcase_matches_stock),
+    CASE(lalloc_cap),
+    CASE(lalloc_cache),
+    CASE(lalloc_state),
     { NULL, NULL }
 };
 

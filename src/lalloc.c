@@ -1,0 +1,103 @@
+/* lalloc.c -- the Lua state's allocator: a byte count with a cap, and
+ * free lists for small blocks. */
+#include "lalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CLASS_STEP 16
+#define SMALL_MAX (LALLOC_CLASSES * CLASS_STEP)
+#define MAX_DEPTH 64 /* blocks kept per class: at most 64 * 256 B each */
+
+typedef struct free_block {
+    struct free_block *next;
+} free_block;
+
+/* The class of a small size (1..SMALL_MAX) and the size it is given. */
+static size_t class_of(size_t n) { return (n - 1) / CLASS_STEP; }
+static size_t class_size(size_t cls) { return (cls + 1) * CLASS_STEP; }
+
+void lalloc_init(lalloc *a, size_t limit)
+{
+    memset(a, 0, sizeof *a);
+    a->limit = limit;
+}
+
+/* A block of at least n bytes; small ones come from the free lists. */
+static void *get(lalloc *a, size_t n)
+{
+    if (n > SMALL_MAX)
+        return malloc(n);
+    size_t cls = class_of(n);
+    free_block *b = a->free_list[cls];
+    if (b != NULL) {
+        a->free_list[cls] = b->next;
+        a->depth[cls]--;
+        return b;
+    }
+    return malloc(class_size(cls));
+}
+
+/* Give back a block that was asked for with size n. */
+static void put(lalloc *a, void *ptr, size_t n)
+{
+    if (n <= SMALL_MAX) {
+        size_t cls = class_of(n);
+        if (a->depth[cls] < MAX_DEPTH) {
+            free_block *b = ptr;
+            b->next = a->free_list[cls];
+            a->free_list[cls] = b;
+            a->depth[cls]++;
+            return;
+        }
+    }
+    free(ptr);
+}
+
+/* Every block asked for with a small size holds class_size() bytes (a
+ * block that stays where it is only ever moves down a class), so no move
+ * is needed within a class. */
+void *lalloc_fn(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    lalloc *a = ud;
+    size_t old = ptr ? osize : 0; /* with no ptr, osize is a type tag */
+    if (nsize == 0) {
+        if (ptr != NULL)
+            put(a, ptr, old);
+        a->used -= old;
+        return NULL;
+    }
+    if (nsize > old && a->limit && a->used + (nsize - old) > a->limit)
+        return NULL;
+    void *moved;
+    if (ptr == NULL) {
+        moved = get(a, nsize);
+    } else if (old <= SMALL_MAX && nsize <= SMALL_MAX &&
+               class_of(nsize) <= class_of(old)) {
+        moved = ptr; /* it fits where it is */
+    } else if (old > SMALL_MAX && nsize > SMALL_MAX) {
+        moved = realloc(ptr, nsize);
+    } else {
+        moved = get(a, nsize);
+        if (moved != NULL) {
+            memcpy(moved, ptr, old < nsize ? old : nsize);
+            put(a, ptr, old);
+        }
+    }
+    if (moved == NULL)
+        return nsize <= old ? ptr : NULL; /* shrinking cannot fail */
+    a->used = a->used - old + nsize;
+    return moved;
+}
+
+void lalloc_release(lalloc *a)
+{
+    for (size_t cls = 0; cls < LALLOC_CLASSES; cls++) {
+        while (a->free_list[cls] != NULL) {
+            free_block *b = a->free_list[cls];
+            a->free_list[cls] = b->next;
+            free(b);
+        }
+        a->depth[cls] = 0;
+    }
+}

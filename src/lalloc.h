@@ -1,0 +1,30 @@
+/* lalloc.h -- the allocator of a script's Lua state.
+ *
+ * It counts the state's bytes and refuses growth past a cap, so a greedy
+ * script gets Lua's "not enough memory" inside its hook instead of taking
+ * the server's memory. Freeing and shrinking always succeed, as Lua
+ * requires. Small blocks (most of them are the short-lived strings of a
+ * message: the data a hook gets and the reply it returns) are kept on
+ * per-size free lists and reused, so the steady state of a hook that
+ * transforms messages makes no malloc/free calls. */
+#ifndef RICOCHET_LALLOC_H
+#define RICOCHET_LALLOC_H
+
+#include <stddef.h>
+
+#define LALLOC_CLASSES 16 /* free lists for 16, 32, ... 256 bytes */
+
+typedef struct lalloc {
+    size_t used;   /* bytes the state holds (as asked, not as rounded) */
+    size_t limit;  /* 0: no cap */
+    void *free_list[LALLOC_CLASSES];
+    unsigned depth[LALLOC_CLASSES];
+} lalloc;
+
+void lalloc_init(lalloc *a, size_t limit);
+/* The lua_Alloc function; ud is the lalloc. */
+void *lalloc_fn(void *ud, void *ptr, size_t osize, size_t nsize);
+/* Give the cached blocks back to the C library (after lua_close). */
+void lalloc_release(lalloc *a);
+
+#endif

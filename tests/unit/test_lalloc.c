@@ -1,0 +1,74 @@
+/* test_lalloc.c -- the Lua state's allocator: the cap, shrinking, the
+ * small-block cache, and a real state running on it. */
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "lalloc.h"
+#include "test.h"
+#include "unit_cases.h"
+
+void test_lalloc_cap(void)
+{
+    lalloc a;
+    lalloc_init(&a, 1000);
+    void *p = lalloc_fn(&a, NULL, LUA_TSTRING, 600);
+    ASSERT(p != NULL);
+    ASSERT_UEQ(a.used, 600);
+    /* growth past the cap is refused and leaves the block as it was */
+    ASSERT(lalloc_fn(&a, p, 600, 1200) == NULL);
+    ASSERT_UEQ(a.used, 600);
+    ASSERT(lalloc_fn(&a, NULL, LUA_TTABLE, 500) == NULL);
+    /* shrinking always works, freeing gives the bytes back */
+    void *q = lalloc_fn(&a, p, 600, 10);
+    ASSERT(q != NULL);
+    ASSERT_UEQ(a.used, 10);
+    ASSERT(lalloc_fn(&a, q, 10, 0) == NULL);
+    ASSERT_UEQ(a.used, 0);
+    lalloc_release(&a);
+}
+
+void test_lalloc_cache(void)
+{
+    lalloc a;
+    lalloc_init(&a, 0);
+    /* a freed small block is handed out again for its size class */
+    char *p = lalloc_fn(&a, NULL, LUA_TSTRING, 70);
+    memset(p, 'x', 70);
+    ASSERT(lalloc_fn(&a, p, 70, 0) == NULL);
+    char *q = lalloc_fn(&a, NULL, LUA_TSTRING, 80);
+    ASSERT(q == p);
+    /* growing within the class keeps the block; across classes moves it
+     * with its bytes */
+    memcpy(q, "abcdefgh", 8);
+    ASSERT(lalloc_fn(&a, q, 80, 79) == q);
+    char *r = lalloc_fn(&a, q, 79, 300);
+    ASSERT(r != NULL);
+    ASSERT_MEM_EQ(r, 8, "abcdefgh", 8);
+    char *s = lalloc_fn(&a, r, 300, 20);
+    ASSERT_MEM_EQ(s, 8, "abcdefgh", 8);
+    lalloc_fn(&a, s, 20, 0);
+    ASSERT_UEQ(a.used, 0);
+    lalloc_release(&a);
+}
+
+void test_lalloc_state(void)
+{
+    /* a whole Lua state on it: work, a memory error caught, then close */
+    lalloc a;
+    lalloc_init(&a, 4 << 20);
+    lua_State *L = lua_newstate(lalloc_fn, &a);
+    ASSERT(L != NULL);
+    luaL_openlibs(L);
+    ASSERT_EQ(luaL_dostring(L, "local t = {} for i = 1, 10000 do "
+                               "t[i] = ('x'):rep(i % 300) end"), LUA_OK);
+    ASSERT_NE(luaL_dostring(L, "local t = {} while true do "
+                               "t[#t + 1] = ('y'):rep(1000) .. #t end"),
+              LUA_OK);
+    ASSERT(strstr(lua_tostring(L, -1), "not enough memory") != NULL);
+    lua_settop(L, 0);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    ASSERT_LT(a.used, 1 << 20);
+    lua_close(L);
+    ASSERT_UEQ(a.used, 0);
+    lalloc_release(&a);
+}
