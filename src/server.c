@@ -53,7 +53,8 @@ typedef struct worker {
     timer accept_retry;
     loop_io cmd;           /* commands from the controller */
     net_socket cmd_w;
-    net_socket done_w;     /* tells the controller this worker ended */
+    loop_io done_io;       /* the controller's end of the done pair */
+    net_socket done_w;     /* this worker's end: a byte when it ended */
     thread *thread;
     int stops;             /* stop requests so far */
     int done;
@@ -357,7 +358,6 @@ typedef struct controller {
     int running;           /* workers not yet ended */
     int stops;
     loop_io wake;          /* signals */
-    loop_io done;          /* workers ending */
     watch *watch;
 } controller;
 
@@ -409,8 +409,8 @@ int server_run(const server_config *cfg, policy *p)
     int code = EXIT_RUNTIME;
     controller ctl;
     memset(&ctl, 0, sizeof ctl);
-    ctl.wake.handle.sock = ctl.done.handle.sock = NET_INVALID;
-    net_socket wake_w = NET_INVALID, done_w = NET_INVALID;
+    ctl.wake.handle.sock = NET_INVALID;
+    net_socket wake_w = NET_INVALID;
     worker *workers = calloc((size_t)n, sizeof *workers);
     int rc = net_init();
     if (rc != 0 || workers == NULL) {
@@ -428,6 +428,8 @@ int server_run(const server_config *cfg, policy *p)
     for (int k = 0; k < n; k++) {
         workers[k].cmd.handle.sock = NET_INVALID;
         workers[k].cmd_w = NET_INVALID;
+        workers[k].done_io.handle.sock = NET_INVALID;
+        workers[k].done_w = NET_INVALID;
     }
     for (int k = 0; k < n; k++) {
         worker *w = &workers[k];
@@ -455,19 +457,27 @@ int server_run(const server_config *cfg, policy *p)
         }
     }
     ctl.loop = loop_create();
-    net_socket wake_r, done_r;
+    net_socket wake_r;
     if (ctl.loop == NULL || net_wakeup_pair(&wake_r, &wake_w) != 0) {
         fprintf(stderr, "ricochet: cannot create the event loop\n");
         goto out;
     }
     loop_io_init(&ctl.wake, wake_r, on_signal, &ctl);
-    if (net_wakeup_pair(&done_r, &done_w) != 0) {
-        fprintf(stderr, "ricochet: cannot create the event loop\n");
-        goto out;
+    /* One done pair per worker: each socket has a single writer (Winsock
+     * may refuse a send racing another thread's on the same socket). */
+    for (int k = 0; k < n; k++) {
+        net_socket done_r;
+        if (net_wakeup_pair(&done_r, &workers[k].done_w) != 0) {
+            fprintf(stderr, "ricochet: cannot create the event loop\n");
+            goto out;
+        }
+        loop_io_init(&workers[k].done_io, done_r, on_worker_done, &ctl);
+        if (loop_io_set(ctl.loop, &workers[k].done_io, POLLER_READ) != 0) {
+            fprintf(stderr, "ricochet: cannot create the event loop\n");
+            goto out;
+        }
     }
-    loop_io_init(&ctl.done, done_r, on_worker_done, &ctl);
     if (loop_io_set(ctl.loop, &ctl.wake, POLLER_READ) != 0 ||
-        loop_io_set(ctl.loop, &ctl.done, POLLER_READ) != 0 ||
         signals_install(wake_w) != 0) {
         fprintf(stderr, "ricochet: cannot install the signal handlers\n");
         goto out;
@@ -488,7 +498,6 @@ int server_run(const server_config *cfg, policy *p)
                  watch_backend());
     }
     for (int k = 0; k < n; k++) {
-        workers[k].done_w = done_w;
         workers[k].thread = thread_start(worker_main, &workers[k]);
         if (workers[k].thread == NULL) {
             log_error("cannot start worker %d", k + 1);
@@ -525,14 +534,16 @@ out:
         loop_io_set(ctl.loop, &ctl.wake, 0);
         net_close(ctl.wake.handle.sock);
     }
-    if (ctl.done.handle.sock != NET_INVALID) {
-        loop_io_set(ctl.loop, &ctl.done, 0);
-        net_close(ctl.done.handle.sock);
+    for (int k = 0; k < n; k++) {
+        if (workers[k].done_io.handle.sock != NET_INVALID) {
+            loop_io_set(ctl.loop, &workers[k].done_io, 0);
+            net_close(workers[k].done_io.handle.sock);
+        }
+        if (workers[k].done_w != NET_INVALID)
+            net_close(workers[k].done_w);
     }
     if (wake_w != NET_INVALID)
         net_close(wake_w);
-    if (done_w != NET_INVALID)
-        net_close(done_w);
     loop_free(ctl.loop);
     free(workers);
     net_cleanup();

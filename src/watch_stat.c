@@ -1,13 +1,16 @@
-/* watch_stat.c -- --watch where there is no inotify: a stat() poll.
+/* watch_stat.c -- --watch where there is no inotify: a poll.
  *
- * Once a second the file's modification time and size are compared with
- * the last ones seen; a change is reported once it has held still for one
- * more poll, so a half-written file is not loaded. */
+ * Once a second the file's size, modification time and a hash of its
+ * bytes (a script is small; the hash catches an edit that keeps the size
+ * within the same second of mtime) are compared with the last ones seen;
+ * a change is reported once it has held still for one more poll, so a
+ * half-written file is not loaded. */
 #include "watch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #define POLL_MS 1000
@@ -19,16 +22,35 @@ struct watch {
     watch_fn fn;
     void *data;
     long long mtime, size; /* as last seen */
+    uint64_t hash;
     int changing;          /* seen to change at the last poll */
 };
 
-static int look(const char *path, long long *mtime, long long *size)
+/* FNV-1a of the file's bytes; 0 when it cannot be read. */
+static uint64_t hash_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (unsigned char)chunk[i]) * 0x100000001b3ULL;
+    fclose(f);
+    return h;
+}
+
+static int look(const char *path, long long *mtime, long long *size,
+                uint64_t *hash)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return -1;
     *mtime = (long long)st.st_mtime;
     *size = (long long)st.st_size;
+    *hash = hash_file(path);
     return 0;
 }
 
@@ -36,10 +58,12 @@ static void on_poll(timer *t)
 {
     watch *w = t->data;
     long long mtime, size;
-    if (look(w->path, &mtime, &size) == 0) {
-        if (mtime != w->mtime || size != w->size) {
+    uint64_t hash;
+    if (look(w->path, &mtime, &size, &hash) == 0) {
+        if (mtime != w->mtime || size != w->size || hash != w->hash) {
             w->mtime = mtime;
             w->size = size;
+            w->hash = hash;
             w->changing = 1;
         } else if (w->changing) {
             w->changing = 0;
@@ -59,7 +83,7 @@ watch *watch_start(loop *l, const char *path, watch_fn fn, void *data,
         return NULL;
     }
     strcpy(w->path, path);
-    if (look(path, &w->mtime, &w->size) != 0) {
+    if (look(path, &w->mtime, &w->size, &w->hash) != 0) {
         snprintf(err, errlen, "cannot stat %s", path);
         free(w->path);
         free(w);

@@ -1013,8 +1013,6 @@ void rt_reload_watch(void)
     it_server *s;
     int a, b, seen;
 
-    if (skipped_on_windows("--watch is not tested under Wine"))
-        return;
     path = tmp_script_path();
     tagged_script(path, "v1", 0);
     s = SERVER_START(path, "--watch");
