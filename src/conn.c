@@ -324,6 +324,28 @@ static void after_write(conn *c)
         update_interest(c);
 }
 
+/* Send up to want bytes from the head of the queue. Returns how many went
+ * out, 0 when the socket is full, or -1 when the send failed (the
+ * connection is then closed). */
+static long send_queued(conn *c, size_t want)
+{
+    long n;
+    do
+        n = tx_send(c, buf_head(&c->out), want);
+    while (n == NET_EINTR);
+    if (n == NET_EAGAIN)
+        return 0;
+    if (n < 0) {
+        fail(c, (int)n, "send");
+        return -1;
+    }
+    trace_chunk(c, "out", c->bytes_out, buf_head(&c->out), (size_t)n);
+    buf_consume(&c->out, (size_t)n);
+    c->bytes_out += (uint64_t)n;
+    c->last_active_ms = loop_now(c->shared->loop);
+    return n;
+}
+
 /* Write from the queue until it is empty, the socket is full or this
  * event's share is used. */
 static void flush(conn *c)
@@ -335,21 +357,11 @@ static void flush(conn *c)
     size_t budget = MAX_IO_PER_EVENT;
     while (buf_len(&c->out) > 0 && budget > 0) {
         size_t want = buf_len(&c->out);
-        if (want > budget)
-            want = budget;
-        long n = tx_send(c, buf_head(&c->out), want);
-        if (n == NET_EINTR)
-            continue;
-        if (n == NET_EAGAIN)
-            break;
-        if (n < 0) {
-            fail(c, (int)n, "send");
+        long n = send_queued(c, want < budget ? want : budget);
+        if (n < 0)
             return;
-        }
-        trace_chunk(c, "out", c->bytes_out, buf_head(&c->out), (size_t)n);
-        buf_consume(&c->out, (size_t)n);
-        c->bytes_out += (uint64_t)n;
-        c->last_active_ms = loop_now(c->shared->loop);
+        if (n == 0)
+            break;
         budget -= (size_t)n;
     }
     after_write(c);
@@ -433,21 +445,13 @@ static void shaped_flush(conn *c)
             want = allow;
         if (want > budget)
             want = budget;
-        long n = tx_send(c, buf_head(&c->out), want);
-        if (n == NET_EINTR)
-            continue;
-        if (n == NET_EAGAIN) {
+        long n = send_queued(c, want);
+        if (n < 0)
+            return;
+        if (n == 0) {
             sp->socket_full = 1;
             break;
         }
-        if (n < 0) {
-            fail(c, (int)n, "send");
-            return;
-        }
-        trace_chunk(c, "out", c->bytes_out, buf_head(&c->out), (size_t)n);
-        buf_consume(&c->out, (size_t)n);
-        c->bytes_out += (uint64_t)n;
-        c->last_active_ms = now;
         budget -= (size_t)n;
         shape_sent(&sp->sh, (size_t)n, now);
     }

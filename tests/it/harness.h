@@ -185,6 +185,19 @@ void rng_fill(it_rng *r, void *buf, size_t len);
 unsigned char *rng_payload(uint64_t seed, size_t len);
 
 int64_t now_us(void);  /* monotonic */
+/* Milliseconds since t0_us (a now_us() value). */
+static inline int64_t ms_since(int64_t t0_us)
+{
+    return (now_us() - t0_us) / 1000;
+}
+/* Fail unless ms lies within [lo, hi]. */
+#define ASSERT_MS_WITHIN(ms, lo, hi)                                    \
+    do {                                                                \
+        int64_t ms_ = (ms);                                             \
+        if (ms_ < (lo) || ms_ > (hi))                                   \
+            TEST_FAIL("%s took %lld ms, expected %d to %d ms", #ms,     \
+                      (long long)ms_, (int)(lo), (int)(hi));            \
+    } while (0)
 /* Make sure the soft RLIMIT_NOFILE is at least want; returns the limit. */
 long raise_nofile(long want);
 /* 1 when a socket can bind [::1]. */

@@ -13,19 +13,6 @@
 #include "cases.h"
 #include "harness.h"
 
-static int64_t ms_since(int64_t t0_us)
-{
-    return (now_us() - t0_us) / 1000;
-}
-
-#define ASSERT_MS_WITHIN(ms, lo, hi)                                    \
-    do {                                                                \
-        int64_t ms_ = (ms);                                             \
-        if (ms_ < (lo) || ms_ > (hi))                                   \
-            TEST_FAIL("%s took %lld ms, expected %d to %d ms", #ms,     \
-                      (long long)ms_, (int)(lo), (int)(hi));            \
-    } while (0)
-
 /* One echo of payload over a fresh connection (half-close, until EOF);
  * returns how long it took in ms. */
 static int64_t timed_echo(const it_server *s, const void *payload,
