@@ -11,7 +11,7 @@
 --   "CO_TOP\n"   a runaway loop in a coroutine the top level made
 --   "CO_SPLIT\n" endless work split over coroutines, each under the budget
 --   "XPCALL\n"   a runaway loop under xpcall whose message handler loops
---   "GC\n"       a runaway loop in a __gc finalizer, run by collectgarbage
+--   "GC\n"       a __gc finalizer that loops (the sandbox refuses __gc)
 -- The tests find the lines of the loops by their "-- runaway:" comments.
 local function spin()
     while true do end -- runaway: spin
