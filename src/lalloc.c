@@ -56,37 +56,42 @@ static void put(lalloc *a, void *ptr, size_t n)
 
 /* Every block asked for with a small size holds class_size() bytes (a
  * block that stays where it is only ever moves down a class), so no move
- * is needed within a class. */
+ * is needed within a class. New blocks and frees, nearly every call, are
+ * handled first. */
 void *lalloc_fn(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     lalloc *a = ud;
-    size_t old = ptr ? osize : 0; /* with no ptr, osize is a type tag */
+    if (ptr == NULL) { /* osize is a type tag, not a size */
+        if (nsize == 0 || (a->limit && a->used + nsize > a->limit))
+            return NULL;
+        void *b = get(a, nsize);
+        if (b != NULL)
+            a->used += nsize;
+        return b;
+    }
     if (nsize == 0) {
-        if (ptr != NULL)
-            put(a, ptr, old);
-        a->used -= old;
+        put(a, ptr, osize);
+        a->used -= osize;
         return NULL;
     }
-    if (nsize > old && a->limit && a->used + (nsize - old) > a->limit)
+    if (nsize > osize && a->limit && a->used + (nsize - osize) > a->limit)
         return NULL;
     void *moved;
-    if (ptr == NULL) {
-        moved = get(a, nsize);
-    } else if (old <= SMALL_MAX && nsize <= SMALL_MAX &&
-               class_of(nsize) <= class_of(old)) {
+    if (osize <= SMALL_MAX && nsize <= SMALL_MAX &&
+        class_of(nsize) <= class_of(osize)) {
         moved = ptr; /* it fits where it is */
-    } else if (old > SMALL_MAX && nsize > SMALL_MAX) {
+    } else if (osize > SMALL_MAX && nsize > SMALL_MAX) {
         moved = realloc(ptr, nsize);
     } else {
         moved = get(a, nsize);
         if (moved != NULL) {
-            memcpy(moved, ptr, old < nsize ? old : nsize);
-            put(a, ptr, old);
+            memcpy(moved, ptr, osize < nsize ? osize : nsize);
+            put(a, ptr, osize);
         }
     }
     if (moved == NULL)
-        return nsize <= old ? ptr : NULL; /* shrinking cannot fail */
-    a->used = a->used - old + nsize;
+        return nsize <= osize ? ptr : NULL; /* shrinking cannot fail */
+    a->used = a->used - osize + nsize;
     return moved;
 }
 

@@ -4,9 +4,9 @@
  * locale; a script that transforms every byte it echoes spends most of its
  * time there. These give the same result for the C locale (only A-Z and
  * a-z change; every other byte, NULs and bytes >= 0x80 included, is kept)
- * with word-at-a-time arithmetic. The result is built in a scratch buffer
- * that the state keeps (as an upvalue), so a call makes one Lua string and
- * no other allocation. */
+ * with word-at-a-time arithmetic. The result is built on the C stack, or
+ * for long strings in a scratch buffer that the state keeps (as an
+ * upvalue), so a call makes one Lua string and no other allocation. */
 #include "lcase.h"
 
 #include <lauxlib.h>
@@ -55,11 +55,16 @@ static char *scratch(lua_State *L, size_t len)
     return box;
 }
 
+/* Up to this many bytes the result is built on the C stack: a message's
+ * worth, without the two API calls that find the scratch buffer. */
+#define ON_STACK 512
+
 static int convert_call(lua_State *L, unsigned char lo, unsigned char hi)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    char *out = scratch(L, len);
+    char small[ON_STACK];
+    char *out = len <= sizeof small ? small : scratch(L, len);
     convert(out, s, len, lo, hi);
     lua_pushlstring(L, out, len);
     return 1;

@@ -4,7 +4,14 @@
  * trampoline with a traceback message handler under it (as lua.c does).
  * The trampoline pushes the arguments, calls the hook and applies its
  * `reply, action` results, so no Lua API call that can raise ever runs
- * outside a protected call. */
+ * outside a protected call.
+ *
+ * The one exception is the hot path: the loop hands each batch of I/O
+ * events to policy_dispatch(), which runs the whole batch inside one
+ * protected call, and an on_data call made from there runs directly
+ * under it. An error unwinds only C frames that hold nothing (the loop's
+ * dispatch and the connection's read path down to the hook); the
+ * connection is reset and the batch goes on after its event. */
 #include "policy.h"
 
 #include <lauxlib.h>
@@ -43,6 +50,7 @@ struct policy {
     loop *loop;                /* ricochet.now()'s clock, once bound */
     lalloc alloc;              /* the state's memory: count, cap, cache */
     int over_budget;           /* the running call ran out of budget */
+    int batch;                 /* inside policy_dispatch's protected call */
     uint64_t spent;            /* instructions and pattern steps so far */
     struct pconn *current;     /* the connection whose hook is running */
 };
@@ -321,13 +329,72 @@ static int trampoline(lua_State *L)
     return 0;
 }
 
+/* A hook call failed with status; the message handler's result is on the
+ * stack above the handler. Log it with the connection id and reset the
+ * connection. */
+static void hook_failed(pconn *pc, enum hook hook, int status)
+{
+    policy *p = pc->p;
+    lua_State *L = p->L;
+    conn *c = pc->c;
+    const char *msg = lua_tostring(L, -1);        /* mh msg */
+    if (status == LUA_ERRMEM)
+        log_error("conn %llu: %s failed: not enough memory (the script's "
+                  "state is capped at %zu MiB by --lua-memory)",
+                  (unsigned long long)c->id, hook_names[hook],
+                  p->opts->memory_limit >> 20);
+    else if (p->over_budget)
+        log_error("conn %llu: %s %s", (unsigned long long)c->id,
+                  hook_names[hook], msg ? msg : "stopped (over budget)");
+    else
+        log_error("conn %llu: %s failed: %s", (unsigned long long)c->id,
+                  hook_names[hook], msg ? msg : "(no message)");
+    lua_pop(L, 2);                                /* */
+    if (status == LUA_ERRMEM)
+        lua_gc(L, LUA_GCCOLLECT, 0);  /* give the bomb's memory back now */
+    if (hook != HOOK_CLOSE && c->state != CONN_CLOSED)
+        conn_reset(c, CONN_REASON_ERROR);
+}
+
+static void trace_call(const hook_call *hc, uint64_t started)
+{
+    log_msg(LOG_TRACE, "conn %llu: %s%s took %llu us",
+            (unsigned long long)hc->pc->c->id, hook_names[hc->hook],
+            hc->hook == HOOK_DATA ? " (data)" : "",
+            (unsigned long long)(loop_hrtime_us() - started));
+}
+
+/* on_data inside policy_dispatch's protected call: the trampoline's work
+ * without a protected call of its own. p->current stays set if it raises,
+ * which is how policy_dispatch knows whose call failed. */
+static void call_in_batch(hook_call *hc)
+{
+    policy *p = hc->pc->p;
+    lua_State *L = p->L;
+    uint64_t started = log_get_level() >= LOG_TRACE ? loop_hrtime_us() : 0;
+    p->current = hc->pc;
+    arm_budget(p);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, hc->fn_ref); /* fn */
+    push_conn(L, hc->pc);                          /* fn conn */
+    lua_pushlstring(L, hc->data, hc->len);         /* fn conn data */
+    lua_call(L, 2, 2);                             /* reply action */
+    apply_results(L, hc->pc, hc->hook);
+    lua_pop(L, 2);                                 /* */
+    p->current = NULL;
+    if (started)
+        trace_call(hc, started);
+}
+
 /* Run one hook call under the budget. On error the message and traceback
  * are logged with the connection id and the connection is reset. */
 static void call_hook(hook_call *hc)
 {
     policy *p = hc->pc->p;
+    if (hc->hook == HOOK_DATA && p->batch && p->current == NULL) {
+        call_in_batch(hc);
+        return;
+    }
     lua_State *L = p->L;
-    conn *c = hc->pc->c;
     uint64_t started = log_get_level() >= LOG_TRACE ? loop_hrtime_us() : 0;
     pconn *outer = p->current;
     p->current = hc->pc;
@@ -338,31 +405,11 @@ static void call_hook(hook_call *hc)
     int status = lua_pcall(L, 1, 0, -3);
     p->current = outer;
     if (started)
-        log_msg(LOG_TRACE, "conn %llu: %s%s took %llu us",
-                (unsigned long long)c->id, hook_names[hc->hook],
-                hc->hook == HOOK_DATA ? " (data)" : "",
-                (unsigned long long)(loop_hrtime_us() - started));
-    if (status == LUA_OK) {
+        trace_call(hc, started);
+    if (status == LUA_OK)
         lua_pop(L, 1);                  /* */
-        return;
-    }
-    const char *msg = lua_tostring(L, -1);        /* mh msg */
-    if (status == LUA_ERRMEM)
-        log_error("conn %llu: %s failed: not enough memory (the script's "
-                  "state is capped at %zu MiB by --lua-memory)",
-                  (unsigned long long)c->id, hook_names[hc->hook],
-                  p->opts->memory_limit >> 20);
-    else if (p->over_budget)
-        log_error("conn %llu: %s %s", (unsigned long long)c->id,
-                  hook_names[hc->hook], msg ? msg : "stopped (over budget)");
     else
-        log_error("conn %llu: %s failed: %s", (unsigned long long)c->id,
-                  hook_names[hc->hook], msg ? msg : "(no message)");
-    lua_pop(L, 2);                                /* */
-    if (status == LUA_ERRMEM)
-        lua_gc(L, LUA_GCCOLLECT, 0);  /* give the bomb's memory back now */
-    if (hc->hook != HOOK_CLOSE && c->state != CONN_CLOSED)
-        conn_reset(c, CONN_REASON_ERROR);
+        hook_failed(hc->pc, hc->hook, status);
 }
 
 static void run_hook(pconn *pc, enum hook hook)
@@ -788,6 +835,42 @@ void policy_release(policy *p)
 const char *policy_path(const policy *p)
 {
     return p->path;
+}
+
+static int dispatch_protected(lua_State *L)
+{
+    loop_dispatch(lua_touserdata(L, 1));
+    return 0;
+}
+
+void policy_dispatch(policy *p, loop *l)
+{
+    lua_State *L = p->L;
+    p->refs++; /* a reload in the batch must not close this state */
+    while (loop_dispatch_pending(l)) {
+        lua_pushcfunction(L, msghandler);          /* mh */
+        lua_pushcfunction(L, dispatch_protected);  /* mh fn */
+        lua_pushlightuserdata(L, l);               /* mh fn l */
+        p->batch = 1;
+        int status = lua_pcall(L, 1, 0, -3);
+        p->batch = 0;
+        if (status == LUA_OK) {
+            lua_pop(L, 1);                         /* */
+            continue;
+        }
+        pconn *pc = p->current;                    /* mh msg */
+        p->current = NULL;
+        if (pc != NULL) {
+            hook_failed(pc, HOOK_DATA, status);
+        } else {
+            /* Not from a hook: only memory can run out out there. */
+            log_error("Lua error outside a hook: %s",
+                      status == LUA_ERRMEM ? "not enough memory"
+                                           : lua_tostring(L, -1));
+            lua_pop(L, 2);
+        }
+    }
+    policy_release(p);
 }
 
 void policy_bind_loop(policy *p, loop *l)

@@ -48,6 +48,14 @@ void policy_describe(const policy *p, char *out, size_t outlen);
  * on_close. */
 void policy_attach(policy *p, conn *c);
 
+/* Run the loop's current batch of I/O events (loop_dispatch) inside one
+ * protected call of p's state, so that the on_data calls of the batch need
+ * none of their own: the per-message cost of a protected call is paid
+ * once per batch. A hook that fails resets its connection, and the batch
+ * goes on with the next event. Connections of other states (older ones,
+ * after a reload) keep their own protected calls. For loop_set_dispatcher. */
+void policy_dispatch(policy *p, loop *l);
+
 /* Drop the caller's reference; the Lua state is closed with the last. */
 void policy_release(policy *p);
 

@@ -217,6 +217,14 @@ static void before_sleep(loop *l, void *data)
         w->done = 1;
 }
 
+/* Each batch of events runs inside one protected call of the current
+ * script's state (see policy_dispatch). */
+static void dispatch(loop *l, void *data)
+{
+    worker *w = data;
+    policy_dispatch(w->policy, l);
+}
+
 /* Everything but the listeners, which the controller opened. */
 static int worker_init(worker *w)
 {
@@ -240,6 +248,7 @@ static int worker_init(worker *w)
     if (loop_io_set(w->loop, &w->cmd, POLLER_READ) != 0)
         return -1;
     loop_set_before_sleep(w->loop, before_sleep, w);
+    loop_set_dispatcher(w->loop, dispatch, w);
     policy_bind_loop(w->policy, w->loop);
     return 0;
 }

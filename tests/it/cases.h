@@ -19,6 +19,7 @@
     X(quit) \
     X(goodbye) \
     X(hook_error) \
+    X(hook_error_batch) \
     X(conns_1000) \
     X(backpressure_rss) \
     X(reset_mid_stream) \

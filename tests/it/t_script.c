@@ -213,6 +213,59 @@ void hook_error(void)
     free(log);
 }
 
+/* Errors in the middle of one batch of events: while the worker is busy
+ * with "hold", three clients that make on_data fail and three that do not
+ * send, alternately, so one wait hands them over together. Each failure
+ * ends its own connection only and the batch goes on after it. */
+void hook_error_batch(void)
+{
+    it_server *s = SERVER_START(FIXTURE("boom.lua"));
+    enum { PAIRS = 3 };
+    int hold = cli_connect_to(s, 0);
+    int bad[PAIRS], good[PAIRS];
+    char msg[PAIRS][32], got[32];
+    for (int i = 0; i < PAIRS; i++) {
+        bad[i] = cli_connect_to(s, 0);
+        good[i] = cli_connect_to(s, 0);
+        snprintf(msg[i], sizeof msg[i], "good %d\n", i);
+    }
+    /* every connection is accepted before the hold starts */
+    for (int i = 0; i < PAIRS; i++) {
+        CLI_SEND(good[i], "warm\n");
+        ASSERT_EQ(cli_recv_line(good[i], got, sizeof got, IT_WAIT_MS), 5);
+        ASSERT_MEM_EQ(got, 5, "warm\n", 5);
+    }
+    CLI_SEND(hold, "hold\n");
+    for (int i = 0; i < PAIRS; i++) {
+        CLI_SEND(bad[i], "boom\n");
+        CLI_SEND(good[i], msg[i]);
+    }
+    ASSERT_EQ(cli_recv_line(hold, got, sizeof got, IT_WAIT_MS), 5);
+    ASSERT_MEM_EQ(got, 5, "held\n", 5);
+    for (int i = 0; i < PAIRS; i++) {
+        unsigned char *in = NULL;
+        size_t n;
+        int rc = cli_recv_eof(bad[i], &in, &n, 4096, IT_WAIT_MS);
+        if (rc != 0 && rc != -ECONNRESET)
+            TEST_FAIL("failing connection %d did not end: %s", i,
+                      strerror(-rc));
+        ASSERT_MEM_EQ(in, n, "", 0);
+        free(in);
+        close(bad[i]);
+        size_t len = strlen(msg[i]);
+        ASSERT_EQ(cli_recv_line(good[i], got, sizeof got, IT_WAIT_MS), len);
+        ASSERT_MEM_EQ(got, len, msg[i], len);
+        close(good[i]);
+    }
+    close(hold);
+    ASSERT(server_alive(s));
+    server_stop(s);
+    char *log = server_log(s);
+    ASSERT_EQ(log_count(log, "error", "on_data failed", "boom in on_data"),
+              PAIRS);
+    free(log);
+}
+
 /* ---- conn fields -------------------------------------------------------- */
 
 typedef struct fields {
