@@ -54,13 +54,21 @@ static void put(lalloc *a, void *ptr, size_t n)
     free(ptr);
 }
 
-/* Every block asked for with a small size holds class_size() bytes (a
- * block that stays where it is only ever moves down a class), so no move
- * is needed within a class. New blocks and frees, nearly every call, are
- * handled first. */
-void *lalloc_fn(void *ud, void *ptr, size_t osize, size_t nsize)
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define NOINLINE __declspec(noinline)
+#else
+#define NOINLINE
+#endif
+
+/* Everything but a cached block handed out or taken back. Every block
+ * asked for with a small size holds class_size() bytes (a block that stays
+ * where it is only ever moves down a class), so no move is needed within
+ * a class. */
+static NOINLINE void *slow_path(lalloc *a, void *ptr, size_t osize,
+                                size_t nsize)
 {
-    lalloc *a = ud;
     if (ptr == NULL) { /* osize is a type tag, not a size */
         if (nsize == 0 || (a->limit && a->used + nsize > a->limit))
             return NULL;
@@ -93,6 +101,37 @@ void *lalloc_fn(void *ud, void *ptr, size_t osize, size_t nsize)
         return nsize <= osize ? ptr : NULL; /* shrinking cannot fail */
     a->used = a->used - osize + nsize;
     return moved;
+}
+
+/* The calls a message makes (its strings' blocks, from and back to the
+ * free lists) take the short way; the rest goes to slow_path, out of line
+ * so that the short way saves no registers. */
+void *lalloc_fn(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    lalloc *a = ud;
+    if (ptr == NULL) {
+        if (nsize - 1 < SMALL_MAX) { /* 1..SMALL_MAX */
+            size_t cls = class_of(nsize);
+            free_block *b = a->free_list[cls];
+            if (b != NULL && (!a->limit || a->used + nsize <= a->limit)) {
+                a->free_list[cls] = b->next;
+                a->depth[cls]--;
+                a->used += nsize;
+                return b;
+            }
+        }
+    } else if (nsize == 0 && osize - 1 < SMALL_MAX) {
+        size_t cls = class_of(osize);
+        if (a->depth[cls] < MAX_DEPTH) {
+            free_block *b = ptr;
+            b->next = a->free_list[cls];
+            a->free_list[cls] = b;
+            a->depth[cls]++;
+            a->used -= osize;
+            return NULL;
+        }
+    }
+    return slow_path(a, ptr, osize, nsize);
 }
 
 void lalloc_release(lalloc *a)
