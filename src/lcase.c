@@ -1,17 +1,25 @@
-/* lcase.c -- string.upper and string.lower, eight bytes at a time.
+/* lcase.c -- string.upper and string.lower, many bytes at a time.
  *
  * Lua's own versions call toupper()/tolower() once per byte through the C
  * locale; a script that transforms every byte it echoes spends most of its
  * time there. These give the same result for the C locale (only A-Z and
  * a-z change; every other byte, NULs and bytes >= 0x80 included, is kept)
- * with word-at-a-time arithmetic. The result is built on the C stack, or
- * for long strings in a scratch buffer that the state keeps (as an
- * upvalue), so a call makes one Lua string and no other allocation. */
+ * sixteen bytes at a time with SSE2 where the CPU has it (every x86-64
+ * does), eight at a time with word arithmetic elsewhere. The result is
+ * built on the C stack, or for long strings in a scratch buffer that the
+ * state keeps (as an upvalue), so a call makes one Lua string and no other
+ * allocation. */
 #include "lcase.h"
 
 #include <lauxlib.h>
 #include <stdint.h>
 #include <string.h>
+
+/* SSE2 is part of every x86-64 CPU. */
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#endif
 
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
@@ -31,6 +39,20 @@ static void convert(char *out, const char *in, size_t len, unsigned char lo,
                     unsigned char hi)
 {
     size_t i = 0;
+#ifdef HAVE_SSE2
+    /* Sixteen at a time. As signed bytes, those >= 0x80 are negative, so
+     * below lo, and kept. */
+    const __m128i below = _mm_set1_epi8((char)(lo - 1));
+    const __m128i above = _mm_set1_epi8((char)(hi + 1));
+    const __m128i bit = _mm_set1_epi8(0x20);
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
+        __m128i hit = _mm_and_si128(_mm_cmpgt_epi8(v, below),
+                                    _mm_cmplt_epi8(v, above));
+        _mm_storeu_si128((__m128i *)(void *)(out + i),
+                         _mm_xor_si128(v, _mm_and_si128(hit, bit)));
+    }
+#endif
     for (; i + 8 <= len; i += 8) {
         uint64_t word;
         memcpy(&word, in + i, 8);
