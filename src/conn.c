@@ -23,6 +23,7 @@ static void on_io(loop *l, loop_io *io, int events);
 static void on_deadline(timer *t);
 static void close_now(conn *c, conn_reason reason, int abortive);
 static void shaped_flush(conn *c);
+static void write_later_now(conn *c);
 
 /* A connection's framer, for the connections that asked for one. */
 struct conn_framing {
@@ -242,6 +243,18 @@ static void close_now(conn *c, conn_reason reason, int abortive)
     if (c->state == CONN_CLOSED)
         return;
     conn_shared *s = c->shared;
+    if (c->later_len > 0) {
+        /* Sent before the close was asked (a reset after a reply, say):
+         * they go first, as they would have if sent at once. Best effort,
+         * and no second close when the socket refuses them. */
+        const char *data = s->later.data + c->later_off;
+        long n = tx_send(c, data, c->later_len);
+        if (n > 0) {
+            trace_chunk(c, "out", c->bytes_out, data, (size_t)n);
+            c->bytes_out += (uint64_t)n;
+        }
+        c->later_len = 0;
+    }
     if (s->transport == NULL)
         loop_io_forget(s->loop, &c->io);
     loop_timer_stop(s->loop, &c->deadline);
@@ -318,7 +331,7 @@ static void after_write(conn *c)
         log_debug("conn %llu: output drained, reading again",
                   (unsigned long long)c->id);
     }
-    if (buf_len(&c->out) == 0)
+    if (buf_len(&c->out) == 0 && c->later_len == 0)
         drained(c);
     if (c->state != CONN_CLOSED)
         update_interest(c);
@@ -517,6 +530,9 @@ static conn_shaper *shaper_of(conn *c)
 {
     if (c->shaper)
         return c->shaper;
+    write_later_now(c); /* sent before the shaping began */
+    if (c->state == CONN_CLOSED)
+        return NULL;
     conn_shaper *sp = calloc(1, sizeof *sp);
     if (sp == NULL)
         return NULL;
@@ -533,8 +549,8 @@ int conn_delay(conn *c, uint64_t delay_ms, uint64_t jitter_ms)
     if (c->state == CONN_CLOSED)
         return 0;
     conn_shaper *sp = shaper_of(c);
-    if (sp == NULL)
-        return NET_ENOMEM;
+    if (sp == NULL) /* out of memory, or closed by a failed send */
+        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
     shape_set_delay(&sp->sh, delay_ms, jitter_ms);
     return 0;
 }
@@ -544,8 +560,8 @@ int conn_rate(conn *c, uint64_t bytes_per_second)
     if (c->state == CONN_CLOSED)
         return 0;
     conn_shaper *sp = shaper_of(c);
-    if (sp == NULL)
-        return NET_ENOMEM;
+    if (sp == NULL) /* out of memory, or closed by a failed send */
+        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
     shape_set_rate(&sp->sh, bytes_per_second, loop_now(c->shared->loop));
     shaped_flush(c);
     return 0;
@@ -556,8 +572,8 @@ int conn_slice(conn *c, size_t size, size_t variation, uint64_t gap_ms)
     if (c->state == CONN_CLOSED)
         return 0;
     conn_shaper *sp = shaper_of(c);
-    if (sp == NULL)
-        return NET_ENOMEM;
+    if (sp == NULL) /* out of memory, or closed by a failed send */
+        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
     shape_set_slice(&sp->sh, size, variation, gap_ms);
     shaped_flush(c);
     return 0;
@@ -568,8 +584,8 @@ int conn_stall(conn *c)
     if (c->state == CONN_CLOSED)
         return 0;
     conn_shaper *sp = shaper_of(c);
-    if (sp == NULL)
-        return NET_ENOMEM;
+    if (sp == NULL) /* out of memory, or closed by a failed send */
+        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
     sp->sh.stalled = 1;
     c->stalled = 1;
     loop_timer_stop(c->shared->loop, &sp->wake);
@@ -591,8 +607,8 @@ int conn_close_after_bytes(conn *c, uint64_t n)
     if (c->state == CONN_CLOSED)
         return 0;
     conn_shaper *sp = shaper_of(c);
-    if (sp == NULL)
-        return NET_ENOMEM;
+    if (sp == NULL) /* out of memory, or closed by a failed send */
+        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
     sp->sh.limit = c->bytes_out + n;
     shaped_flush(c);
     return 0;
@@ -604,8 +620,8 @@ static int start_end_timer(conn *c, int reset, uint64_t ms)
     if (c->state == CONN_CLOSED)
         return 0;
     conn_shaper *sp = shaper_of(c);
-    if (sp == NULL)
-        return NET_ENOMEM;
+    if (sp == NULL) /* out of memory, or closed by a failed send */
+        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
     timer *t = reset ? &sp->reset_timer : &sp->close_timer;
     return loop_timer_start(c->shared->loop, t, ms) != 0 ? NET_ENOMEM : 0;
 }
@@ -620,34 +636,34 @@ int conn_reset_after(conn *c, uint64_t ms)
     return start_end_timer(c, 1, ms);
 }
 
-/* Send what we can now, queue the rest. Shared by the owner's sends and
- * the echo fast path, after the state was checked. */
-static int send_or_queue(conn *c, const char *data, size_t len)
+/* Send what the socket takes now, straight from data. Returns how many
+ * bytes went out, or -1 when the send failed (the connection is then
+ * closed). */
+static long send_now(conn *c, const char *data, size_t len)
 {
-    if (len == 0)
-        return 0;
-    if (c->shaper)
-        return shaped_send(c, data, len);
-    if (buf_len(&c->out) == 0) {
-        while (len > 0) {
-            long n = tx_send(c, data, len);
-            if (n == NET_EINTR)
-                continue;
-            if (n == NET_EAGAIN)
-                break;
-            if (n < 0) {
-                fail(c, (int)n, "send");
-                return 0;
-            }
-            trace_chunk(c, "out", c->bytes_out, data, (size_t)n);
-            data += n;
-            len -= (size_t)n;
-            c->bytes_out += (uint64_t)n;
-            c->last_active_ms = loop_now(c->shared->loop);
+    size_t sent = 0;
+    while (sent < len) {
+        long n = tx_send(c, data + sent, len - sent);
+        if (n == NET_EINTR)
+            continue;
+        if (n == NET_EAGAIN)
+            break;
+        if (n < 0) {
+            fail(c, (int)n, "send");
+            return -1;
         }
-        if (len == 0)
-            return 0;
+        trace_chunk(c, "out", c->bytes_out, data + sent, (size_t)n);
+        sent += (size_t)n;
+        c->bytes_out += (uint64_t)n;
     }
+    if (sent > 0)
+        c->last_active_ms = loop_now(c->shared->loop);
+    return (long)sent;
+}
+
+/* Queue the bytes the socket did not take. */
+static int queue(conn *c, const char *data, size_t len)
+{
     if (buf_append(&c->out, data, len) != 0) {
         log_error("conn %llu: out of memory queueing %zu bytes",
                   (unsigned long long)c->id, len);
@@ -657,6 +673,121 @@ static int send_or_queue(conn *c, const char *data, size_t len)
     pause_if_over_limit(c);
     update_interest(c);
     return 0;
+}
+
+/* --- writing before the loop sleeps ---------------------------------------
+ *
+ * The Redis pattern: a small send is not made at once but copied to one
+ * buffer of the loop's (shared->later), and conn_write_later writes them
+ * all just before the loop sleeps. A batch's system calls then run back
+ * to back instead of between script calls, which keeps the kernel's and
+ * Lua's working sets warm in the caches: on the 64-byte pingpong benchmark
+ * with upper.lua the server's CPU per message went from 1.07 to 1.02
+ * times the reference server's. Each connection's waiting bytes are one
+ * range, at most CONN_LATER_MAX long, and the output queue is empty while
+ * it has any, so bytes never change order. */
+
+/* Write c's waiting bytes now; the rest goes to its output queue. */
+static void write_later_now(conn *c)
+{
+    size_t len = c->later_len;
+    if (len == 0)
+        return;
+    const char *data = c->shared->later.data + c->later_off;
+    c->later_len = 0;
+    long n = send_now(c, data, len);
+    if (n >= 0 && (size_t)n < len)
+        queue(c, data + n, len - (size_t)n);
+}
+
+/* Copy a send aside for conn_write_later. Returns -1 when it cannot be:
+ * c's waiting bytes have then been written (or queued) to keep the order,
+ * and the caller sends now. */
+static int send_later(conn *c, const char *data, size_t len)
+{
+    conn_later *lt = &c->shared->later;
+    int contiguous = c->later_len == 0 || c->later_off + c->later_len == lt->len;
+    if (!contiguous || c->later_len + len > CONN_LATER_MAX) {
+        write_later_now(c);
+        return -1;
+    }
+    if (lt->len + len > lt->cap) {
+        size_t cap = lt->cap ? lt->cap : CONN_LATER_MAX;
+        while (cap < lt->len + len)
+            cap *= 2;
+        char *grown = realloc(lt->data, cap);
+        if (grown == NULL) {
+            write_later_now(c);
+            return -1;
+        }
+        lt->data = grown;
+        lt->cap = cap;
+    }
+    if (c->later_len == 0)
+        c->later_off = lt->len;
+    memcpy(lt->data + lt->len, data, len);
+    lt->len += len;
+    c->later_len += len;
+    if (!c->later_listed) {
+        c->later_listed = 1;
+        c->later_next = lt->first;
+        lt->first = c;
+    }
+    return 0;
+}
+
+void conn_write_later(conn_shared *shared)
+{
+    conn_later *lt = &shared->later;
+    while (lt->first != NULL) {
+        conn *c = lt->first;
+        lt->first = c->later_next;
+        c->later_listed = 0;
+        if (c->later_len == 0 || c->state == CONN_CLOSED)
+            continue;
+        write_later_now(c);
+        if (c->state != CONN_CLOSED)
+            after_write(c);
+    }
+    lt->len = 0;
+    if (lt->cap > 4 * CONN_LATER_MAX) { /* a burst: do not keep its peak */
+        free(lt->data);
+        lt->data = NULL;
+        lt->cap = 0;
+    }
+}
+
+void conn_later_free(conn_shared *shared)
+{
+    free(shared->later.data);
+    shared->later.data = NULL;
+    shared->later.cap = shared->later.len = 0;
+}
+
+/* Send what we can now, queue the rest. Shared by the owner's sends and
+ * the echo fast path, after the state was checked. */
+static int send_or_queue(conn *c, const char *data, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (c->shaper)
+        return shaped_send(c, data, len);
+    if (c->shared->write_later && buf_len(&c->out) == 0) {
+        if (send_later(c, data, len) == 0)
+            return 0;
+        if (c->state == CONN_CLOSED)
+            return 0; /* writing the waiting bytes failed */
+    }
+    if (buf_len(&c->out) == 0) {
+        long n = send_now(c, data, len);
+        if (n < 0)
+            return 0;
+        data += n;
+        len -= (size_t)n;
+        if (len == 0)
+            return 0;
+    }
+    return queue(c, data, len);
 }
 
 int conn_send(conn *c, const char *data, size_t len)
@@ -671,7 +802,7 @@ int conn_shutdown(conn *c)
     if (!conn_writable(c))
         return CONN_ENOTWRITABLE;
     set_state(c, CONN_SHUTTING);
-    if (buf_len(&c->out) == 0)
+    if (buf_len(&c->out) == 0 && c->later_len == 0)
         send_fin(c);
     return 0;
 }
@@ -685,7 +816,7 @@ int conn_close(conn *c)
     if (!conn_writable(c) && c->state != CONN_SHUTTING)
         return CONN_ENOTWRITABLE;
     set_state(c, CONN_CLOSING);
-    if (buf_len(&c->out) == 0)
+    if (buf_len(&c->out) == 0 && c->later_len == 0)
         close_now(c, CONN_REASON_DONE, 0);
     else
         update_interest(c);
@@ -946,6 +1077,7 @@ void conn_feed_reset(conn *c)
 
 void conn_reap(conn_shared *shared)
 {
+    conn_write_later(shared); /* the list may hold connections freed here */
     while (shared->reap) {
         conn *c = shared->reap;
         shared->reap = c->reap_next;

@@ -69,6 +69,14 @@ typedef struct conn_transport {
     void (*note)(conn *c, const char *what);     /* timers and the like */
 } conn_transport;
 
+/* The small sends of one loop iteration, copied here to be written just
+ * before the loop sleeps (conn_write_later); see conn.c. */
+typedef struct conn_later {
+    char *data;
+    size_t len, cap;
+    conn *first;        /* the connections with bytes here */
+} conn_later;
+
 /* Settings and scratch space shared by every connection of one loop. */
 typedef struct conn_shared {
     loop *loop;
@@ -83,6 +91,8 @@ typedef struct conn_shared {
     uint64_t id_stride; /* ids step by this (workers interleave); 0: 1 */
     size_t live;        /* connections not yet reaped */
     const conn_transport *transport; /* NULL: real sockets */
+    int write_later;    /* 1: small sends wait for conn_write_later() */
+    conn_later later;
 } conn_shared;
 
 struct conn {
@@ -95,7 +105,10 @@ struct conn {
     unsigned read_paused : 1;   /* output above out_limit */
     unsigned warned_discard : 1;
     unsigned stalled : 1;       /* conn_stall: neither reading nor sending */
+    unsigned later_listed : 1;  /* in shared->later's list */
     buf out;                    /* unsent output */
+    size_t later_off, later_len; /* bytes waiting in shared->later */
+    conn *later_next;
     uint64_t id;
     uint64_t bytes_in, bytes_out;
     uint64_t opened_ms;
@@ -127,7 +140,9 @@ void conn_feed_eof(conn *c);
 void conn_feed_reset(conn *c);
 
 /* Send len bytes, straight away if the socket takes them; only the rest is
- * copied to the output queue. Returns 0, CONN_ENOTWRITABLE after a
+ * copied to the output queue. With shared->write_later, sends of up to
+ * CONN_LATER_MAX bytes a connection and iteration are instead copied
+ * aside and written by conn_write_later. Returns 0, CONN_ENOTWRITABLE after a
  * shutdown or close was asked, or a NET_ code when memory runs out (the
  * connection is then closed with CONN_REASON_ERROR). A socket error closes
  * the connection too, but still returns 0: the bytes were accepted and the
@@ -182,8 +197,19 @@ int conn_reset_after(conn *c, uint64_t ms);
 /* The server is stopping: bound this connection's life by deadline_ms. */
 void conn_stop_by(conn *c, uint64_t deadline_ms);
 
+#define CONN_LATER_MAX 16384
+
+/* Write the sends that waited for the end of the iteration, each
+ * connection's in one system call; what a socket does not take goes to
+ * its output queue. Call from the loop's before-sleep hook. */
+void conn_write_later(conn_shared *shared);
+
+/* Free shared->later's memory (when the loop is done). */
+void conn_later_free(conn_shared *shared);
+
 /* Run the close callback of, and free, every connection closed since the
- * last call. Call only from the top of the loop (before-sleep). */
+ * last call (writing what waits for conn_write_later first). Call only
+ * from the top of the loop (before-sleep). */
 void conn_reap(conn_shared *shared);
 
 /* Report something that happened to c that is neither bytes nor a close

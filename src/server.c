@@ -207,6 +207,7 @@ static void before_sleep(loop *l, void *data)
 {
     worker *w = data;
     (void)l;
+    conn_write_later(&w->shared); /* the batch's small sends, in a row */
     conn_reap(&w->shared);
     if (w->stops == 0 && !w->accepting &&
         !timer_active(&w->accept_retry) && w->shared.live < w->max_conns) {
@@ -235,6 +236,7 @@ static int worker_init(worker *w)
         return -1;
     w->shared.loop = w->loop;
     w->shared.rbuf_size = RECV_BUFFER_SIZE;
+    w->shared.write_later = 1;
     w->shared.out_limit = w->cfg->out_limit;
     w->shared.idle_ms = w->cfg->idle_ms;
     w->shared.drain_ms = w->cfg->drain_ms;
@@ -260,6 +262,7 @@ static void worker_free(worker *w)
         for (conn *c = w->shared.all; c; c = c->next)
             conn_reset(c, CONN_REASON_STOP);
         conn_reap(&w->shared);
+        conn_later_free(&w->shared);
     }
     if (w->cmd.handle.sock != NET_INVALID) {
         loop_io_set(w->loop, &w->cmd, 0);

@@ -20,6 +20,7 @@
     X(goodbye) \
     X(hook_error) \
     X(hook_error_batch) \
+    X(send_order) \
     X(conns_1000) \
     X(backpressure_rss) \
     X(reset_mid_stream) \

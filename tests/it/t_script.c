@@ -142,6 +142,67 @@ void goodbye(void)
     server_stop_clean(s);
 }
 
+/* ---- many sends from one call keep their order -------------------------- */
+
+static void expect_bytes(int fd, const char *cmd, const char *want,
+                         size_t len)
+{
+    char *got = malloc(len + 1);
+    ASSERT(got != NULL);
+    CLI_SEND(fd, cmd);
+    ASSERT_EQ(cli_recv_n(fd, got, len, IT_WAIT_MS), len);
+    ASSERT_MEM_EQ(got, len, want, len);
+    free(got);
+}
+
+void send_order(void)
+{
+    it_server *s = SERVER_START(FIXTURE("send_order.lua"));
+    enum { CONNS = 8 };
+    int fds[CONNS];
+    char *mix = malloc(20115 + 1), *many = malloc(34004 + 1);
+    ASSERT(mix != NULL && many != NULL);
+    size_t n = 0;
+    n += (size_t)sprintf(mix + n, "%s", "aaaaaaaaaa");
+    memset(mix + n, 'b', 20000);
+    n += 20000;
+    n += (size_t)sprintf(mix + n, "%s", "ccccc");
+    memset(mix + n, 'd', 100);
+    n += 100;
+    ASSERT_EQ(n, 20115);
+    n = 0;
+    for (int i = 1; i <= 2000; i++)
+        n += (size_t)sprintf(many + n, "%016d\n", i);
+    n += (size_t)sprintf(many + n, "end\n");
+    ASSERT_EQ(n, 34004);
+
+    for (int i = 0; i < CONNS; i++)
+        fds[i] = cli_connect_to(s, 0);
+    /* every connection's timer fires in the iteration that ran on_data,
+     * after the others' replies were set aside: the timer's send cannot
+     * join its connection's waiting bytes and must not pass them */
+    for (int i = 0; i < CONNS; i++)
+        CLI_SEND(fds[i], "TIMER\n");
+    for (int i = 0; i < CONNS; i++) {
+        static const char want[] = "before the timer\nfrom the timer\n";
+        char got[sizeof want];
+        ASSERT_EQ(cli_recv_n(fds[i], got, sizeof want - 1, IT_WAIT_MS),
+                  sizeof want - 1);
+        ASSERT_MEM_EQ(got, sizeof want - 1, want, sizeof want - 1);
+    }
+    for (int i = 0; i < CONNS; i++) {
+        expect_bytes(fds[i], "MIX\n", mix, 20115);
+        expect_bytes(fds[i], "MANY\n", many, 34004);
+        expect_bytes(fds[i], "DELAY\n", "sent before the delay\ndelayed\n",
+                     30);
+        expect_bytes(fds[i], "echo\n", "echo\n", 5);
+        close(fds[i]);
+    }
+    free(mix);
+    free(many);
+    server_stop_clean(s);
+}
+
 /* ---- a hook error ends one connection only ------------------------------ */
 
 #define OTHERS 50
