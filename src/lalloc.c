@@ -23,35 +23,43 @@ void lalloc_init(lalloc *a, size_t limit)
     a->limit = limit;
 }
 
+/* The cached block of class cls, or NULL. */
+static void *pop(lalloc *a, size_t cls)
+{
+    free_block *b = a->free_list[cls];
+    if (b != NULL) {
+        a->free_list[cls] = b->next;
+        a->depth[cls]--;
+    }
+    return b;
+}
+
+/* Cache ptr in class cls; 0 when that class holds enough already. */
+static int push(lalloc *a, void *ptr, size_t cls)
+{
+    if (a->depth[cls] >= MAX_DEPTH)
+        return 0;
+    free_block *b = ptr;
+    b->next = a->free_list[cls];
+    a->free_list[cls] = b;
+    a->depth[cls]++;
+    return 1;
+}
+
 /* A block of at least n bytes; small ones come from the free lists. */
 static void *get(lalloc *a, size_t n)
 {
     if (n > SMALL_MAX)
         return malloc(n);
-    size_t cls = class_of(n);
-    free_block *b = a->free_list[cls];
-    if (b != NULL) {
-        a->free_list[cls] = b->next;
-        a->depth[cls]--;
-        return b;
-    }
-    return malloc(class_size(cls));
+    void *b = pop(a, class_of(n));
+    return b != NULL ? b : malloc(class_size(class_of(n)));
 }
 
 /* Give back a block that was asked for with size n. */
 static void put(lalloc *a, void *ptr, size_t n)
 {
-    if (n <= SMALL_MAX) {
-        size_t cls = class_of(n);
-        if (a->depth[cls] < MAX_DEPTH) {
-            free_block *b = ptr;
-            b->next = a->free_list[cls];
-            a->free_list[cls] = b;
-            a->depth[cls]++;
-            return;
-        }
-    }
-    free(ptr);
+    if (n > SMALL_MAX || !push(a, ptr, class_of(n)))
+        free(ptr);
 }
 
 #if defined(__GNUC__)
@@ -110,26 +118,18 @@ void *lalloc_fn(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     lalloc *a = ud;
     if (ptr == NULL) {
-        if (nsize - 1 < SMALL_MAX) { /* 1..SMALL_MAX */
-            size_t cls = class_of(nsize);
-            free_block *b = a->free_list[cls];
-            if (b != NULL && (!a->limit || a->used + nsize <= a->limit)) {
-                a->free_list[cls] = b->next;
-                a->depth[cls]--;
+        if (nsize - 1 < SMALL_MAX && /* 1..SMALL_MAX */
+            (!a->limit || a->used + nsize <= a->limit)) {
+            void *b = pop(a, class_of(nsize));
+            if (b != NULL) {
                 a->used += nsize;
                 return b;
             }
         }
-    } else if (nsize == 0 && osize - 1 < SMALL_MAX) {
-        size_t cls = class_of(osize);
-        if (a->depth[cls] < MAX_DEPTH) {
-            free_block *b = ptr;
-            b->next = a->free_list[cls];
-            a->free_list[cls] = b;
-            a->depth[cls]++;
-            a->used -= osize;
-            return NULL;
-        }
+    } else if (nsize == 0 && osize - 1 < SMALL_MAX &&
+               push(a, ptr, class_of(osize))) {
+        a->used -= osize;
+        return NULL;
     }
     return slow_path(a, ptr, osize, nsize);
 }
