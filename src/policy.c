@@ -846,6 +846,10 @@ static int dispatch_protected(lua_State *L)
 void policy_dispatch(policy *p, loop *l)
 {
     lua_State *L = p->L;
+    if (p->hook_ref[HOOK_DATA] == LUA_NOREF) {
+        loop_dispatch(l); /* no on_data: nothing to protect per message */
+        return;
+    }
     p->refs++; /* a reload in the batch must not close this state */
     while (loop_dispatch_pending(l)) {
         lua_pushcfunction(L, msghandler);          /* mh */
