@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run.sh -- ricochet's benchmark: ricochet with scripts/echo.lua and
 # scripts/upper.lua against the plain C reference echo server
-# (ricochet-refecho), both driven by ricochet-bench in the same run.
+# (ricochet-refecho), both driven by ricochet-bench in the same run. When
+# HAProxy is installed, its Lua TCP service (haproxy_echo.lua) is measured
+# too, as a column to compare with; the targets stay against the reference.
 #
 # Every (server, mode, repetition) gets a fresh server pinned to one CPU,
 # with the load generator pinned to the other. The server's CPU time
@@ -24,7 +26,9 @@ build=""
 ricochet=""
 bench=""
 refecho=""
-servers="ref,echo,upper"
+haproxy=""
+haproxy_given=0
+servers=""                  # ref,echo,upper (+haproxy when installed)
 modes="pingpong,bulk,lifecycle,idle"
 reps=3
 preset="full"
@@ -51,6 +55,9 @@ and scripts/upper.lua (upper) through the modes pingpong, bulk, lifecycle
 and idle, each on a fresh server pinned to --server-cpu with ricochet-bench
 on --client-cpu, and prints a table of medians, ratios against the
 reference, the server's CPU per message / per connection, and the targets.
+If HAProxy is installed, its Lua TCP service running haproxy_echo.lua
+(haproxy: one thread, read size = the mode's message size) is added as a
+column and compared with echo.lua; the targets stay against the reference.
 Exit status: 0, or 1 if any run counted an error or failed to start.
 
   --build DIR        a CMake build directory: DIR/ricochet and
@@ -58,8 +65,12 @@ Exit status: 0, or 1 if any run counted an error or failed to start.
   --ricochet PATH    the ricochet binary       (overrides --build)
   --bench PATH       ricochet-bench            (overrides --build)
   --refecho PATH     ricochet-refecho          (overrides --build)
+  --haproxy PATH     the haproxy binary, for the haproxy server
+                     (default: haproxy from PATH, if any)
   --scripts DIR      where echo.lua and upper.lua are (the repository's)
-  --servers LIST     comma-separated subset of ref,echo,upper (all)
+  --servers LIST     comma-separated subset of ref,echo,upper,haproxy
+                     (ref,echo,upper, plus haproxy when a haproxy binary
+                     is found; with --smoke never haproxy unless asked)
   --modes LIST       comma-separated subset of pingpong,bulk,lifecycle,idle
   --reps N           repetitions, the median is reported (3)
   --quick            short durations and small counts, 1 repetition
@@ -95,6 +106,7 @@ while [ $# -gt 0 ]; do
     --ricochet) ricochet=$2; shift ;;
     --bench) bench=$2; shift ;;
     --refecho) refecho=$2; shift ;;
+    --haproxy) haproxy=$2; haproxy_given=1; shift ;;
     --scripts) scripts_dir=$2; shift ;;
     --servers) servers=$2; shift ;;
     --modes) modes=$2; shift ;;
@@ -149,6 +161,26 @@ if [ -n "$build" ]; then
 fi
 [ -n "$bench" ] || die "no load generator: give --build DIR or --bench PATH"
 [ -x "$bench" ] || die "not executable: $bench"
+# HAProxy is optional: a column to compare with, not a target. Without it
+# the column is simply absent, and a smoke run (CI) never depends on it.
+if [ "$haproxy_given" = 0 ]; then
+    haproxy=$(command -v haproxy 2>/dev/null) || haproxy=""
+    # Debian installs it in /usr/sbin, which a user's PATH may lack
+    [ -n "$haproxy" ] || [ ! -x /usr/sbin/haproxy ] || haproxy=/usr/sbin/haproxy
+fi
+if [ -z "$servers" ]; then
+    servers="ref,echo,upper"
+    if [ "$preset" != smoke ] && [ -n "$haproxy" ]; then
+        servers="$servers,haproxy"
+    fi
+fi
+case ",$servers," in
+*,haproxy,*)
+    [ -n "$haproxy" ] \
+        || die "--servers has haproxy but no haproxy was found (--haproxy)"
+    [ -x "$haproxy" ] || die "not executable: '$haproxy' (--haproxy)"
+    [ -r "$here/haproxy_echo.lua" ] || die "no $here/haproxy_echo.lua" ;;
+esac
 case ",$servers," in
 *,ref,*) [ -x "$refecho" ] || die "not executable: '$refecho' (--refecho)" ;;
 esac
@@ -172,8 +204,8 @@ else
     echo "run.sh: warning: no taskset or fewer than 2 CPUs: not pinning" >&2
 fi
 
-# ricochet needs a descriptor per connection; the bench and the reference
-# raise their own limits.
+# ricochet needs a descriptor per connection; the bench, the reference and
+# HAProxy raise their own limits.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 need_fds=$((idle_conns + 100))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need_fds" ]; then
@@ -218,11 +250,115 @@ rss_kib() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
 
-# Start a fresh server of kind ref|echo|upper; sets SERVER_PID and
-# SERVER_PORT from its first readiness line.
+# HAProxy's read size in a mode. HAProxy 2.6's applet:receive(size) waits
+# for exactly size bytes or the end of the stream, so it must be the
+# client's message size; bulk streams, so any size does (16384 is
+# HAProxy's buffer size).
+haproxy_read_size() {
+    case $1 in
+    pingpong) echo "$pp_size" ;;
+    bulk) echo 16384 ;;
+    lifecycle) echo "$lc_size" ;;
+    idle) echo "$idle_size" ;;
+    esac
+}
+
+# A random port that nothing listens on, for HAProxy, which cannot bind
+# port 0 and report the port it got. Outside the ephemeral range while
+# possible: the load generator's own connections take their ports there.
+# Another program may still take the port before HAProxy binds it;
+# start_haproxy then tries another.
+pick_port() {
+    local lo=32768 hi=60999 port i
+    read -r lo hi 2>/dev/null < /proc/sys/net/ipv4/ip_local_port_range
+    for ((i = 0; i < 200; i++)); do
+        port=$((10000 + RANDOM))
+        if [ "$i" -lt 100 ] && [ "$port" -ge "$lo" ] \
+           && [ "$port" -le "$hi" ]; then
+            continue
+        fi
+        if command -v ss >/dev/null 2>&1 \
+           && ss -ltn "sport = :$port" 2>/dev/null | grep -q LISTEN; then
+            continue
+        fi
+        echo "$port"
+        return 0
+    done
+    return 1
+}
+
+# Start HAProxy with haproxy_echo.lua for a mode; sets SERVER_PID and
+# SERVER_PORT. One thread, like the other servers; -db keeps it in the
+# foreground as one process (no daemon, no master-worker), so SERVER_PID
+# is HAProxy itself and /proc/SERVER_PID is what it uses. It raises its
+# own descriptor limit from maxconn.
+start_haproxy() {
+    local mode=$1 cfg="$work/haproxy.cfg" log="$work/server-haproxy.log"
+    local read_size attempt i
+    read_size=$(haproxy_read_size "$mode")
+    for ((attempt = 0; attempt < 3; attempt++)); do
+        SERVER_PORT=$(pick_port) || break
+        # Single quotes: HAProxy expands $VAR inside double quotes.
+        cat > "$cfg" <<EOF
+# generated by tests/bench/run.sh for mode $mode
+global
+    nbthread 1
+    maxconn $((idle_conns + 1000))
+    # HAProxy wants two descriptors per connection (client and server
+    # side) and by default refuses to start when it cannot raise its
+    # limit that far; a Lua service's connection needs only one.
+    no strict-limits
+    # by default a service may use 4 s of Lua time in all; a long bulk
+    # run on a slow machine could reach that
+    tune.lua.service-timeout 10m
+    lua-load '$here/haproxy_echo.lua'
+
+defaults
+    mode tcp
+    timeout connect 10s
+    timeout client 10m
+    timeout server 10m
+
+frontend echo
+    bind 127.0.0.1:$SERVER_PORT
+    tcp-request content use-service lua.echo
+EOF
+        echo "== mode $mode, port $SERVER_PORT, read size $read_size" >> "$log"
+        RICOCHET_HAPROXY_READ=$read_size \
+            ${pin_server[@]+"${pin_server[@]}"} "$haproxy" -db -f "$cfg" \
+            >> "$log" 2>&1 &
+        SERVER_PID=$!
+        # HAProxy prints no readiness line: poll the port until it accepts
+        # a connection (at most ~10 s). The probe's connection is closed at
+        # once, which the service takes as the end of an empty stream.
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            if (exec 3<> "/dev/tcp/127.0.0.1/$SERVER_PORT") 2>/dev/null
+            then
+                kill -0 "$SERVER_PID" 2>/dev/null && return 0
+                break
+            fi
+            sleep 0.1
+        done
+        # Still running but not accepting: no point in another port.
+        kill -0 "$SERVER_PID" 2>/dev/null && break
+        # It exited, most likely because the port was taken after the
+        # check (see its log otherwise): try another.
+        stop_server
+    done
+    echo "run.sh: haproxy server did not start; its log:" >&2
+    tail -n 5 "$log" >&2
+    stop_server
+    return 1
+}
+
+# Start a fresh server of kind ref|echo|upper|haproxy for a mode; sets
+# SERVER_PID and SERVER_PORT from its first readiness line (HAProxy's
+# from the port it was given).
 start_server() {
-    local kind=$1 out="$work/server.out" i
+    local kind=$1 mode=$2 out="$work/server.out" i
     local cmd
+    [ "$kind" != haproxy ] || { start_haproxy "$mode"; return; }
     case $kind in
     ref) cmd=("$refecho" --listen 127.0.0.1:0) ;;
     *) cmd=("$ricochet" --listen 127.0.0.1:0 --max-conns "$max_conns"
@@ -273,6 +409,10 @@ record() { echo "$1 $2 $3 $4 $5" >> "$results"; }
 
 failures=0
 passes=0
+# the haproxy column, its comparisons and a wider kind in the progress lines
+has_haproxy=0
+kind_width=5
+case ",$servers," in *,haproxy,*) has_haproxy=1 kind_width=7 ;; esac
 
 # Busy ticks (user, nice, system, irq, softirq, steal) of the two CPUs in
 # use, or of all CPUs when not pinned. What the server and the client did
@@ -298,7 +438,7 @@ run_attempt() {
     idle) args=(--conns "$idle_conns" --size "$idle_size") ;;
     esac
     LINE="" RC=1 CPU_S=0 RSS_GROWTH=0 NOISE=0
-    start_server "$kind" || return 0
+    start_server "$kind" "$mode" || return 0
     rss0=$(rss_kib "$SERVER_PID")
     rss1=$rss0
     t0=$(cpu_ticks "$SERVER_PID")
@@ -353,8 +493,8 @@ run_one() {
     local kind=$1 mode=$2 rep=$3 attempt cpu line
     for ((attempt = 0; attempt <= retries; attempt++)); do
         run_attempt "$kind" "$mode"
-        printf '[%-5s %-9s %d/%d] %s noise=%s%%\n' "$kind" "$mode" "$rep" \
-            "$reps" "${LINE:-no RESULT line}" "$NOISE"
+        printf '[%-*s %-9s %d/%d] %s noise=%s%%\n' "$kind_width" "$kind" \
+            "$mode" "$rep" "$reps" "${LINE:-no RESULT line}" "$NOISE"
         if [ "$RC" -ne 0 ] || [ -z "$LINE" ] || [ "$max_noise" -eq 0 ] \
            || [ "$NOISE" -le "$max_noise" ]; then
             break
@@ -441,15 +581,23 @@ for ((rep = 1; rep <= reps; rep++)); do
 done
 
 echo
-printf '%-10s %-16s %12s %12s %12s %9s %9s\n' mode metric reference \
+# HAProxy's two columns come last, so that the others keep their places.
+printf '%-10s %-16s %12s %12s %12s %9s %9s' mode metric reference \
     echo.lua upper.lua echo/ref upper/ref
+[ "$has_haproxy" = 0 ] || printf ' %12s %9s' haproxy hap/ref
+echo
 row() { # mode key label
-    local r e u
+    local r e u h
     r=$(median ref "$1" "$3")
     e=$(median echo "$1" "$3")
     u=$(median upper "$1" "$3")
-    printf '%-10s %-16s %12s %12s %12s %9s %9s\n' "$1" "$2" "$r" "$e" "$u" \
+    printf '%-10s %-16s %12s %12s %12s %9s %9s' "$1" "$2" "$r" "$e" "$u" \
         "$(ratio "$e" "$r")" "$(ratio "$u" "$r")"
+    if [ "$has_haproxy" = 1 ]; then
+        h=$(median haproxy "$1" "$3")
+        printf ' %12s %9s' "$h" "$(ratio "$h" "$r")"
+    fi
+    echo
 }
 for mode in ${modes//,/ }; do
     case $mode in
@@ -524,6 +672,48 @@ print_targets() {
     esac
 }
 [ "$preset" = smoke ] || print_targets
+
+# echo.lua against HAProxy's Lua TCP service: for information, beside the
+# targets. The issue expects ricochet to beat it on bulk, lifecycle and
+# idle memory; pingpong is shown too.
+# versus: description, shown value, "higher" or "lower" (which is better
+# for ricochet), ricochet's value, HAProxy's value
+versus() {
+    local verdict
+    verdict=$(awk -v r="$4" -v h="$5" -v better="$3" 'BEGIN {
+        if (r == "-" || h == "-") { print "no data"; exit }
+        win = (better == "higher") ? (r + 0 > h + 0) : (r + 0 < h + 0)
+        print win ? "beats HAProxy" : "does NOT beat HAProxy" }')
+    printf '  %-40s %14s  %s\n' "$1" "$2" "$verdict"
+}
+print_vs_haproxy() {
+    local e h
+    echo
+    echo "vs HAProxy's Lua TCP service (informative; targets are vs ref):"
+    case ",$modes," in *,pingpong,*)
+        e=$(median echo pingpong rate) h=$(median haproxy pingpong rate)
+        versus "pingpong: echo.lua / haproxy msgs/s" "$(ratio "$e" "$h")" \
+            higher "$e" "$h"
+    esac
+    case ",$modes," in *,bulk,*)
+        e=$(median echo bulk rate) h=$(median haproxy bulk rate)
+        versus "bulk: echo.lua / haproxy MB/s" "$(ratio "$e" "$h")" \
+            higher "$e" "$h"
+    esac
+    case ",$modes," in *,lifecycle,*)
+        e=$(median echo lifecycle rate) h=$(median haproxy lifecycle rate)
+        versus "lifecycle: echo.lua / haproxy conns/s" \
+            "$(ratio "$e" "$h")" higher "$e" "$h"
+    esac
+    case ",$modes," in *,idle,*)
+        e=$(median echo idle per_conn) h=$(median haproxy idle per_conn)
+        versus "idle: bytes/conn echo.lua vs haproxy" "$e vs $h" \
+            lower "$e" "$h"
+    esac
+}
+if [ "$preset" != smoke ] && [ "$has_haproxy" = 1 ]; then
+    print_vs_haproxy
+fi
 
 echo
 if [ "$preset" = smoke ]; then
