@@ -687,6 +687,11 @@ static int queue(conn *c, const char *data, size_t len)
  * range, at most CONN_LATER_MAX long, and the output queue is empty while
  * it has any, so bytes never change order. */
 
+/* All connections' waiting bytes together stay under this; past it, a
+ * connection's sends go out at once, as without the buffer. The buffer
+ * keeps its memory, at most this much, from one iteration to the next. */
+#define LATER_TOTAL_MAX (256 * 1024)
+
 /* Write c's waiting bytes now; the rest goes to its output queue. */
 static void write_later_now(conn *c)
 {
@@ -706,8 +711,10 @@ static void write_later_now(conn *c)
 static int send_later(conn *c, const char *data, size_t len)
 {
     conn_later *lt = &c->shared->later;
-    int contiguous = c->later_len == 0 || c->later_off + c->later_len == lt->len;
-    if (!contiguous || c->later_len + len > CONN_LATER_MAX) {
+    int contiguous = c->later_len == 0 ||
+                     c->later_off + c->later_len == lt->len;
+    if (!contiguous || c->later_len + len > CONN_LATER_MAX ||
+        lt->len + len > LATER_TOTAL_MAX) {
         write_later_now(c);
         return -1;
     }
@@ -750,11 +757,6 @@ void conn_write_later(conn_shared *shared)
             after_write(c);
     }
     lt->len = 0;
-    if (lt->cap > 4 * CONN_LATER_MAX) { /* a burst: do not keep its peak */
-        free(lt->data);
-        lt->data = NULL;
-        lt->cap = 0;
-    }
 }
 
 void conn_later_free(conn_shared *shared)

@@ -17,6 +17,10 @@ function on_data(conn, data)
             return "from the timer\n"
         end)
         return "before the timer\n"
+    elseif data == "FILL\n" then -- from many at once: past the total
+        return string.rep(string.char(65 + conn.id % 26), 16000)
+    elseif data == "ID?\n" then
+        return tostring(conn.id) .. "\n"
     elseif data == "DELAY\n" then
         conn:send("sent before the delay\n")
         conn:delay(20)

@@ -158,7 +158,7 @@ static void expect_bytes(int fd, const char *cmd, const char *want,
 void send_order(void)
 {
     it_server *s = SERVER_START(FIXTURE("send_order.lua"));
-    enum { CONNS = 8 };
+    enum { CONNS = 24 };
     int fds[CONNS];
     char *mix = malloc(20115 + 1), *many = malloc(34004 + 1);
     ASSERT(mix != NULL && many != NULL);
@@ -189,6 +189,22 @@ void send_order(void)
         ASSERT_EQ(cli_recv_n(fds[i], got, sizeof want - 1, IT_WAIT_MS),
                   sizeof want - 1);
         ASSERT_MEM_EQ(got, sizeof want - 1, want, sizeof want - 1);
+    }
+    /* 16,000 bytes each, all at once: more than the waiting bytes of all
+     * connections may add up to, so some go out at once */
+    for (int i = 0; i < CONNS; i++)
+        CLI_SEND(fds[i], "FILL\n");
+    for (int i = 0; i < CONNS; i++) {
+        char id[32], *fill = malloc(16000), *got = malloc(16000);
+        ASSERT(fill != NULL && got != NULL);
+        CLI_SEND(fds[i], "ID?\n");
+        ASSERT_EQ(cli_recv_n(fds[i], got, 16000, IT_WAIT_MS), 16000);
+        size_t idlen = cli_recv_line(fds[i], id, sizeof id, IT_WAIT_MS);
+        ASSERT(idlen >= 2 && id[idlen - 1] == '\n');
+        memset(fill, 'A' + atoi(id) % 26, 16000);
+        ASSERT_MEM_EQ(got, 16000, fill, 16000);
+        free(fill);
+        free(got);
     }
     for (int i = 0; i < CONNS; i++) {
         expect_bytes(fds[i], "MIX\n", mix, 20115);
