@@ -52,7 +52,15 @@ static int fd_of(net_socket s) { return (int)s; }
  * call, two atomic operations that cost more than the rest of the wrapper
  * on a small message. ricochet never cancels a thread, so on Linux the
  * two system calls of every message are made directly. */
-#if defined(__linux__) && defined(SYS_recvfrom) && defined(SYS_sendto)
+#if defined(__SANITIZE_ADDRESS__)
+#define CHECKED_CALLS 1 /* keep the sanitizer's checks of recv/send */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHECKED_CALLS 1
+#endif
+#endif
+#if defined(__linux__) && defined(SYS_recvfrom) && defined(SYS_sendto) && \
+    !defined(CHECKED_CALLS)
 #define sock_recv(fd, buf, len, flags) \
     syscall(SYS_recvfrom, (fd), (buf), (len), (flags), NULL, NULL)
 #define sock_send(fd, buf, len, flags) \
