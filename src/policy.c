@@ -867,7 +867,7 @@ void policy_dispatch(policy *p, loop *l)
         if (pc != NULL) {
             hook_failed(pc, HOOK_DATA, status);
         } else {
-            /* Not from a hook: only memory can run out out there. */
+            /* Not from a hook: out there only memory can run out. */
             log_error("Lua error outside a hook: %s",
                       status == LUA_ERRMEM ? "not enough memory"
                                            : lua_tostring(L, -1));
