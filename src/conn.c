@@ -526,16 +526,24 @@ static void on_reset_timer(timer *t)
 }
 
 /* The shaping state, created on first use; NULL when memory runs out. */
-static conn_shaper *shaper_of(conn *c)
+/* c's shaper, made on first use. NULL when there is nothing to shape,
+ * c being closed (*rc = 0, also when writing its waiting bytes closed
+ * it), or when memory runs out (*rc = NET_ENOMEM). */
+static conn_shaper *shaper_of(conn *c, int *rc)
 {
+    *rc = 0;
+    if (c->state == CONN_CLOSED)
+        return NULL;
     if (c->shaper)
         return c->shaper;
     write_later_now(c); /* sent before the shaping began */
     if (c->state == CONN_CLOSED)
         return NULL;
     conn_shaper *sp = calloc(1, sizeof *sp);
-    if (sp == NULL)
+    if (sp == NULL) {
+        *rc = NET_ENOMEM;
         return NULL;
+    }
     shape_init(&sp->sh, loop_now(c->shared->loop));
     timer_init(&sp->wake, on_shape_wake, c);
     timer_init(&sp->close_timer, on_close_timer, c);
@@ -546,22 +554,20 @@ static conn_shaper *shaper_of(conn *c)
 
 int conn_delay(conn *c, uint64_t delay_ms, uint64_t jitter_ms)
 {
-    if (c->state == CONN_CLOSED)
-        return 0;
-    conn_shaper *sp = shaper_of(c);
-    if (sp == NULL) /* out of memory, or closed by a failed send */
-        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
+    int rc;
+    conn_shaper *sp = shaper_of(c, &rc);
+    if (sp == NULL)
+        return rc;
     shape_set_delay(&sp->sh, delay_ms, jitter_ms);
     return 0;
 }
 
 int conn_rate(conn *c, uint64_t bytes_per_second)
 {
-    if (c->state == CONN_CLOSED)
-        return 0;
-    conn_shaper *sp = shaper_of(c);
-    if (sp == NULL) /* out of memory, or closed by a failed send */
-        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
+    int rc;
+    conn_shaper *sp = shaper_of(c, &rc);
+    if (sp == NULL)
+        return rc;
     shape_set_rate(&sp->sh, bytes_per_second, loop_now(c->shared->loop));
     shaped_flush(c);
     return 0;
@@ -569,11 +575,10 @@ int conn_rate(conn *c, uint64_t bytes_per_second)
 
 int conn_slice(conn *c, size_t size, size_t variation, uint64_t gap_ms)
 {
-    if (c->state == CONN_CLOSED)
-        return 0;
-    conn_shaper *sp = shaper_of(c);
-    if (sp == NULL) /* out of memory, or closed by a failed send */
-        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
+    int rc;
+    conn_shaper *sp = shaper_of(c, &rc);
+    if (sp == NULL)
+        return rc;
     shape_set_slice(&sp->sh, size, variation, gap_ms);
     shaped_flush(c);
     return 0;
@@ -581,11 +586,10 @@ int conn_slice(conn *c, size_t size, size_t variation, uint64_t gap_ms)
 
 int conn_stall(conn *c)
 {
-    if (c->state == CONN_CLOSED)
-        return 0;
-    conn_shaper *sp = shaper_of(c);
-    if (sp == NULL) /* out of memory, or closed by a failed send */
-        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
+    int rc;
+    conn_shaper *sp = shaper_of(c, &rc);
+    if (sp == NULL)
+        return rc;
     sp->sh.stalled = 1;
     c->stalled = 1;
     loop_timer_stop(c->shared->loop, &sp->wake);
@@ -604,11 +608,10 @@ void conn_resume(conn *c)
 
 int conn_close_after_bytes(conn *c, uint64_t n)
 {
-    if (c->state == CONN_CLOSED)
-        return 0;
-    conn_shaper *sp = shaper_of(c);
-    if (sp == NULL) /* out of memory, or closed by a failed send */
-        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
+    int rc;
+    conn_shaper *sp = shaper_of(c, &rc);
+    if (sp == NULL)
+        return rc;
     sp->sh.limit = c->bytes_out + n;
     shaped_flush(c);
     return 0;
@@ -617,11 +620,10 @@ int conn_close_after_bytes(conn *c, uint64_t n)
 /* Start the shaper's close (or reset) timer ms from now. */
 static int start_end_timer(conn *c, int reset, uint64_t ms)
 {
-    if (c->state == CONN_CLOSED)
-        return 0;
-    conn_shaper *sp = shaper_of(c);
-    if (sp == NULL) /* out of memory, or closed by a failed send */
-        return c->state == CONN_CLOSED ? 0 : NET_ENOMEM;
+    int rc;
+    conn_shaper *sp = shaper_of(c, &rc);
+    if (sp == NULL)
+        return rc;
     timer *t = reset ? &sp->reset_timer : &sp->close_timer;
     return loop_timer_start(c->shared->loop, t, ms) != 0 ? NET_ENOMEM : 0;
 }
