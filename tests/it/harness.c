@@ -1213,6 +1213,18 @@ void assert_job_echo(const it_job *j, size_t index)
     }
 }
 
+int64_t timed_echo(const it_server *s, const void *payload, size_t len)
+{
+    it_job j;
+    int64_t t0 = now_us();
+    job_init(&j, cli_connect_to(s, 0), payload, len, 1);
+    ASSERT_EQ(drive(&j, 1, IT_WAIT_MS, NULL), 1);
+    int64_t took = ms_since(t0);
+    assert_job_echo(&j, 0);
+    job_free(&j);
+    return took;
+}
+
 void assert_echo_via(const it_server *s, int idx, const void *payload,
                      size_t len, const void *expect, size_t expect_len,
                      int timeout_ms)

@@ -174,6 +174,10 @@ void assert_echo_via(const it_server *s, int idx, const void *payload,
 #define ASSERT_ECHO(s, p, n) assert_echo_via((s), 0, (p), (n), (p), (n), \
                                              IT_WAIT_MS)
 
+/* One echo of payload over a fresh connection (half-close, until EOF),
+ * asserted byte-exact; returns how long it took in ms. */
+int64_t timed_echo(const it_server *s, const void *payload, size_t len);
+
 /* ---- misc --------------------------------------------------------------- */
 
 typedef struct it_rng { uint64_t state; } it_rng;

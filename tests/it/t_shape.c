@@ -13,21 +13,6 @@
 #include "cases.h"
 #include "harness.h"
 
-/* One echo of payload over a fresh connection (half-close, until EOF);
- * returns how long it took in ms. */
-static int64_t timed_echo(const it_server *s, const void *payload,
-                          size_t len)
-{
-    it_job j;
-    int64_t t0 = now_us();
-    job_init(&j, cli_connect_to(s, 0), payload, len, 1);
-    ASSERT_EQ(drive(&j, 1, IT_WAIT_MS, NULL), 1);
-    int64_t took = ms_since(t0);
-    assert_job_echo(&j, 0);
-    job_free(&j);
-    return took;
-}
-
 /* Reads as they come, until total bytes: their sizes and arrival times. */
 typedef struct reads {
     size_t n;

@@ -50,13 +50,7 @@ static int64_t chaos_echo(const char *const *args, size_t len)
 {
     it_server *s = server_start(args);
     unsigned char *payload = rng_payload(len, len);
-    it_job j;
-    int64_t t0 = now_us();
-    job_init(&j, cli_connect_to(s, 0), payload, len, 1);
-    ASSERT_EQ(drive(&j, 1, IT_WAIT_MS, NULL), 1);
-    int64_t took = ms_since(t0);
-    assert_job_echo(&j, 0);
-    job_free(&j);
+    int64_t took = timed_echo(s, payload, len);
     free(payload);
     server_stop_clean(s);
     return took;
