@@ -24,6 +24,7 @@ static void on_deadline(timer *t);
 static void close_now(conn *c, conn_reason reason, int abortive);
 static void shaped_flush(conn *c);
 static void write_later_now(conn *c);
+static long send_now(conn *c, const char *data, size_t len);
 
 /* A connection's framer, for the connections that asked for one. */
 struct conn_framing {
@@ -342,20 +343,9 @@ static void after_write(conn *c)
  * connection is then closed). */
 static long send_queued(conn *c, size_t want)
 {
-    long n;
-    do
-        n = tx_send(c, buf_head(&c->out), want);
-    while (n == NET_EINTR);
-    if (n == NET_EAGAIN)
-        return 0;
-    if (n < 0) {
-        fail(c, (int)n, "send");
-        return -1;
-    }
-    trace_chunk(c, "out", c->bytes_out, buf_head(&c->out), (size_t)n);
-    buf_consume(&c->out, (size_t)n);
-    c->bytes_out += (uint64_t)n;
-    c->last_active_ms = loop_now(c->shared->loop);
+    long n = send_now(c, buf_head(&c->out), want);
+    if (n > 0)
+        buf_consume(&c->out, (size_t)n);
     return n;
 }
 
