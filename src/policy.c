@@ -307,25 +307,31 @@ static void push_conn(lua_State *L, pconn *pc)
     pc->obj_ref = luaL_ref(L, LUA_REGISTRYINDEX);        /* conn */
 }
 
-/* The protected part of a hook call: push, call, apply. */
-static int trampoline(lua_State *L)
+/* Push the hook and its arguments, call it and apply its results, which
+ * are left on the stack. Raises on error: runs protected. */
+static void call_and_apply(lua_State *L, const hook_call *hc)
 {
-    hook_call *hc = lua_touserdata(L, 1);
     int nargs = 1;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, hc->fn_ref); /* hc fn */
-    push_conn(L, hc->pc);                          /* hc fn conn */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, hc->fn_ref); /* fn */
+    push_conn(L, hc->pc);                          /* fn conn */
     if (hc->hook == HOOK_DATA) {
-        lua_pushlstring(L, hc->data, hc->len);     /* hc fn conn data */
+        lua_pushlstring(L, hc->data, hc->len);     /* fn conn data */
         nargs++;
     } else if (hc->hook == HOOK_CLOSE) {
-        lua_pushstring(L, hc->reason);             /* hc fn conn reason */
+        lua_pushstring(L, hc->reason);             /* fn conn reason */
         nargs++;
     } else if (hc->hook == HOOK_DONE && hc->data != NULL) {
-        lua_pushlstring(L, hc->data, hc->len);     /* hc fn conn rest */
+        lua_pushlstring(L, hc->data, hc->len);     /* fn conn rest */
         nargs++;
     }
-    lua_call(L, nargs, 2);                         /* hc reply action */
+    lua_call(L, nargs, 2);                         /* reply action */
     apply_results(L, hc->pc, hc->hook);
+}
+
+/* The protected part of a hook call. */
+static int trampoline(lua_State *L)
+{
+    call_and_apply(L, lua_touserdata(L, 1));
     return 0;
 }
 
@@ -374,11 +380,7 @@ static void call_in_batch(hook_call *hc)
     uint64_t started = log_get_level() >= LOG_TRACE ? loop_hrtime_us() : 0;
     p->current = hc->pc;
     arm_budget(p);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, hc->fn_ref); /* fn */
-    push_conn(L, hc->pc);                          /* fn conn */
-    lua_pushlstring(L, hc->data, hc->len);         /* fn conn data */
-    lua_call(L, 2, 2);                             /* reply action */
-    apply_results(L, hc->pc, hc->hook);
+    call_and_apply(L, hc);                         /* reply action */
     lua_pop(L, 2);                                 /* */
     p->current = NULL;
     if (started)
