@@ -1,5 +1,6 @@
 /* test_addr.c -- listen address parsing: what is accepted and what not. */
 #include "addr.h"
+#include "err.h"
 #include "test.h"
 #include "unit_cases.h"
 
@@ -95,7 +96,7 @@ void test_addr_bad(void)
         int port = -1;
         int rc = addr_parse(bad[i], host, sizeof host, &port, err,
                             sizeof err);
-        if (rc != -1)
+        if (rc != ERR_EINVAL)
             TEST_FAIL("'%s' accepted as host '%s' port %d", bad[i], host,
                       port);
         if (err[0] == '\0')
@@ -105,10 +106,10 @@ void test_addr_bad(void)
     char host[ADDR_HOST_MAX], err[128];
     int port;
     ASSERT_EQ(addr_parse("::1:80", host, sizeof host, &port, err,
-                         sizeof err), -1);
+                         sizeof err), ERR_EINVAL);
     ASSERT(strstr(err, "brackets") != NULL);
     /* A NULL err is allowed. */
-    ASSERT_EQ(addr_parse("nope", host, sizeof host, &port, NULL, 0), -1);
+    ASSERT_EQ(addr_parse("nope", host, sizeof host, &port, NULL, 0), ERR_EINVAL);
 }
 
 void test_addr_small_buffer(void)
@@ -119,10 +120,10 @@ void test_addr_small_buffer(void)
                          sizeof err), 0);
     ASSERT_STR_EQ(host, "1.2.3.4");
     ASSERT_EQ(addr_parse("[1:2:3:4:5:6:7:8]:1", host, sizeof host, &port,
-                         err, sizeof err), -1);
+                         err, sizeof err), ERR_EINVAL);
     /* The error text is cut to fit, and always terminated. */
     char tiny[8];
     ASSERT_EQ(addr_parse("bad", host, sizeof host, &port, tiny,
-                         sizeof tiny), -1);
+                         sizeof tiny), ERR_EINVAL);
     ASSERT_LT(strlen(tiny), sizeof tiny);
 }

@@ -1,6 +1,7 @@
 /* test_frame.c -- the framer: every mode, input split at every byte
  * boundary (two and three chunks, and byte by byte), mode changes between
  * frames, the max bound, and the unfinished frame at the end. */
+#include "err.h"
 #include "frame.h"
 #include "test.h"
 #include "unit_cases.h"
@@ -80,7 +81,8 @@ static void run(const frame_spec *spec, const char *in, size_t n,
             }
             if (rc < 0) {
                 char err[16];
-                snprintf(err, sizeof err, "!%d", rc);
+                snprintf(err, sizeof err, "!%s", rc == ERR_ETOOBIG ? "big"
+                         : rc == ERR_EBADFRAME ? "bad" : "other");
                 rec_add(r, err, strlen(err));
                 framer_clear(&f);
                 return;
@@ -179,9 +181,9 @@ void test_frame_line_max(void)
     CHECK(&s, "abcd\nabcd\r\nab\n", NULL, "4:abcd,4:abcd,2:ab,");
     CHECK(&s, "abcd\r", NULL, "rest=5:abcd\r,");
     /* one more is not, whatever the cut, and nothing past it goes up */
-    CHECK(&s, "ab\nabcde\nzz\n", NULL, "2:ab,!-1");
-    CHECK(&s, "ab\nabcde", NULL, "2:ab,!-1");
-    CHECK(&s, "abcd\rx", NULL, "!-1");
+    CHECK(&s, "ab\nabcde\nzz\n", NULL, "2:ab,!big");
+    CHECK(&s, "ab\nabcde", NULL, "2:ab,!big");
+    CHECK(&s, "abcd\rx", NULL, "!big");
 }
 
 void test_frame_delim(void)
@@ -206,8 +208,8 @@ void test_frame_delim_max(void)
     s.delim_len = 2;
     CHECK(&s, "abc--ab--", NULL, "3:abc,2:ab,");
     CHECK(&s, "abc-", NULL, "rest=4:abc-,");
-    CHECK(&s, "abcd--", NULL, "!-1");
-    CHECK(&s, "ab--abcde", NULL, "2:ab,!-1");
+    CHECK(&s, "abcd--", NULL, "!big");
+    CHECK(&s, "ab--abcde", NULL, "2:ab,!big");
 }
 
 /* Random streams over a small alphabet, against a naive splitter. */
@@ -281,10 +283,10 @@ void test_frame_length_bad(void)
     frame_spec s = spec_of(FRAME_LENGTH, 100, 0);
     ASSERT_EQ(frame_parse_length_format(">I2", 3, &s), 0);
     /* over max: known from the prefix alone, before any body is held */
-    CHECK(&s, "\0\1a\0\145", NULL, "1:a,!-1");
+    CHECK(&s, "\0\1a\0\145", NULL, "1:a,!big");
     ASSERT_EQ(frame_parse_length_format(">i2", 3, &s), 0);
     ASSERT_EQ(s.is_signed, 1);
-    CHECK(&s, "\0\1a\377\376xx", NULL, "1:a,!-2");
+    CHECK(&s, "\0\1a\377\376xx", NULL, "1:a,!bad");
 }
 
 void test_frame_length_formats(void)

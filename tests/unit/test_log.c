@@ -1,5 +1,6 @@
 /* test_log.c -- level names and filtering; the line format itself is
  * checked by the black-box tests, which read the server's stderr. */
+#include "err.h"
 #include "log.h"
 #include "test.h"
 #include "unit_cases.h"
@@ -17,9 +18,9 @@ void test_log_levels(void)
         ASSERT_STR_EQ(log_level_name(level), names[i]);
     }
     log_level untouched = LOG_WARN;
-    ASSERT_EQ(log_parse_level("warning", &untouched), -1);
-    ASSERT_EQ(log_parse_level("", &untouched), -1);
-    ASSERT_EQ(log_parse_level("INFO", &untouched), -1);
+    ASSERT_EQ(log_parse_level("warning", &untouched), ERR_EINVAL);
+    ASSERT_EQ(log_parse_level("", &untouched), ERR_EINVAL);
+    ASSERT_EQ(log_parse_level("INFO", &untouched), ERR_EINVAL);
     ASSERT_EQ(untouched, LOG_WARN);
 
     log_set_level(LOG_ERROR);

@@ -21,7 +21,7 @@ static void make_pair(net_socket *r, net_socket *w)
 {
     int err = net_wakeup_pair(r, w);
     if (err < 0)
-        TEST_FAIL("net_wakeup_pair: %s", net_strerror(err));
+        TEST_FAIL("net_wakeup_pair: %s", err_strerror(err));
 }
 
 static void send_byte(net_socket s)

@@ -36,8 +36,8 @@ static void wait_readable(net_socket s)
 /* IPv6 may be missing from a build machine: such cases are skipped. */
 static int no_ipv6(int err)
 {
-    if (err == NET_EAFNOSUPPORT || err == NET_EADDRNOTAVAIL) {
-        fprintf(stderr, "no IPv6 here (%s): skipped\n", net_strerror(err));
+    if (err == ERR_EAFNOSUPPORT || err == ERR_EADDRNOTAVAIL) {
+        fprintf(stderr, "no IPv6 here (%s): skipped\n", err_strerror(err));
         return 1;
     }
     return 0;
@@ -56,9 +56,9 @@ void test_net_listen_name(void)
     ASSERT_GT(port, 0);
     ASSERT_LE(port, 65535);
     /* Too small for the name: refused, not truncated silently. */
-    ASSERT_EQ(net_local_name(s, small, sizeof small), NET_EINVAL);
+    ASSERT_EQ(net_local_name(s, small, sizeof small), ERR_EINVAL);
     /* Nobody is connecting: accept would block. */
-    ASSERT_EQ(net_accept(s, &accepted, peer, sizeof peer), NET_EAGAIN);
+    ASSERT_EQ(net_accept(s, &accepted, peer, sizeof peer), ERR_EAGAIN);
     ASSERT(accepted == NET_INVALID);
     ASSERT_EQ(net_close(s), 0);
 
@@ -92,12 +92,12 @@ void test_net_listen_in_use(void)
     net_socket a, b, c;
     ASSERT_EQ(net_listen("127.0.0.1", 0, 0, 0, &a), 0);
     int port = port_of(a);
-    ASSERT_EQ(net_listen("127.0.0.1", port, 0, 0, &b), NET_EADDRINUSE);
+    ASSERT_EQ(net_listen("127.0.0.1", port, 0, 0, &b), ERR_EADDRINUSE);
     ASSERT_EQ(net_close(a), 0);
 
     /* With reuseport on both, where the platform has it, they share. */
     int err = net_listen("127.0.0.1", 0, 0, 1, &a);
-    if (err == NET_EINVAL) {
+    if (err == ERR_EINVAL) {
         fprintf(stderr, "no SO_REUSEPORT here: skipped\n");
         return;
     }
@@ -112,16 +112,16 @@ void test_net_listen_in_use(void)
 void test_net_listen_bad(void)
 {
     net_socket s = NET_INVALID;
-    ASSERT_EQ(net_listen("localhost", 0, 0, 0, &s), NET_EINVAL);
-    ASSERT_EQ(net_listen("1.2.3", 0, 0, 0, &s), NET_EINVAL);
-    ASSERT_EQ(net_listen("127.1", 0, 0, 0, &s), NET_EINVAL);
-    ASSERT_EQ(net_listen("010.0.0.1", 0, 0, 0, &s), NET_EINVAL);
-    ASSERT_EQ(net_listen("fe80::1%lo", 0, 0, 0, &s), NET_EINVAL);
-    ASSERT_EQ(net_listen("", 0, 0, 0, &s), NET_EINVAL);
-    ASSERT_EQ(net_listen("127.0.0.1", 65536, 0, 0, &s), NET_EINVAL);
-    ASSERT_EQ(net_listen("127.0.0.1", -1, 0, 0, &s), NET_EINVAL);
+    ASSERT_EQ(net_listen("localhost", 0, 0, 0, &s), ERR_EINVAL);
+    ASSERT_EQ(net_listen("1.2.3", 0, 0, 0, &s), ERR_EINVAL);
+    ASSERT_EQ(net_listen("127.1", 0, 0, 0, &s), ERR_EINVAL);
+    ASSERT_EQ(net_listen("010.0.0.1", 0, 0, 0, &s), ERR_EINVAL);
+    ASSERT_EQ(net_listen("fe80::1%lo", 0, 0, 0, &s), ERR_EINVAL);
+    ASSERT_EQ(net_listen("", 0, 0, 0, &s), ERR_EINVAL);
+    ASSERT_EQ(net_listen("127.0.0.1", 65536, 0, 0, &s), ERR_EINVAL);
+    ASSERT_EQ(net_listen("127.0.0.1", -1, 0, 0, &s), ERR_EINVAL);
     /* TEST-NET-1: a valid address that is not ours. */
-    ASSERT_EQ(net_listen("192.0.2.1", 0, 0, 0, &s), NET_EADDRNOTAVAIL);
+    ASSERT_EQ(net_listen("192.0.2.1", 0, 0, 0, &s), ERR_EADDRNOTAVAIL);
     ASSERT(s == NET_INVALID);
 }
 
@@ -133,7 +133,7 @@ void test_net_pair_half_close(void)
     char bytes[16];
 
     ASSERT_EQ(net_wakeup_pair(&r, &w), 0);
-    ASSERT_EQ(net_recv(r, bytes, sizeof bytes), NET_EAGAIN);
+    ASSERT_EQ(net_recv(r, bytes, sizeof bytes), ERR_EAGAIN);
     ASSERT_EQ(net_send(w, "hello", 5), 5);
     wait_readable(r);
     ASSERT_EQ(net_recv(r, bytes, sizeof bytes), 5);
@@ -150,25 +150,25 @@ void test_net_pair_half_close(void)
     ASSERT_EQ(net_abort(r), 0);
 #ifndef _WIN32
     /* The peer is gone: EPIPE, reported as a reset and not as SIGPIPE. */
-    ASSERT_EQ(net_send(w, "x", 1), NET_ERESET);
+    ASSERT_EQ(net_send(w, "x", 1), ERR_ERESET);
 #endif
     ASSERT_EQ(net_close(w), 0);
 }
 
-void test_net_strerror(void)
+void test_err_strerror(void)
 {
-    for (int err = NET_OK; err >= NET_EOTHER; err--) {
-        const char *text = net_strerror(err);
+    for (int err = ERR_OK; err >= ERR_EOTHER; err--) {
+        const char *text = err_strerror(err);
         ASSERT(text != NULL && text[0] != '\0');
     }
-    ASSERT_STR_EQ(net_strerror(-1000), "unknown error");
+    ASSERT_STR_EQ(err_strerror(-1000), "unknown error");
 #ifndef _WIN32
-    ASSERT_EQ(net_error_from_os(0), NET_OK);
-    ASSERT_EQ(net_error_from_os(EAGAIN), NET_EAGAIN);
-    ASSERT_EQ(net_error_from_os(EPIPE), NET_ERESET);
-    ASSERT_EQ(net_error_from_os(EMFILE), NET_EMFILE);
-    /* No code of our own: the OS's text is kept for net_strerror. */
-    ASSERT_EQ(net_error_from_os(ELOOP), NET_EOTHER);
-    ASSERT_STR_EQ(net_strerror(NET_EOTHER), strerror(ELOOP));
+    ASSERT_EQ(err_from_os(0), ERR_OK);
+    ASSERT_EQ(err_from_os(EAGAIN), ERR_EAGAIN);
+    ASSERT_EQ(err_from_os(EPIPE), ERR_ERESET);
+    ASSERT_EQ(err_from_os(EMFILE), ERR_EMFILE);
+    /* No code of our own: the OS's text is kept for err_strerror. */
+    ASSERT_EQ(err_from_os(ELOOP), ERR_EOTHER);
+    ASSERT_STR_EQ(err_strerror(ERR_EOTHER), strerror(ELOOP));
 #endif
 }

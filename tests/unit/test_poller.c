@@ -29,7 +29,7 @@ static void open_pairs(int n)
         memset(p, 0, sizeof *p);
         int err = net_wakeup_pair(&p->r, &p->w);
         if (err < 0)
-            TEST_FAIL("net_wakeup_pair: %s", net_strerror(err));
+            TEST_FAIL("net_wakeup_pair: %s", err_strerror(err));
         p->hr.sock = p->r;
         p->hw.sock = p->w;
         p->hr.slot = p->hw.slot = -1;
@@ -62,7 +62,7 @@ static int gather(poller *p, int max, int timeout_ms)
     poller_event ev[2 * MAX_PAIRS];
     int n = poller_wait(p, ev, max, timeout_ms);
     if (n < 0)
-        TEST_FAIL("poller_wait: %s", net_strerror(n));
+        TEST_FAIL("poller_wait: %s", err_strerror(n));
     ASSERT_LE(n, max);
     for (int k = 0; k < n; k++) {
         poller_handle *h = ev[k].handle;
@@ -112,7 +112,7 @@ static void drain(net_socket s)
     long n;
     while ((n = net_recv(s, bytes, sizeof bytes)) > 0)
         ;
-    ASSERT_EQ(n, NET_EAGAIN);
+    ASSERT_EQ(n, ERR_EAGAIN);
 }
 
 static void test_name(void)
@@ -159,7 +159,7 @@ static void test_write_readiness(void)
     long n;
     while ((n = net_send(q->w, block, sizeof block)) > 0)
         ;
-    ASSERT_EQ(n, NET_EAGAIN);
+    ASSERT_EQ(n, ERR_EAGAIN);
     clear_gathered();
     ASSERT_EQ(gather(p, 8, 0), 0);
 
@@ -334,7 +334,7 @@ static void test_hangup(void)
     gather_readers(p, want, WAIT_MS);
     char byte;
     long n = net_recv(q->r, &byte, 1);
-    ASSERT(n == 0 || n == NET_ERESET);
+    ASSERT(n == 0 || n == ERR_ERESET);
     close_pairs(p);
     poller_free(p);
 }
@@ -402,7 +402,7 @@ int main(int argc, char **argv)
 {
     int err = net_init();
     if (err < 0) {
-        fprintf(stderr, "net_init: %s\n", net_strerror(err));
+        fprintf(stderr, "net_init: %s\n", err_strerror(err));
         return 1;
     }
     int rc = test_main(cases, argc, argv);

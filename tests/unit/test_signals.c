@@ -34,7 +34,7 @@ void test_signals_take(void)
     ASSERT_EQ(reloads, 0);
     /* One byte per signal woke the loop. */
     ASSERT_EQ(net_recv(r, bytes, sizeof bytes), 3);
-    ASSERT_EQ(net_recv(r, bytes, sizeof bytes), NET_EAGAIN);
+    ASSERT_EQ(net_recv(r, bytes, sizeof bytes), ERR_EAGAIN);
 
     signals_restore();
     ASSERT_EQ(net_close(r), 0);

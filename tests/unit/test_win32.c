@@ -21,8 +21,8 @@
 
 static void start(void)
 {
-    ASSERT_EQ(net_init(), NET_OK);
-    ASSERT_EQ(net_init(), NET_OK); /* twice is harmless */
+    ASSERT_EQ(net_init(), ERR_OK);
+    ASSERT_EQ(net_init(), ERR_OK); /* twice is harmless */
 }
 
 static int port_of(net_socket s)
@@ -30,7 +30,7 @@ static int port_of(net_socket s)
     char name[64];
     const char *colon;
 
-    ASSERT_EQ(net_local_name(s, name, sizeof(name)), NET_OK);
+    ASSERT_EQ(net_local_name(s, name, sizeof(name)), ERR_OK);
     colon = strrchr(name, ':');
     ASSERT(colon != NULL);
     return atoi(colon + 1);
@@ -76,13 +76,13 @@ static void accepted_pair(net_socket *listener, net_socket *server,
     poller_handle lh = { 0 };
     char peer[64];
 
-    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, listener), NET_OK);
+    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, listener), ERR_OK);
     *client = connect_to(port_of(*listener));
     lh.sock = *listener;
-    ASSERT_EQ(poller_set(p, &lh, POLLER_READ), NET_OK);
+    ASSERT_EQ(poller_set(p, &lh, POLLER_READ), ERR_OK);
     ASSERT(wait_for(p, &lh, 5000) & POLLER_READ);
-    ASSERT_EQ(poller_set(p, &lh, 0), NET_OK);
-    ASSERT_EQ(net_accept(*listener, server, peer, sizeof(peer)), NET_OK);
+    ASSERT_EQ(poller_set(p, &lh, 0), ERR_OK);
+    ASSERT_EQ(net_accept(*listener, server, peer, sizeof(peer)), ERR_OK);
     ASSERT(*server != NET_INVALID);
     ASSERT(strncmp(peer, "127.0.0.1:", 10) == 0);
 }
@@ -95,21 +95,21 @@ static void test_wakeup_pair(void)
     char byte;
 
     start();
-    ASSERT_EQ(net_wakeup_pair(&r, &w), NET_OK);
-    ASSERT_EQ(net_recv(r, &byte, 1), NET_EAGAIN); /* non-blocking */
+    ASSERT_EQ(net_wakeup_pair(&r, &w), ERR_OK);
+    ASSERT_EQ(net_recv(r, &byte, 1), ERR_EAGAIN); /* non-blocking */
     p = poller_create();
     ASSERT(p != NULL);
     h.sock = r;
-    ASSERT_EQ(poller_set(p, &h, POLLER_READ), NET_OK);
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), ERR_OK);
     ASSERT_EQ(wait_for(p, &h, 0), 0);
     ASSERT_EQ(net_send(w, "x", 1), 1);
     ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
     ASSERT_EQ(net_recv(r, &byte, 1), 1);
     ASSERT_EQ(byte, 'x');
-    ASSERT_EQ(poller_set(p, &h, 0), NET_OK);
+    ASSERT_EQ(poller_set(p, &h, 0), ERR_OK);
     poller_free(p);
-    ASSERT_EQ(net_close(r), NET_OK);
-    ASSERT_EQ(net_close(w), NET_OK);
+    ASSERT_EQ(net_close(r), ERR_OK);
+    ASSERT_EQ(net_close(w), ERR_OK);
     net_cleanup();
 }
 
@@ -119,13 +119,13 @@ static void test_listen_exclusive(void)
     net_socket a, b;
 
     start();
-    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, &a), NET_OK);
+    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, &a), ERR_OK);
     ASSERT_EQ(net_listen("127.0.0.1", port_of(a), 16, 0, &b),
-              NET_EADDRINUSE);
+              ERR_EADDRINUSE);
     ASSERT(b == NET_INVALID);
-    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 1, &b), NET_EINVAL);
-    ASSERT_EQ(net_listen("not-an-address", 0, 16, 0, &b), NET_EINVAL);
-    ASSERT_EQ(net_close(a), NET_OK);
+    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 1, &b), ERR_EINVAL);
+    ASSERT_EQ(net_listen("not-an-address", 0, 16, 0, &b), ERR_EINVAL);
+    ASSERT_EQ(net_close(a), ERR_OK);
     net_cleanup();
 }
 
@@ -137,15 +137,15 @@ static void test_listen_ipv6_name(void)
 
     start();
     rc = net_listen("::1", 0, 16, 0, &s);
-    if (rc == NET_EAFNOSUPPORT || rc == NET_EADDRNOTAVAIL) {
+    if (rc == ERR_EAFNOSUPPORT || rc == ERR_EADDRNOTAVAIL) {
         fprintf(stderr, "no IPv6 loopback here: skipped\n");
         net_cleanup();
         return;
     }
-    ASSERT_EQ(rc, NET_OK);
-    ASSERT_EQ(net_local_name(s, name, sizeof(name)), NET_OK);
+    ASSERT_EQ(rc, ERR_OK);
+    ASSERT_EQ(net_local_name(s, name, sizeof(name)), ERR_OK);
     ASSERT(strncmp(name, "[::1]:", 6) == 0);
-    ASSERT_EQ(net_close(s), NET_OK);
+    ASSERT_EQ(net_close(s), ERR_OK);
     net_cleanup();
 }
 
@@ -161,18 +161,18 @@ static void test_accept_nonblocking(void)
 
     start();
     accepted_pair(&listener, &server, &client, p);
-    ASSERT_EQ(net_accept(listener, &again, NULL, 0), NET_EAGAIN);
-    ASSERT_EQ(net_recv(server, buf, sizeof(buf)), NET_EAGAIN);
+    ASSERT_EQ(net_accept(listener, &again, NULL, 0), ERR_EAGAIN);
+    ASSERT_EQ(net_recv(server, buf, sizeof(buf)), ERR_EAGAIN);
     ASSERT_EQ(send(client, "hello", 5, 0), 5);
     h.sock = server;
-    ASSERT_EQ(poller_set(p, &h, POLLER_READ), NET_OK);
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), ERR_OK);
     ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
     ASSERT_EQ(net_recv(server, buf, sizeof(buf)), 5);
     ASSERT_MEM_EQ(buf, 5, "hello", 5);
-    ASSERT_EQ(poller_set(p, &h, 0), NET_OK);
+    ASSERT_EQ(poller_set(p, &h, 0), ERR_OK);
     closesocket(client);
-    ASSERT_EQ(net_close(server), NET_OK);
-    ASSERT_EQ(net_close(listener), NET_OK);
+    ASSERT_EQ(net_close(server), ERR_OK);
+    ASSERT_EQ(net_close(listener), ERR_OK);
     poller_free(p);
     net_cleanup();
 }
@@ -191,7 +191,7 @@ static void test_shutdown_send(void)
     start();
     accepted_pair(&listener, &server, &client, p);
     ASSERT_EQ(net_send(server, "echo", 4), 4);
-    ASSERT_EQ(net_shutdown_send(server), NET_OK);
+    ASSERT_EQ(net_shutdown_send(server), ERR_OK);
     n = recv(client, buf, sizeof(buf), MSG_WAITALL);
     ASSERT_EQ(n, 4);
     ASSERT_MEM_EQ(buf, 4, "echo", 4);
@@ -200,7 +200,7 @@ static void test_shutdown_send(void)
 
     ASSERT_EQ(send(client, "late", 4, 0), 4); /* still receiving */
     h.sock = server;
-    ASSERT_EQ(poller_set(p, &h, POLLER_READ), NET_OK);
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), ERR_OK);
     ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
     ASSERT_EQ(net_recv(server, buf, sizeof(buf)), 4);
     ASSERT_MEM_EQ(buf, 4, "late", 4);
@@ -208,9 +208,9 @@ static void test_shutdown_send(void)
     closesocket(client);
     ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
     ASSERT_EQ(net_recv(server, buf, sizeof(buf)), 0);
-    ASSERT_EQ(poller_set(p, &h, 0), NET_OK);
-    ASSERT_EQ(net_close(server), NET_OK);
-    ASSERT_EQ(net_close(listener), NET_OK);
+    ASSERT_EQ(poller_set(p, &h, 0), ERR_OK);
+    ASSERT_EQ(net_close(server), ERR_OK);
+    ASSERT_EQ(net_close(listener), ERR_OK);
     poller_free(p);
     net_cleanup();
 }
@@ -228,11 +228,11 @@ static void test_abort(void)
 
     start();
     accepted_pair(&listener, &server, &client, p);
-    ASSERT_EQ(net_abort(server), NET_OK);
+    ASSERT_EQ(net_abort(server), ERR_OK);
     n = recv(client, buf, sizeof(buf), 0);
     ASSERT_LE(n, 0);
     closesocket(client);
-    ASSERT_EQ(net_close(listener), NET_OK);
+    ASSERT_EQ(net_close(listener), ERR_OK);
     poller_free(p);
     net_cleanup();
 }
@@ -268,23 +268,23 @@ static void test_poller_many(void)
 
     start();
     for (i = 0; i < NPAIRS; i++) {
-        ASSERT_EQ(net_wakeup_pair(&r[i], &w[i]), NET_OK);
+        ASSERT_EQ(net_wakeup_pair(&r[i], &w[i]), ERR_OK);
         memset(&h[i], 0, sizeof(h[i]));
         h[i].sock = r[i];
-        ASSERT_EQ(poller_set(p, &h[i], POLLER_READ), NET_OK);
+        ASSERT_EQ(poller_set(p, &h[i], POLLER_READ), ERR_OK);
     }
     /* Remove a few from the middle and the front; the last ones move. */
-    ASSERT_EQ(poller_set(p, &h[0], 0), NET_OK);
-    ASSERT_EQ(poller_set(p, &h[5], 0), NET_OK);
-    ASSERT_EQ(poller_set(p, &h[11], 0), NET_OK);
+    ASSERT_EQ(poller_set(p, &h[0], 0), ERR_OK);
+    ASSERT_EQ(poller_set(p, &h[5], 0), ERR_OK);
+    ASSERT_EQ(poller_set(p, &h[11], 0), ERR_OK);
     for (i = 0; i < NPAIRS; i++)
         if (h[i].events)
             ASSERT_LT(h[i].slot, NPAIRS - 3);
     /* Changing interest keeps the slot. */
     n = h[7].slot;
-    ASSERT_EQ(poller_set(p, &h[7], POLLER_READ | POLLER_WRITE), NET_OK);
+    ASSERT_EQ(poller_set(p, &h[7], POLLER_READ | POLLER_WRITE), ERR_OK);
     ASSERT_EQ(h[7].slot, n);
-    ASSERT_EQ(poller_set(p, &h[7], POLLER_READ), NET_OK);
+    ASSERT_EQ(poller_set(p, &h[7], POLLER_READ), ERR_OK);
 
     /* Make the moved ones and one removed one readable. */
     ASSERT_EQ(net_send(w[NPAIRS - 1], "a", 1), 1);
@@ -323,7 +323,7 @@ static void test_poller_many(void)
     ASSERT_EQ(poller_wait(p, ev, NPAIRS, 0), 0);
 
     for (i = 0; i < NPAIRS; i++) {
-        ASSERT_EQ(poller_set(p, &h[i], 0), NET_OK);
+        ASSERT_EQ(poller_set(p, &h[i], 0), ERR_OK);
         net_close(r[i]);
         net_close(w[i]);
     }
@@ -347,11 +347,11 @@ static void test_poller_hangup(void)
     closesocket(client);
     Sleep(50);
     h.sock = server;
-    ASSERT_EQ(poller_set(p, &h, POLLER_READ), NET_OK);
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), ERR_OK);
     events = wait_for(p, &h, 5000);
     ASSERT(events & POLLER_READ);
     ASSERT_LE(net_recv(server, buf, sizeof(buf)), 0);
-    ASSERT_EQ(poller_set(p, &h, 0), NET_OK);
+    ASSERT_EQ(poller_set(p, &h, 0), ERR_OK);
     net_close(server);
     net_close(listener);
     poller_free(p);
@@ -363,12 +363,12 @@ static void test_errors(void)
     char byte;
 
     start();
-    ASSERT(strlen(net_strerror(NET_EAGAIN)) > 0);
-    ASSERT(strlen(net_strerror(NET_ERESET)) > 0);
-    ASSERT(strlen(net_strerror(NET_EOTHER)) > 0);
+    ASSERT(strlen(err_strerror(ERR_EAGAIN)) > 0);
+    ASSERT(strlen(err_strerror(ERR_ERESET)) > 0);
+    ASSERT(strlen(err_strerror(ERR_EOTHER)) > 0);
     /* A handle that is no socket is an invalid argument, not a crash. */
     ASSERT_EQ(net_recv((net_socket)(uintptr_t)0x12344, &byte, 1),
-              NET_EINVAL);
+              ERR_EINVAL);
     net_cleanup();
 }
 
@@ -379,8 +379,8 @@ static void test_signals(void)
     int stops = -1, reloads = -1;
 
     start();
-    ASSERT_EQ(net_wakeup_pair(&r, &w), NET_OK);
-    ASSERT_EQ(signals_install(w), NET_OK);
+    ASSERT_EQ(net_wakeup_pair(&r, &w), ERR_OK);
+    ASSERT_EQ(signals_install(w), ERR_OK);
     signals_take(&stops, &reloads);
     ASSERT_EQ(stops, 0);
     ASSERT_EQ(reloads, 0);

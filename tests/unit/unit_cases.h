@@ -35,7 +35,7 @@ void test_net_listen_dual_stack(void);
 void test_net_listen_in_use(void);
 void test_net_listen_bad(void);
 void test_net_pair_half_close(void);
-void test_net_strerror(void);
+void test_err_strerror(void);
 
 void test_signals_take(void);
 

@@ -37,7 +37,7 @@ static const test_case cases[] = {
     CASE(net_listen_in_use),
     CASE(net_listen_bad),
     CASE(net_pair_half_close),
-    CASE(net_strerror),
+    CASE(err_strerror),
     CASE(signals_take),
     CASE(frame_raw),
     CASE(frame_line),
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 {
     int err = net_init();
     if (err < 0) {
-        fprintf(stderr, "net_init: %s\n", net_strerror(err));
+        fprintf(stderr, "net_init: %s\n", err_strerror(err));
         return 1;
     }
     int rc = test_main(cases, argc, argv);

@@ -1,0 +1,342 @@
+/* main.c -- the command line: options, --help, --version, --check and the
+ * exit codes. Everything else is the server's. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "policy.h"
+#include "poller.h"
+#include "rng.h"
+#include "server.h"
+#include "simulate.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:7007"
+
+static const char usage_text[] =
+"usage: ricochet [options] SCRIPT.lua [options] [-- key=value ...]\n"
+"       ricochet --simulate TRANSCRIPT [options] SCRIPT.lua [-- key=value ...]\n"
+"\n"
+"A TCP echo server whose behaviour is a Lua 5.4 script. With\n"
+"scripts/echo.lua it echoes what a client sends and, once the client has\n"
+"finished sending and everything is sent back, half-closes (FIN), waits\n"
+"for the client to close, then closes.\n"
+"\n"
+"options:\n"
+"  --listen ADDR:PORT    listen here; repeatable. IPv4 1.2.3.4:PORT or IPv6\n"
+"                        [::1]:PORT; port 0 picks a free port.\n"
+"                        (default " DEFAULT_LISTEN ")\n"
+"  --max-conns N         most connections at once (shared out among the\n"
+"                        workers); more wait in the backlog (default 10000)\n"
+"  --workers N           event loops, one thread and one Lua state each,\n"
+"                        sharing the ports; Lua globals are per worker\n"
+"                        (default 1)\n"
+"  --idle-timeout SEC    close a connection with no traffic for SEC seconds;\n"
+"                        0: never (default 300)\n"
+"  --drain-timeout SEC   after our half-close, wait this long for the client\n"
+"                        to close; also bounds a graceful stop (default 5)\n"
+"  --out-limit BYTES     unsent output per connection above which reading\n"
+"                        pauses; k, m, g suffixes (default 1m)\n"
+"  --log-level LEVEL     error, warn, info, debug or trace (default info)\n"
+"  --trace               log every connection's life: accept, each chunk in\n"
+"                        and out, hook calls and their time, FIN, RST,\n"
+"                        timers, close reason (same as --log-level trace)\n"
+"  --hexdump             with --trace, also the bytes of each chunk\n"
+"\n"
+"script options:\n"
+"  --hook-budget N       instructions one hook call may run before it is\n"
+"                        stopped (its connection ends); 0: no limit\n"
+"                        (default 50000000)\n"
+"  --lua-memory MB       memory cap of the script's Lua state; 0: no cap\n"
+"                        (default 256)\n"
+"  --unsafe              give scripts every standard library: io, os,\n"
+"                        debug, require of C modules, loadfile/dofile and\n"
+"                        binary chunks (off: scripts cannot reach outside\n"
+"                        the process)\n"
+"  --seed N              seed ricochet.random(), math.random and shaping\n"
+"                        jitter, for reproducible runs\n"
+"  --watch               reload the script when its file changes\n"
+"  -- key=value ...      script arguments, read as ricochet.args.key\n"
+"\n"
+"  --check               load the script, print the hooks it defines, exit\n"
+"  --simulate FILE       run the script against a client transcript with no\n"
+"                        sockets, on a virtual clock, and print what the\n"
+"                        server does (see README)\n"
+"  -h, --help            this text\n"
+"  -V, --version         version, Lua version and poller\n"
+"\n"
+"Every option also takes the form --option=value.\n"
+"Once every listener is bound, one line \"listening on ADDR:PORT\" per\n"
+"listener goes to stdout; logs go to stderr.\n"
+"Stop: SIGINT/SIGTERM (Windows: Ctrl-C, Ctrl-Break, closing the console)\n"
+"stop gracefully; a second one stops at once. Reload: SIGHUP or --watch;\n"
+"live connections finish on the script they started with.\n"
+"\n"
+"exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 script error,\n"
+"4 cannot listen.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "ricochet: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see ricochet --help)\n");
+    return EXIT_USAGE;
+}
+
+/* Seconds, fractions allowed, to milliseconds. */
+static int parse_seconds(const char *s, uint64_t *ms)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0) || v > 1e9 || isnan(v))
+        return -1;
+    *ms = (uint64_t)llround(v * 1000.0);
+    return 0;
+}
+
+static int parse_count(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v == 0 ||
+        v > 100000000ULL)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+/* A byte count with an optional k, m or g suffix (powers of 1024). */
+static int parse_bytes(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return -1;
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30;
+    if (shift)
+        end++;
+    if (*end || v == 0 || v > (1ULL << 40) >> shift)
+        return -1;
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
+static int add_listen(server_config *cfg, const char *spec)
+{
+    char err[128];
+    if (cfg->nlisten == SERVER_MAX_LISTEN)
+        return usage_error("too many --listen (at most 16): %s", spec);
+    server_listen *ls = &cfg->listen[cfg->nlisten];
+    if (addr_parse(spec, ls->host, sizeof ls->host, &ls->port, err,
+                   sizeof err) != 0) {
+        fprintf(stderr, "ricochet: --listen %s: %s (see ricochet --help)\n",
+                spec, err);
+        return EXIT_USAGE;
+    }
+    cfg->nlisten++;
+    return 0;
+}
+
+static void print_version(void)
+{
+    printf("ricochet %s (%s, poller %s)\n", RICOCHET_VERSION, policy_lua_release(),
+           poller_name());
+}
+
+/* Options that take a value; the flags are handled by name below. */
+static const char *const value_options[] = {
+    "--listen", "--max-conns", "--idle-timeout", "--drain-timeout",
+    "--out-limit", "--log-level", "--hook-budget", "--lua-memory", "--seed",
+    "--simulate", "--workers", NULL
+};
+
+static int takes_value(const char *name)
+{
+    for (int i = 0; value_options[i]; i++)
+        if (strcmp(name, value_options[i]) == 0)
+            return 1;
+    return 0;
+}
+
+typedef struct cli {
+    server_config cfg;
+    policy_opts opts;
+    const char *script;
+    const char *simulate;
+    int check;
+} cli;
+
+/* Apply one option with its value. Returns 0 or an exit code. */
+static int apply_value(cli *o, const char *name, const char *value)
+{
+    int rc = 0;
+    if (strcmp(name, "--listen") == 0)
+        return add_listen(&o->cfg, value);
+    if (strcmp(name, "--max-conns") == 0) {
+        rc = parse_count(value, &o->cfg.max_conns);
+    } else if (strcmp(name, "--idle-timeout") == 0) {
+        rc = parse_seconds(value, &o->cfg.idle_ms);
+    } else if (strcmp(name, "--drain-timeout") == 0) {
+        rc = parse_seconds(value, &o->cfg.drain_ms);
+    } else if (strcmp(name, "--out-limit") == 0) {
+        rc = parse_bytes(value, &o->cfg.out_limit);
+    } else if (strcmp(name, "--hook-budget") == 0) {
+        size_t n = 0;
+        rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &n);
+        if (rc == 0 && n > POLICY_MAX_BUDGET)
+            rc = -1;
+        o->opts.hook_budget = n;
+    } else if (strcmp(name, "--lua-memory") == 0) {
+        size_t mb = 0;
+        rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &mb);
+        if (rc == 0 && mb > (1u << 20))
+            rc = -1;
+        o->opts.memory_limit = mb << 20;
+    } else if (strcmp(name, "--seed") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long seed = strtoull(value, &end, 0);
+        rc = errno || end == value || *end || value[0] == '-' ? -1 : 0;
+        if (rc == 0)
+            rng_seed((uint64_t)seed);
+    } else if (strcmp(name, "--workers") == 0) {
+        size_t n = 0;
+        rc = parse_count(value, &n);
+        if (rc == 0 && n > SERVER_MAX_WORKERS)
+            rc = -1;
+        o->cfg.workers = (int)n;
+    } else if (strcmp(name, "--simulate") == 0) {
+        o->simulate = value;
+    } else {
+        log_level level;
+        rc = log_parse_level(value, &level);
+        if (rc == 0)
+            log_set_level(level);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "ricochet: %s: bad value '%s' (see ricochet --help)"
+                "\n", name, value);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Returns -1 to go on, or the exit code. */
+static int parse_args(cli *o, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+            print_version();
+            return EXIT_OK;
+        }
+        if (strcmp(arg, "--") == 0) {
+            o->opts.args = argv + i + 1;
+            o->opts.nargs = argc - i - 1;
+            for (int k = 0; k < o->opts.nargs; k++)
+                if (o->opts.args[k][0] == '=' || o->opts.args[k][0] == '\0')
+                    return usage_error("bad script argument '%s' (expected "
+                                       "key=value)", o->opts.args[k]);
+            break;
+        }
+        if (arg[0] != '-' || arg[1] == '\0') {
+            if (o->script)
+                return usage_error("unexpected argument: %s (one script "
+                                   "only; script arguments go after --)",
+                                   arg);
+            o->script = arg;
+            continue;
+        }
+        if (strcmp(arg, "--check") == 0) {
+            o->check = 1;
+        } else if (strcmp(arg, "--unsafe") == 0) {
+            o->opts.unsafe = 1;
+        } else if (strcmp(arg, "--watch") == 0) {
+            o->cfg.watch = 1;
+        } else if (strcmp(arg, "--trace") == 0) {
+            log_set_level(LOG_TRACE);
+        } else if (strcmp(arg, "--hexdump") == 0) {
+            log_set_level(LOG_TRACE);
+            log_set_hexdump(1);
+        } else {
+            /* --name value or --name=value */
+            char name[32];
+            const char *eq = strchr(arg, '=');
+            size_t namelen = eq ? (size_t)(eq - arg) : strlen(arg);
+            if (namelen >= sizeof name)
+                return usage_error("unknown option: %s", arg);
+            memcpy(name, arg, namelen);
+            name[namelen] = '\0';
+            if (!takes_value(name))
+                return usage_error("unknown option: %s", name);
+            const char *value = eq ? eq + 1 : NULL;
+            if (value == NULL && i + 1 < argc)
+                value = argv[++i];
+            if (value == NULL)
+                return usage_error("%s needs a value", name);
+            int rc = apply_value(o, name, value);
+            if (rc)
+                return rc;
+        }
+    }
+    if (o->script == NULL)
+        return usage_error("%s", "no script given: ricochet [options] "
+                           "SCRIPT.lua");
+    if (o->cfg.nlisten == 0 && add_listen(&o->cfg, DEFAULT_LISTEN) != 0)
+        return EXIT_USAGE;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static cli o; /* the options outlive every policy loaded with them */
+    o.cfg.max_conns = 10000;
+    o.cfg.workers = 1;
+    o.opts.worker = 1;
+    o.cfg.idle_ms = 300 * 1000;
+    o.cfg.drain_ms = 5 * 1000;
+    o.cfg.out_limit = 1 << 20;
+    o.cfg.policy_opts = &o.opts;
+    o.opts.memory_limit = POLICY_DEFAULT_MEMORY;
+    o.opts.hook_budget = POLICY_DEFAULT_BUDGET;
+
+    int rc = parse_args(&o, argc, argv);
+    if (rc >= 0)
+        return rc;
+
+    char err[1024];
+    policy *p = policy_load(o.script, &o.opts, err, sizeof err);
+    if (p == NULL) {
+        /* Keep the message on one line: an operator greps for it. */
+        for (char *nl = err; (nl = strchr(nl, '\n')) != NULL;)
+            *nl = ' ';
+        fprintf(stderr, "ricochet: %s\n", err);
+        return EXIT_SCRIPT;
+    }
+    if (o.check) {
+        char hooks[128];
+        policy_describe(p, hooks, sizeof hooks);
+        printf("hooks: %s\n", hooks);
+        policy_release(p);
+        return EXIT_OK;
+    }
+    if (o.simulate)
+        return simulate_run(o.simulate, &o.cfg, p);
+    return server_run(&o.cfg, p);
+}
