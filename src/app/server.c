@@ -45,7 +45,7 @@ typedef struct worker {
     policy_opts opts;      /* cfg's, with this worker's number */
     loop *loop;
     policy *policy;
-    conn_shared shared;
+    conn_table *conns;
     size_t max_conns;      /* this worker's share of --max-conns */
     listener listeners[SERVER_MAX_LISTEN];
     int nlisteners;
@@ -79,10 +79,10 @@ static void on_accept(loop *l, loop_io *io, int events)
     (void)l;
     (void)events;
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
-        if (w->shared.live >= w->max_conns) {
+        if (conn_table_live(w->conns) >= w->max_conns) {
             if (!w->full_warned)
                 log_warn("%zu connections open (--max-conns): not "
-                         "accepting until one ends", w->shared.live);
+                         "accepting until one ends", conn_table_live(w->conns));
             w->full_warned = 1;
             set_accepting(w, 0);
             return;
@@ -105,7 +105,7 @@ static void on_accept(loop *l, loop_io *io, int events)
             log_debug("accept: %s", err_strerror(rc));
             continue; /* the client gave up before we took it */
         }
-        conn *c = conn_create(&w->shared, sock, peer);
+        conn *c = conn_accept(w->conns, sock, peer);
         if (c == NULL) {
             log_error("out of memory accepting a connection from %s", peer);
             continue;
@@ -159,7 +159,7 @@ static void reload(worker *w, const char *why)
     policy_bind_loop(p, w->loop);
     log_info("%sreload (%s): loaded %s, hooks: %s; %zu live connections "
              "finish on the previous script", worker_tag(w, tag, sizeof tag),
-             why, policy_path(p), hooks, w->shared.live);
+             why, policy_path(p), hooks, conn_table_live(w->conns));
     policy_release(w->policy);
     w->policy = p;
 }
@@ -170,17 +170,14 @@ static void begin_stop(worker *w)
     if (w->stops == 1) {
         close_listeners(w);
         log_info("stopping: %zu connections open, waiting up to %.1f s "
-                 "for them to finish", w->shared.live,
+                 "for them to finish", conn_table_live(w->conns),
                  (double)w->cfg->drain_ms / 1000.0);
-        uint64_t deadline = loop_now(w->loop) + w->cfg->drain_ms;
-        for (conn *c = w->shared.all; c; c = c->next)
-            conn_stop_by(c, deadline);
+        conn_table_stop_by(w->conns, loop_now(w->loop) + w->cfg->drain_ms);
         return;
     }
     log_warn("second stop request: closing %zu connections now",
-             w->shared.live);
-    for (conn *c = w->shared.all; c; c = c->next)
-        conn_reset(c, CONN_REASON_STOP);
+             conn_table_live(w->conns));
+    conn_table_reset_all(w->conns, CONN_REASON_STOP);
 }
 
 static void on_command(loop *l, loop_io *io, int events)
@@ -208,23 +205,15 @@ static void before_sleep(loop *l, void *data)
 {
     worker *w = data;
     (void)l;
-    conn_write_later(&w->shared); /* the batch's small sends, in a row */
-    conn_reap(&w->shared);
+    conn_table_tick(w->conns); /* the batch's small sends; free closed */
     if (w->stops == 0 && !w->accepting &&
-        !timer_active(&w->accept_retry) && w->shared.live < w->max_conns) {
+        !timer_active(&w->accept_retry) &&
+        conn_table_live(w->conns) < w->max_conns) {
         w->full_warned = 0;
         set_accepting(w, 1);
     }
-    if (w->stops > 0 && w->shared.live == 0)
+    if (w->stops > 0 && conn_table_live(w->conns) == 0)
         w->done = 1;
-}
-
-/* Each batch of events runs inside one protected call of the current
- * script's state (see policy_dispatch). */
-static void dispatch(loop *l, void *data)
-{
-    worker *w = data;
-    policy_dispatch(w->policy, l);
 }
 
 /* Everything but the listeners, which the controller opened. */
@@ -232,18 +221,18 @@ static int worker_init(worker *w)
 {
     timer_init(&w->accept_retry, on_accept_retry, w);
     w->loop = loop_create();
-    w->shared.rbuf = malloc(RECV_BUFFER_SIZE);
-    if (w->loop == NULL || w->shared.rbuf == NULL)
+    if (w->loop == NULL)
         return -1;
-    w->shared.loop = w->loop;
-    w->shared.rbuf_size = RECV_BUFFER_SIZE;
-    w->shared.write_later = 1;
-    w->shared.out_limit = w->cfg->out_limit;
-    w->shared.idle_ms = w->cfg->idle_ms;
-    w->shared.drain_ms = w->cfg->drain_ms;
     /* ids stay unique across workers: worker k of n hands out k, k+n, ... */
-    w->shared.next_id = (uint64_t)(w->index - 1);
-    w->shared.id_stride = (uint64_t)w->nworkers;
+    conn_config cc = {
+        .loop = w->loop, .out_limit = w->cfg->out_limit,
+        .idle_ms = w->cfg->idle_ms, .drain_ms = w->cfg->drain_ms,
+        .first_id = (uint64_t)w->index, .id_stride = (uint64_t)w->nworkers,
+        .write_later = 1,
+    };
+    w->conns = conn_table_create(&cc);
+    if (w->conns == NULL)
+        return -1;
     net_socket cmd_r;
     if (net_wakeup_pair(&cmd_r, &w->cmd_w) != 0)
         return -1;
@@ -251,20 +240,15 @@ static int worker_init(worker *w)
     if (loop_io_set(w->loop, &w->cmd, POLLER_READ) != 0)
         return -1;
     loop_set_before_sleep(w->loop, before_sleep, w);
-    loop_set_dispatcher(w->loop, dispatch, w);
     policy_bind_loop(w->policy, w->loop);
     return 0;
 }
 
 static void worker_free(worker *w)
 {
-    if (w->loop) {
+    if (w->loop)
         close_listeners(w);
-        for (conn *c = w->shared.all; c; c = c->next)
-            conn_reset(c, CONN_REASON_STOP);
-        conn_reap(&w->shared);
-        conn_later_free(&w->shared);
-    }
+    conn_table_free(w->conns);
     if (w->cmd.handle.sock != NET_INVALID) {
         loop_io_set(w->loop, &w->cmd, 0);
         net_close(w->cmd.handle.sock);
@@ -273,7 +257,6 @@ static void worker_free(worker *w)
         net_close(w->cmd_w);
     if (w->loop)
         loop_free(w->loop);
-    free(w->shared.rbuf);
     if (w->policy)
         policy_release(w->policy);
 }

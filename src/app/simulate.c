@@ -29,33 +29,29 @@
 
 typedef struct sim {
     loop *loop;
-    conn_shared shared;
+    conn_table *conns;
     uint64_t conn_id;   /* the client's connection, looked up by id: */
     int quiet;          /* the transcript ended: cleaning up */
 } sim;
 
 /* The connection while it lives, else NULL. Closed connections are freed
- * by conn_reap, so no pointer to one is ever kept across a reap. */
+ * by conn_table_tick, so no pointer to one is kept across a tick. */
 static conn *current(sim *sm)
 {
-    for (conn *it = sm->shared.all; it; it = it->next)
-        if (it->id == sm->conn_id)
-            return it->state == CONN_CLOSED ? NULL : it;
-    return NULL;
+    return conn_table_find(sm->conns, sm->conn_id);
 }
 
-static sim *the_sim; /* the transport's callbacks have no context pointer */
-
-static void say(const char *fmt, ...)
+static void say(const sim *sm, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
+    __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-static void say(const char *fmt, ...)
+/* One line of what happened, stamped with the virtual time. */
+static void say(const sim *sm, const char *fmt, ...)
 {
     va_list ap;
-    printf("%6" PRIu64 " ms  ", loop_now(the_sim->loop));
+    printf("%6" PRIu64 " ms  ", loop_now(sm->loop));
     va_start(ap, fmt);
     vprintf(fmt, ap);
     va_end(ap);
@@ -89,9 +85,10 @@ static void put_quoted(const char *data, size_t len)
         printf(" ... (%zu more bytes)", len - shown);
 }
 
-static void say_bytes(const char *who, const char *data, size_t len)
+static void say_bytes(const sim *sm, const char *who, const char *data,
+                      size_t len)
 {
-    printf("%6" PRIu64 " ms  %s %zu byte%s ", loop_now(the_sim->loop), who,
+    printf("%6" PRIu64 " ms  %s %zu byte%s ", loop_now(sm->loop), who,
            len, len == 1 ? "" : "s");
     put_quoted(data, len);
     putchar('\n');
@@ -100,45 +97,45 @@ static void say_bytes(const char *who, const char *data, size_t len)
 
 /* --- the transport: what the server does -------------------------------- */
 
-static long sim_send(conn *c, const char *data, size_t len)
+static long sim_send(void *data, conn *c, const char *bytes, size_t len)
 {
+    sim *sm = data;
     (void)c;
-    if (!the_sim->quiet)
-        say_bytes("server sends", data, len);
+    if (!sm->quiet)
+        say_bytes(sm, "server sends", bytes, len);
     return (long)len;
 }
 
-static void sim_shutdown(conn *c)
+static void sim_shutdown(void *data, conn *c)
 {
+    sim *sm = data;
     (void)c;
-    if (!the_sim->quiet)
-        say("server half-closes (FIN)");
+    if (!sm->quiet)
+        say(sm, "server half-closes (FIN)");
 }
 
-static void sim_close(conn *c, int abortive)
+static void sim_close(void *data, conn *c, int abortive)
 {
-    if (the_sim->quiet)
+    sim *sm = data;
+    if (sm->quiet)
         return;
-    say("server %s (%s)", abortive ? "resets the connection (RST)"
+    say(sm, "server %s (%s)", abortive ? "resets the connection (RST)"
                                    : "closes the connection",
-        conn_reason_name(c->reason));
+        conn_reason_name(conn_reason(c)));
 }
 
-static void sim_note(conn *c, const char *what)
+static void sim_note(void *data, conn *c, const char *what)
 {
+    sim *sm = data;
     (void)c;
-    if (!the_sim->quiet)
-        say("%s", what);
+    if (!sm->quiet)
+        say(sm, "%s", what);
 }
-
-static const conn_transport sim_transport = {
-    sim_send, sim_shutdown, sim_close, sim_note
-};
 
 static void before_sleep(loop *l, void *data)
 {
     (void)l;
-    conn_reap(data);
+    conn_table_tick(data);
 }
 
 /* --- the transcript ------------------------------------------------------ */
@@ -242,14 +239,14 @@ static int run_line(sim *sm, const reader *r, const char *text,
                 return -1;
             p = skip_space(p);
             c = current(sm);
-            if (c == NULL || c->peer_eof) {
-                say("client cannot send: the connection is %s",
+            if (c == NULL || conn_peer_done(c)) {
+                say(sm, "client cannot send: the connection is %s",
                     c ? "half-closed by the client" : "closed");
                 continue;
             }
-            say_bytes("client sends", scratch, len);
+            say_bytes(sm, "client sends", scratch, len);
             conn_feed(c, scratch, len);
-            conn_reap(&sm->shared);
+            conn_table_tick(sm->conns);
         }
     } else if (strcmp(word, "wait") == 0) {
         char *end;
@@ -261,18 +258,18 @@ static int run_line(sim *sm, const reader *r, const char *text,
         p = end;
     } else if (strcmp(word, "shutdown") == 0 || strcmp(word, "close") == 0) {
         c = current(sm);
-        if (c != NULL && !c->peer_eof) {
-            say("client %s", word[0] == 's' ? "half-closes (FIN)"
+        if (c != NULL && !conn_peer_done(c)) {
+            say(sm, "client %s", word[0] == 's' ? "half-closes (FIN)"
                                             : "closes (FIN)");
             conn_feed_eof(c);
-            conn_reap(&sm->shared);
+            conn_table_tick(sm->conns);
         }
     } else if (strcmp(word, "reset") == 0) {
         c = current(sm);
         if (c != NULL) {
-            say("client resets the connection (RST)");
+            say(sm, "client resets the connection (RST)");
             conn_feed_reset(c);
-            conn_reap(&sm->shared);
+            conn_table_tick(sm->conns);
         }
     } else {
         return fail(r, "unknown command (send, wait, shutdown, close, "
@@ -326,7 +323,6 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     }
     sim sm;
     memset(&sm, 0, sizeof sm);
-    the_sim = &sm;
     char *scratch = malloc(len + 1);
     sm.loop = loop_create();
     if (scratch == NULL || sm.loop == NULL) {
@@ -338,22 +334,34 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
         return EXIT_RUNTIME;
     }
     loop_use_virtual_clock(sm.loop, 0);
-    sm.shared.loop = sm.loop;
-    sm.shared.out_limit = cfg->out_limit;
-    sm.shared.idle_ms = cfg->idle_ms;
-    sm.shared.drain_ms = cfg->drain_ms;
-    sm.shared.transport = &sim_transport;
-    loop_set_before_sleep(sm.loop, before_sleep, &sm.shared);
+    conn_transport transport = {
+        sim_send, sim_shutdown, sim_close, sim_note, &sm
+    };
+    conn_config cc = {
+        .loop = sm.loop, .out_limit = cfg->out_limit,
+        .idle_ms = cfg->idle_ms, .drain_ms = cfg->drain_ms,
+        .transport = &transport,
+    };
+    sm.conns = conn_table_create(&cc);
+    if (sm.conns == NULL) {
+        fprintf(stderr, "ricochet: out of memory\n");
+        free(text);
+        free(scratch);
+        loop_free(sm.loop);
+        policy_release(p);
+        return EXIT_RUNTIME;
+    }
+    loop_set_before_sleep(sm.loop, before_sleep, sm.conns);
     policy_bind_loop(p, sm.loop);
 
     int code = EXIT_OK;
-    say("client connects");
-    conn *c = conn_create_virtual(&sm.shared, "127.0.0.1:40000");
+    say(&sm, "client connects");
+    conn *c = conn_open_virtual(sm.conns, "127.0.0.1:40000");
     if (c != NULL) {
-        sm.conn_id = c->id;
+        sm.conn_id = conn_id(c);
         policy_attach(p, c);
     }
-    conn_reap(&sm.shared);
+    conn_table_tick(sm.conns);
 
     reader r = {path, 0};
     for (char *line = text; line != NULL && *line;) {
@@ -369,12 +377,10 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     }
     c = current(&sm);
     if (code == EXIT_OK && c != NULL)
-        say("end of transcript: the connection is %s",
-            conn_state_name(c->state));
+        say(&sm, "end of transcript: the connection is %s",
+            conn_state_name(conn_state(c)));
     sm.quiet = 1;
-    for (conn *it = sm.shared.all; it; it = it->next)
-        conn_reset(it, CONN_REASON_STOP);
-    conn_reap(&sm.shared);
+    conn_table_free(sm.conns);
     policy_release(p);
     loop_free(sm.loop);
     free(scratch);

@@ -27,10 +27,6 @@ struct loop {
     int virtual_clock;
     loop_hook_fn before_sleep;
     void *before_sleep_data;
-    loop_hook_fn dispatcher;
-    void *dispatcher_data;
-    int nevents;     /* in the batch being dispatched */
-    int next_event;  /* the next one to hand out */
     poller_event events[LOOP_BATCH];
 };
 
@@ -126,20 +122,11 @@ void loop_set_before_sleep(loop *l, loop_hook_fn fn, void *data)
     l->before_sleep_data = data;
 }
 
-void loop_set_dispatcher(loop *l, loop_hook_fn fn, void *data)
+/* Run the I/O callbacks of a batch of n events. */
+static void dispatch(loop *l, int n)
 {
-    l->dispatcher = fn;
-    l->dispatcher_data = data;
-}
-
-int loop_dispatch_pending(const loop *l) { return l->next_event < l->nevents; }
-
-void loop_dispatch(loop *l)
-{
-    /* The index moves on before the callback runs, so a callback that is
-     * left early is not run again when the dispatcher comes back. */
-    while (l->next_event < l->nevents) {
-        poller_event *ev = &l->events[l->next_event++];
+    for (int i = 0; i < n; i++) {
+        poller_event *ev = &l->events[i];
         /* An earlier callback of this batch may have stopped this watcher
          * or narrowed its interest; its owner's memory stays valid until
          * the next before-sleep hook, so the handle can still be read.
@@ -181,11 +168,7 @@ int loop_run_once(loop *l, int max_wait_ms)
 
     /* Fresh after the sleep: callbacks compute deadlines from it. */
     loop_update_time(l);
-    l->nevents = n;
-    l->next_event = 0;
-    if (l->dispatcher != NULL)
-        l->dispatcher(l, l->dispatcher_data);
-    loop_dispatch(l); /* whatever a dispatcher left */
+    dispatch(l, n);
 
     loop_update_time(l);
     timerq_run(&l->timers, l->now_ms);

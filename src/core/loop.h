@@ -6,7 +6,8 @@
  * writes, as Redis does), and ends with it again, after the timers, so a
  * flag the hook sets is seen by the caller before the next wait. Free an
  * owner there, never inside an I/O callback: the events of the current
- * batch may still point at its watcher. */
+ * batch may still point at its watcher. Callbacks return normally:
+ * nothing unwinds through the loop (a Lua error stays in src/lua). */
 #ifndef RICOCHET_LOOP_H
 #define RICOCHET_LOOP_H
 
@@ -62,16 +63,6 @@ void loop_timer_stop(loop *l, timer *t);
 
 typedef void (*loop_hook_fn)(loop *l, void *data);
 void loop_set_before_sleep(loop *l, loop_hook_fn fn, void *data);
-
-/* A dispatcher runs the I/O callbacks of each batch in a context of its
- * own (the policy runs them inside one protected Lua call). It calls
- * loop_dispatch, which runs the callbacks not run yet; if a callback is
- * left early (a Lua error unwinds it), loop_dispatch may be called again
- * and goes on with the next event. The batch is done once
- * loop_dispatch_pending says so; loop_run_once does not go on before. */
-void loop_set_dispatcher(loop *l, loop_hook_fn fn, void *data);
-void loop_dispatch(loop *l);
-int loop_dispatch_pending(const loop *l);
 
 /* One iteration: run the before-sleep hook, wait for I/O (at most
  * max_wait_ms, -1: until the next timer or forever), run the I/O

@@ -1,80 +1,199 @@
-/* lconn.c -- the `conn` object that scripts see: fields and methods that
- * call down into conn.c. */
+/* lconn.c -- the Lua layer's side of a connection: the `conn` object's
+ * fields and methods (which call down into conn.h), and conn:after. */
 #include "lconn.h"
 
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frame.h"
-
 #include "log.h"
 
-typedef struct lconn {
-    conn *c;     /* NULL once the connection is gone */
+/* The userdata: its lconn while the connection lives. */
+typedef struct lobj {
+    lconn *lc;       /* NULL once the connection is gone */
     lua_Integer id;
-} lconn;
+} lobj;
 
-conn *lconn_check(lua_State *L, int idx)
+/* A conn:after timer. */
+struct ltimer {
+    timer t;
+    lconn *lc;
+    const lconn_env *env;
+    int fn_ref;              /* the function to call */
+    ltimer *prev, *next;
+};
+
+/* The lconn behind the `conn` at idx; raises when idx is not a `conn` or
+ * its connection is closed. */
+static lconn *check(lua_State *L, int idx)
 {
-    lconn *lc = luaL_checkudata(L, idx, LCONN_METATABLE);
-    if (lc->c == NULL)
-        luaL_error(L, "connection %d is closed", (int)lc->id);
-    return lc->c;
+    lobj *o = luaL_checkudata(L, idx, LCONN_METATABLE);
+    if (o->lc == NULL)
+        luaL_error(L, "connection %I is closed", o->id);
+    return o->lc;
 }
 
-void lconn_detach(lua_State *L, int idx)
+void lconn_init(lconn *lc, conn *c, lua_State *L, void *owner)
 {
-    lconn *lc = lua_touserdata(L, idx);
-    if (lc != NULL)
-        lc->c = NULL;
-}
-
-void lconn_push(lua_State *L, conn *c)
-{
-    lconn *lc = lua_newuserdatauv(L, sizeof *lc, 1); /* conn */
     lc->c = c;
-    lc->id = (lua_Integer)c->id;
+    lc->L = L;
+    lc->owner = owner;
+    lc->obj_ref = LUA_NOREF;
+    lc->warned_discard = 0;
+    lc->timers = NULL;
+}
+
+void lconn_push(lua_State *L, lconn *lc)
+{
+    if (lc->obj_ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lc->obj_ref); /* conn */
+        return;
+    }
+    lobj *o = lua_newuserdatauv(L, sizeof *o, 1);       /* conn */
+    o->lc = lc;
+    o->id = (lua_Integer)conn_id(lc->c);
     luaL_setmetatable(L, LCONN_METATABLE);
+    lua_pushvalue(L, -1);                               /* conn conn */
+    lc->obj_ref = luaL_ref(L, LUA_REGISTRYINDEX);       /* conn */
+}
+
+void lconn_warn_discard(lconn *lc, const char *what, size_t len)
+{
+    if (lc->warned_discard)
+        return;
+    lc->warned_discard = 1;
+    log_warn("conn %llu: %s of %zu bytes discarded: the sending side is %s",
+             (unsigned long long)conn_id(lc->c), what, len,
+             conn_state_name(conn_state(lc->c)));
 }
 
 /* conn:send(s): true, or nil and a message when our side is shut. */
 static int l_send(lua_State *L)
 {
-    conn *c = lconn_check(L, 1);
+    lconn *lc = check(L, 1);
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
-    int rc = conn_send(c, s, len);
+    int rc = conn_send(lc->c, s, len);
     if (rc == 0) {
         lua_pushboolean(L, 1);
         return 1;
     }
-    if (rc == ERR_ENOTWRITABLE && !c->warned_discard) {
-        c->warned_discard = 1;
-        log_warn("conn %llu: conn:send of %zu bytes refused: the sending "
-                 "side is %s", (unsigned long long)c->id, len,
-                 conn_state_name(c->state));
-    }
+    if (rc == ERR_ENOTWRITABLE)
+        lconn_warn_discard(lc, "conn:send", len);
     lua_pushnil(L);
     lua_pushstring(L, rc == ERR_ENOTWRITABLE ? "connection is not writable"
-                                              : "out of memory");
+                                             : "out of memory");
     return 2;
 }
 
 static int l_shutdown(lua_State *L)
 {
-    conn_shutdown(lconn_check(L, 1));
+    conn_shutdown(check(L, 1)->c);
     return 0;
 }
 
 static int l_close(lua_State *L)
 {
-    conn_close(lconn_check(L, 1));
+    conn_close(check(L, 1)->c);
     return 0;
 }
 
 static int l_reset(lua_State *L)
 {
-    conn_reset(lconn_check(L, 1), CONN_REASON_RESET);
+    conn_reset(check(L, 1)->c, CONN_REASON_RESET);
+    return 0;
+}
+
+/* --- conn:after ---------------------------------------------------------- */
+
+static void timer_unlink(ltimer *lt)
+{
+    lconn *lc = lt->lc;
+    if (lt->prev)
+        lt->prev->next = lt->next;
+    else
+        lc->timers = lt->next;
+    if (lt->next)
+        lt->next->prev = lt->prev;
+}
+
+static void timer_free(ltimer *lt)
+{
+    luaL_unref(lt->lc->L, LUA_REGISTRYINDEX, lt->fn_ref);
+    free(lt);
+}
+
+static void timer_fired(timer *t)
+{
+    ltimer *lt = t->data;
+    lconn *lc = lt->lc;
+    timer_unlink(lt);
+    if (conn_state(lc->c) != CONN_CLOSED) {
+        conn_note(lc->c, "timer fired");
+        lt->env->on_timer(lc, lt->fn_ref);
+    }
+    timer_free(lt);
+}
+
+/* conn:after(ms, fn): call fn(conn) in ms milliseconds; it returns
+ * `reply, action` like a hook. Pending timers end with the connection. */
+static int l_after(lua_State *L)
+{
+    const lconn_env *env = lua_touserdata(L, lua_upvalueindex(1));
+    lconn *lc = check(L, 1);
+    lua_Number ms = luaL_checknumber(L, 2);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    luaL_argcheck(L, ms >= 0 && ms <= 1e12, 2, "delay out of range");
+    lua_pushvalue(L, 3);                          /* ... fn */
+    int fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);  /* ... */
+    ltimer *lt = malloc(sizeof *lt);
+    if (lt == NULL) {
+        luaL_unref(L, LUA_REGISTRYINDEX, fn_ref);
+        return luaL_error(L, "not enough memory");
+    }
+    lt->fn_ref = fn_ref;
+    lt->lc = lc;
+    lt->env = env;
+    timer_init(&lt->t, timer_fired, lt);
+    if (loop_timer_start(env->loop, &lt->t, (uint64_t)ms) != 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, lt->fn_ref);
+        free(lt);
+        return luaL_error(L, "not enough memory");
+    }
+    lt->prev = NULL;
+    lt->next = lc->timers;
+    if (lc->timers)
+        lc->timers->prev = lt;
+    lc->timers = lt;
+    return 0;
+}
+
+void lconn_detach(lconn *lc)
+{
+    while (lc->timers) {
+        ltimer *lt = lc->timers;
+        timer_unlink(lt);
+        loop_timer_stop(lt->env->loop, &lt->t);
+        timer_free(lt);
+    }
+    if (lc->obj_ref == LUA_NOREF)
+        return;
+    lua_State *L = lc->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lc->obj_ref);     /* conn */
+    lobj *o = lua_touserdata(L, -1);
+    o->lc = NULL;
+    lua_pop(L, 1);                                      /* */
+    luaL_unref(L, LUA_REGISTRYINDEX, lc->obj_ref);
+    lc->obj_ref = LUA_NOREF;
+}
+
+/* A conn.h result as Lua sees it: ERR_ENOMEM raises (the connection
+ * has been reset already). */
+static int shaped(lua_State *L, int rc)
+{
+    if (rc != 0)
+        return luaL_error(L, "not enough memory");
     return 0;
 }
 
@@ -127,7 +246,7 @@ static int l_frame(lua_State *L)
     static const char *const modes[] = {"raw", "line", "delim", "fixed",
                                         "length", NULL};
     static const char *const keys[] = {"max", "keep", NULL};
-    conn *c = lconn_check(L, 1);
+    conn *c = check(L, 1)->c;
     frame_spec spec;
     int opts = 3;
     size_t len;
@@ -172,9 +291,7 @@ static int l_frame(lua_State *L)
         spec.keep = lua_toboolean(L, -1);
         lua_pop(L, 1);                             /* ... */
     }
-    if (conn_frame(c, &spec) != 0)
-        return luaL_error(L, "not enough memory");
-    return 0;
+    return shaped(L, conn_frame(c, &spec));
 }
 
 /* --- shaping ------------------------------------------------------------ */
@@ -195,17 +312,10 @@ static uint64_t opt_amount(lua_State *L, int arg, double hi)
 #define MAX_MS 1e10    /* about 115 days */
 #define MAX_BYTES 1e15
 
-static int shaped(lua_State *L, int rc)
-{
-    if (rc != 0)
-        return luaL_error(L, "not enough memory");
-    return 0;
-}
-
 /* conn:delay(ms [, jitter_ms]): each reply goes out ms +- jitter later. */
 static int l_delay(lua_State *L)
 {
-    conn *c = lconn_check(L, 1);
+    conn *c = check(L, 1)->c;
     uint64_t ms = check_amount(L, 2, MAX_MS);
     return shaped(L, conn_delay(c, ms, opt_amount(L, 3, MAX_MS)));
 }
@@ -213,14 +323,14 @@ static int l_delay(lua_State *L)
 /* conn:rate(bytes_per_second): bandwidth; 0 or nil lifts it. */
 static int l_rate(lua_State *L)
 {
-    conn *c = lconn_check(L, 1);
+    conn *c = check(L, 1)->c;
     return shaped(L, conn_rate(c, opt_amount(L, 2, MAX_BYTES)));
 }
 
 /* conn:slice(size [, variation [, gap_ms]]): small writes; 0 or nil: off */
 static int l_slice(lua_State *L)
 {
-    conn *c = lconn_check(L, 1);
+    conn *c = check(L, 1)->c;
     uint64_t size = opt_amount(L, 2, 1 << 30);
     uint64_t variation = opt_amount(L, 3, 1 << 30);
     uint64_t gap_ms = opt_amount(L, 4, MAX_MS);
@@ -229,12 +339,12 @@ static int l_slice(lua_State *L)
 
 static int l_stall(lua_State *L)
 {
-    return shaped(L, conn_stall(lconn_check(L, 1)));
+    return shaped(L, conn_stall(check(L, 1)->c));
 }
 
 static int l_resume(lua_State *L)
 {
-    conn_resume(lconn_check(L, 1));
+    conn_resume(check(L, 1)->c);
     return 0;
 }
 
@@ -243,7 +353,7 @@ static int l_resume(lua_State *L)
 static int l_close_after(lua_State *L)
 {
     static const char *const keys[] = {"bytes", "ms", NULL};
-    conn *c = lconn_check(L, 1);
+    conn *c = check(L, 1)->c;
     lua_Integer bytes = -1, ms = -1;
     luaL_checktype(L, 2, LUA_TTABLE);
     check_keys(L, 2, "conn:close_after", keys);
@@ -262,7 +372,7 @@ static int l_close_after(lua_State *L)
 /* conn:reset_after(ms): an abortive close (RST) in ms. */
 static int l_reset_after(lua_State *L)
 {
-    conn *c = lconn_check(L, 1);
+    conn *c = check(L, 1)->c;
     return shaped(L, conn_reset_after(c, check_amount(L, 2, MAX_MS)));
 }
 
@@ -271,6 +381,7 @@ static const luaL_Reg methods[] = {
     {"shutdown", l_shutdown},
     {"close", l_close},
     {"reset", l_reset},
+    {"after", l_after},
     {"frame", l_frame},
     {"delay", l_delay},
     {"rate", l_rate},
@@ -283,10 +394,10 @@ static const luaL_Reg methods[] = {
 };
 
 /* Read-only fields computed from the connection; NULL name ends. */
-static int push_field(lua_State *L, lconn *lc, const char *key)
+static int push_field(lua_State *L, lobj *o, const char *key)
 {
     if (strcmp(key, "id") == 0) {
-        lua_pushinteger(L, lc->id);
+        lua_pushinteger(L, o->id);
         return 1;
     }
     int is_field = strcmp(key, "peer") == 0 ||
@@ -294,14 +405,15 @@ static int push_field(lua_State *L, lconn *lc, const char *key)
                    strcmp(key, "bytes_out") == 0;
     if (!is_field)
         return 0;
-    if (lc->c == NULL)
-        return luaL_error(L, "connection %d is closed", (int)lc->id);
+    if (o->lc == NULL)
+        return luaL_error(L, "connection %I is closed", o->id);
+    const conn *c = o->lc->c;
     if (key[0] == 'p')
-        lua_pushstring(L, lc->c->peer);
+        lua_pushstring(L, conn_peer(c));
     else if (key[6] == 'i')
-        lua_pushinteger(L, (lua_Integer)lc->c->bytes_in);
+        lua_pushinteger(L, (lua_Integer)conn_bytes_in(c));
     else
-        lua_pushinteger(L, (lua_Integer)lc->c->bytes_out);
+        lua_pushinteger(L, (lua_Integer)conn_bytes_out(c));
     return 1;
 }
 
@@ -321,14 +433,14 @@ static int is_reserved(lua_State *L, const char *key)
 /* __index(conn, key): methods, then fields, then the script's own. */
 static int l_index(lua_State *L)
 {
-    lconn *lc = luaL_checkudata(L, 1, LCONN_METATABLE);
+    lobj *o = luaL_checkudata(L, 1, LCONN_METATABLE);
     if (lua_type(L, 2) == LUA_TSTRING) {
         const char *key = lua_tostring(L, 2);
         lua_getfield(L, lua_upvalueindex(1), key); /* method|nil */
         if (!lua_isnil(L, -1))
             return 1;
         lua_pop(L, 1);
-        if (push_field(L, lc, key))
+        if (push_field(L, o, key))
             return 1;
     }
     if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) /* fields|nil */
@@ -358,20 +470,20 @@ static int l_newindex(lua_State *L)
 
 static int l_tostring(lua_State *L)
 {
-    lconn *lc = luaL_checkudata(L, 1, LCONN_METATABLE);
-    if (lc->c)
-        lua_pushfstring(L, "conn %d (%s)", (int)lc->id, lc->c->peer);
+    lobj *o = luaL_checkudata(L, 1, LCONN_METATABLE);
+    if (o->lc)
+        lua_pushfstring(L, "conn %I (%s)", o->id, conn_peer(o->lc->c));
     else
-        lua_pushfstring(L, "conn %d (closed)", (int)lc->id);
+        lua_pushfstring(L, "conn %I (closed)", o->id);
     return 1;
 }
 
-void lconn_open(lua_State *L, const luaL_Reg *extra)
+void lconn_open(lua_State *L, lconn_env *env)
 {
     luaL_newmetatable(L, LCONN_METATABLE);    /* mt */
-    luaL_newlib(L, methods);                  /* mt methods */
-    if (extra)
-        luaL_setfuncs(L, extra, 0);
+    luaL_newlibtable(L, methods);             /* mt methods */
+    lua_pushlightuserdata(L, env);            /* mt methods env */
+    luaL_setfuncs(L, methods, 1);             /* mt methods */
     lua_pushvalue(L, -1);                     /* mt methods methods */
     lua_pushcclosure(L, l_index, 1);          /* mt methods __index */
     lua_setfield(L, -3, "__index");           /* mt methods */

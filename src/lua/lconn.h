@@ -1,36 +1,65 @@
-/* lconn.h -- the `conn` object that scripts see.
+/* lconn.h -- the Lua layer's side of one connection, and the `conn`
+ * object scripts see.
  *
- * A full userdata with a named metatable; its C pointer is cleared when the
- * connection goes, so a `conn` kept by a script after that raises
- * "connection is closed" instead of touching freed memory (as liolib does
- * for closed files). Script fields live in the userdata's user value, a
- * table created on the first assignment. */
+ * The object is a full userdata with a named metatable, created on first
+ * use and kept in the registry while the connection lives. Its pointer to
+ * the lconn is cleared when the connection goes, so a `conn` a script
+ * kept after that raises "connection is closed" instead of touching freed
+ * memory (as liolib does for closed files). Script fields live in the
+ * userdata's user value, a table created on the first assignment.
+ * conn:after timers belong to the lconn and end with it. */
 #ifndef RICOCHET_LCONN_H
 #define RICOCHET_LCONN_H
 
-#include <lauxlib.h>
 #include <lua.h>
+#include <stddef.h>
 
 #include "conn.h"
+#include "loop.h"
 
 #define LCONN_METATABLE "ricochet.conn"
 
+typedef struct lconn lconn;
+typedef struct ltimer ltimer;
+
+/* Runs a conn:after callback (fn_ref, a registry reference) the way a
+ * hook runs; set by the owner of the state. */
+typedef void (*lconn_timer_fn)(lconn *lc, int fn_ref);
+
+/* What the conn methods need of their state; owned by the state's
+ * owner, alive as long as the state. */
+typedef struct lconn_env {
+    loop *loop;                /* conn:after's timers */
+    lconn_timer_fn on_timer;
+} lconn_env;
+
+struct lconn {
+    conn *c;
+    lua_State *L;
+    void *owner;               /* the state's owner (the policy) */
+    int obj_ref;               /* the `conn` userdata; LUA_NOREF until used */
+    unsigned warned_discard : 1; /* the "discarded" warning was given */
+    ltimer *timers;            /* conn:after timers still pending */
+};
+
 /* Create the metatable with the methods send, shutdown, close, reset,
- * frame (framing), delay, rate, slice, stall, resume, close_after and
- * reset_after (shaping), plus any in extra (name/function pairs ending
- * with {NULL, NULL}, e.g. the policy's `after`). May raise: call it in
- * protected mode. */
-void lconn_open(lua_State *L, const luaL_Reg *extra);
+ * after, frame (framing), delay, rate, slice, stall, resume, close_after
+ * and reset_after (shaping). Run protected (it may raise a memory
+ * error). */
+void lconn_open(lua_State *L, lconn_env *env);
 
-/* Push a new `conn` for c. May raise (memory). */
-void lconn_push(lua_State *L, conn *c);
+/* Make lc the Lua side of c in state L. Never raises. */
+void lconn_init(lconn *lc, conn *c, lua_State *L, void *owner);
 
-/* The connection behind the `conn` at idx; raises when idx is not a
- * `conn` or its connection is closed. */
-conn *lconn_check(lua_State *L, int idx);
+/* Push lc's `conn`, creating it on first use. Run protected (memory). */
+void lconn_push(lua_State *L, lconn *lc);
 
-/* Clear the pointer of the `conn` at idx: the connection is gone. Never
- * raises. */
-void lconn_detach(lua_State *L, int idx);
+/* The connection is gone: stop lc's timers, clear its object's pointer
+ * and drop the registry references. Never raises. */
+void lconn_detach(lconn *lc);
+
+/* Warn, once a connection, that len bytes were refused because its
+ * sending side is shut (what: "on_data reply", "conn:send", ...). */
+void lconn_warn_discard(lconn *lc, const char *what, size_t len);
 
 #endif

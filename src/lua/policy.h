@@ -1,10 +1,14 @@
-/* policy.h -- the Lua side: one script in one Lua state, its hooks, and the
- * calls into them.
+/* policy.h -- a script in its Lua state: loading it, and wiring its hooks
+ * to connections.
  *
- * A policy is reference counted: the server holds one reference to the
+ * A policy is reference counted: its owner holds one reference to the
  * current policy and every connection attached to it holds one, so after a
  * reload live connections finish on the state they started with and an old
- * state is closed when its last connection ends. */
+ * state is closed when its last connection ends.
+ *
+ * Every hook runs through lcall (lcall.h): an error, a memory cap or a
+ * budget stop is logged with the connection id and resets that connection
+ * only, and returns to the caller normally. */
 #ifndef RICOCHET_POLICY_H
 #define RICOCHET_POLICY_H
 
@@ -12,6 +16,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "loop.h"
 
 typedef struct policy policy;
 
@@ -36,7 +41,8 @@ typedef struct policy_opts {
 policy *policy_load(const char *path, const policy_opts *opts, char *err,
                     size_t errlen);
 
-/* The loop whose clock ricochet.now() reads (virtual under --simulate). */
+/* The loop whose clock ricochet.now() reads (virtual under --simulate) and
+ * on which conn:after's timers run. Bind before attaching connections. */
 void policy_bind_loop(policy *p, loop *l);
 
 /* Write the hooks the script defines, space separated, in the order
@@ -45,24 +51,16 @@ void policy_describe(const policy *p, char *out, size_t outlen);
 
 /* Wire a new connection to the policy: set its callbacks and run
  * on_connect. The connection takes a reference to p, dropped after
- * on_close. */
+ * on_close. When memory runs out, c is reset (with a log line). */
 void policy_attach(policy *p, conn *c);
-
-/* Run the loop's current batch of I/O events (loop_dispatch) inside one
- * protected call of p's state, so that the on_data calls of the batch need
- * none of their own: the per-message cost of a protected call is paid
- * once per batch. A hook that fails resets its connection, and the batch
- * goes on with the next event. Connections of other states (older ones,
- * after a reload) keep their own protected calls. For loop_set_dispatcher. */
-void policy_dispatch(policy *p, loop *l);
 
 /* Drop the caller's reference; the Lua state is closed with the last. */
 void policy_release(policy *p);
 
-/* "Lua 5.4.4": the Lua this build runs scripts with. */
-const char *policy_lua_release(void);
-
 /* The script's path, as given to policy_load. */
 const char *policy_path(const policy *p);
+
+/* "Lua 5.4.4": the Lua this build runs scripts with. */
+const char *policy_lua_release(void);
 
 #endif

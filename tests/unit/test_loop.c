@@ -1,8 +1,6 @@
 /* test_loop.c -- the event loop over a wake-up pair: timers, I/O, the
- * before-sleep hook, watchers stopped by other watchers, and a dispatcher
- * whose callbacks are left early. Only net.h is used, so these run
- * wherever the loop does. */
-#include <setjmp.h>
+ * before-sleep hook, and watchers stopped by other watchers. Only net.h is
+ * used, so these run wherever the loop does. */
 
 #include "loop.h"
 #include "test.h"
@@ -280,50 +278,5 @@ void test_loop_io_stop_other(void)
     ASSERT_EQ(a.calls + b.calls, 1);
     watched_close(l, &a);
     watched_close(l, &b);
-    loop_free(l);
-}
-
-/* A dispatcher whose callbacks are left by longjmp, as a Lua error leaves
- * them: loop_dispatch, called again, goes on with the next event, and no
- * callback runs twice. */
-static jmp_buf dispatch_escape;
-static int dispatch_entries;
-
-static void escaping_io(loop *l, loop_io *io, int events)
-{
-    on_io(l, io, events);
-    longjmp(dispatch_escape, 1);
-}
-
-static void escaping_dispatcher(loop *l, void *data)
-{
-    (void)data;
-    while (loop_dispatch_pending(l)) {
-        dispatch_entries++;
-        if (setjmp(dispatch_escape) == 0)
-            loop_dispatch(l);
-    }
-}
-
-void test_loop_dispatcher_resumes(void)
-{
-    loop *l = loop_create();
-    ASSERT(l != NULL);
-    watched w[3];
-    for (int i = 0; i < 3; i++) {
-        watched_open(&w[i]);
-        w[i].io.fn = escaping_io;
-        ASSERT_EQ(loop_io_set(l, &w[i].io, POLLER_READ), 0);
-        send_byte(w[i].w);
-    }
-    loop_set_dispatcher(l, escaping_dispatcher, NULL);
-    dispatch_entries = 0;
-    ASSERT_EQ(loop_run_once(l, 5000), 0); /* all three are ready already */
-    ASSERT_EQ(dispatch_entries, 3);
-    for (int i = 0; i < 3; i++)
-        ASSERT_EQ(w[i].calls, 1);
-    ASSERT(!loop_dispatch_pending(l));
-    for (int i = 0; i < 3; i++)
-        watched_close(l, &w[i]);
     loop_free(l);
 }

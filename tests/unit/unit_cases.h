@@ -28,7 +28,6 @@ void test_loop_io_wakeup(void);
 void test_loop_io_interest(void);
 void test_loop_hook_first(void);
 void test_loop_io_stop_other(void);
-void test_loop_dispatcher_resumes(void);
 
 void test_net_listen_name(void);
 void test_net_listen_dual_stack(void);

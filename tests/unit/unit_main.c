@@ -31,7 +31,6 @@ static const test_case cases[] = {
     CASE(loop_io_interest),
     CASE(loop_hook_first),
     CASE(loop_io_stop_other),
-    CASE(loop_dispatcher_resumes),
     CASE(net_listen_name),
     CASE(net_listen_dual_stack),
     CASE(net_listen_in_use),

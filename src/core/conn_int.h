@@ -1,0 +1,149 @@
+/* conn_int.h -- the connection's insides, for the files of core that make
+ * up a connection: conn.c (the state machine), conn_out.c (the output
+ * queue and the write-later batch), conn_frame.c (framing), conn_shape.c
+ * (shaping) and conn_io.c (the socket or the transport). Nothing outside
+ * src/core includes this; the other layers use conn.h's functions.
+ *
+ * Functions named conn__* are shared between those files only. */
+#ifndef RICOCHET_CONN_INT_H
+#define RICOCHET_CONN_INT_H
+
+#include "buf.h"
+#include "conn.h"
+#include "frame.h"
+#include "loop.h"
+#include "shape.h"
+
+/* At most this much is read or written for one connection per loop
+ * iteration, so one busy client cannot starve the others. */
+#define CONN_MAX_IO_PER_EVENT (1024 * 1024)
+
+/* The small sends of one loop iteration, copied here to be written just
+ * before the loop sleeps (see conn_out.c). */
+typedef struct conn_later {
+    char *data;
+    size_t len, cap;
+    conn *first;        /* the connections with bytes here */
+} conn_later;
+
+struct conn_table {
+    conn_config cfg;
+    char *rbuf;         /* one receive buffer for all connections */
+    size_t rbuf_size;
+    conn *all;          /* every connection not yet freed */
+    conn *reap;         /* closed connections waiting for the tick */
+    uint64_t next_id;
+    size_t live;        /* connections not yet freed */
+    conn_later later;
+};
+
+/* A connection's framer, for the connections that asked for one. */
+typedef struct conn_framing {
+    framer fr;
+    timer kick;       /* frames held after a mode change: cut them soon */
+} conn_framing;
+
+/* A connection's shaping state, for the connections that asked for it. */
+typedef struct conn_shaper {
+    shape sh;
+    timer wake;         /* the next release, token or slice */
+    timer close_timer;  /* close_after{ms} */
+    timer reset_timer;  /* reset_after */
+    unsigned socket_full : 1;  /* the socket refused bytes: poll for write */
+} conn_shaper;
+
+struct conn {
+    conn_table *table;
+    loop_io io;
+    timer deadline;      /* idle, drain or stop deadline, whichever is due */
+    enum conn_state state;
+    enum conn_reason reason;
+    unsigned peer_eof : 1;      /* recv() returned 0 */
+    unsigned read_paused : 1;   /* output above out_limit */
+    unsigned stalled : 1;       /* conn_stall: neither reading nor sending */
+    unsigned later_listed : 1;  /* in table->later's list */
+    buf out;                    /* unsent output */
+    size_t later_off, later_len; /* bytes waiting in table->later */
+    conn *later_next;
+    uint64_t id;
+    uint64_t bytes_in, bytes_out;
+    uint64_t opened_ms;
+    uint64_t last_active_ms;
+    uint64_t half_closed_ms;
+    uint64_t stop_deadline_ms;  /* 0: the server is not stopping */
+    const conn_callbacks *cb;
+    void *owner;
+    conn_framing *framing;      /* NULL: input goes up as it arrives */
+    conn_shaper *shaper;        /* NULL: output goes straight out */
+    conn *prev, *next;          /* in table->all */
+    conn *reap_next;
+    char peer[64];              /* "ADDR:PORT" */
+};
+
+static inline loop *conn__loop(const conn *c) { return c->table->cfg.loop; }
+
+/* conn.c: the state machine. */
+void conn__set_state(conn *c, enum conn_state to);
+void conn__close_now(conn *c, enum conn_reason reason, int abortive);
+/* A send or receive failed with err: the connection is over. */
+void conn__fail(conn *c, int err, const char *what);
+/* Memory ran out while doing what: log it, reset c; returns ERR_ENOMEM. */
+int conn__fail_nomem(conn *c, const char *what);
+void conn__update_interest(conn *c);
+/* FIN goes out; then wait for the peer's own end (or the drain timeout). */
+void conn__send_fin(conn *c);
+/* After writing: read again below half the limit, finish what an empty
+ * queue was waited for, follow the interest. */
+void conn__after_write(conn *c);
+/* Hand one received chunk or frame to the owner, or echo it. */
+void conn__deliver(conn *c, const char *data, size_t len);
+/* --trace: one line per chunk, with the bytes under --hexdump. */
+void conn__trace_chunk(conn *c, const char *dir, uint64_t offset,
+                       const char *data, size_t len);
+
+/* conn_out.c: the output queue and the write-later batch. */
+int conn__send_or_queue(conn *c, const char *data, size_t len);
+/* Send what the socket takes now. Returns the count, or -1 when the send
+ * failed (the connection is then closed). */
+long conn__send_now(conn *c, const char *data, size_t len);
+/* Send up to want bytes from the head of the queue: the count, 0 when the
+ * socket is full, or -1 (closed). */
+long conn__send_queued(conn *c, size_t want);
+/* Write from the queue until it is empty, the socket is full or this
+ * event's share is used. */
+void conn__flush(conn *c);
+void conn__pause_if_over_limit(conn *c);
+/* Write c's bytes waiting for the tick now; the rest goes to its queue. */
+void conn__write_later_now(conn *c);
+/* At a close: c's waiting bytes go out first, best effort, unqueued. */
+void conn__write_later_at_close(conn *c);
+void conn__write_later_all(conn_table *t);
+void conn__later_free(conn_table *t);
+/* 1 while bytes of c wait in the queue or for the tick. */
+static inline int conn__has_output(const conn *c)
+{
+    return buf_len(&c->out) > 0 || c->later_len > 0;
+}
+
+/* conn_frame.c: framing glue. */
+void conn__frame_input(conn *c, const char *data, size_t len);
+/* At the peer's FIN: whole frames held go up; the rest stays for
+ * conn_take_rest until conn__frame_end. */
+void conn__frame_eof(conn *c);
+void conn__frame_end(conn *c);
+void conn__frame_stop(conn *c);
+void conn__frame_free(conn *c);
+
+/* conn_shape.c: shaping glue. */
+int conn__shaped_send(conn *c, const char *data, size_t len);
+void conn__shaped_flush(conn *c);
+void conn__shaper_stop(conn *c);
+void conn__shaper_free(conn *c);
+
+/* conn_io.c: the socket, or the table's transport. */
+long conn__tx_send(conn *c, const char *data, size_t len);
+int conn__tx_shutdown_send(conn *c);
+void conn__tx_close(conn *c, int abortive);
+long conn__tx_recv(conn *c, char *into, size_t len);
+
+#endif
