@@ -12,6 +12,6 @@ int main(int argc, char **argv)
 {
     int rc = test_main(cases, argc, argv);
     if (rc == 0)
-        harness_passed();
+        it_server_all_passed();
     return rc;
 }

@@ -12,41 +12,41 @@ void startup_unknown_option(void)
 {
     it_run r;
     RUN(&r, "--listen", "127.0.0.1:0", "--bogus-option", SCRIPT("echo.lua"));
-    assert_run_error(&r, 2, "bogus-option");
-    run_free(&r);
+    it_run_assert_error(&r, 2, "bogus-option");
+    it_run_free(&r);
     RUN(&r, "--listen", "127.0.0.1:0", "--bogus-option=1", SCRIPT("echo.lua"));
-    assert_run_error(&r, 2, "bogus-option");
-    run_free(&r);
+    it_run_assert_error(&r, 2, "bogus-option");
+    it_run_free(&r);
     /* no script argument at all is a usage error too */
     RUN(&r, "--listen", "127.0.0.1:0");
-    assert_run_error(&r, 2, NULL);
-    run_free(&r);
+    it_run_assert_error(&r, 2, NULL);
+    it_run_free(&r);
 }
 
 void startup_missing_script(void)
 {
     it_run r;
     RUN(&r, "--listen", "127.0.0.1:0", FIXTURE("no_such_script.lua"));
-    assert_run_error(&r, 3, "no_such_script.lua");
-    run_free(&r);
+    it_run_assert_error(&r, 3, "no_such_script.lua");
+    it_run_free(&r);
 }
 
 void startup_syntax_error(void)
 {
     it_run r;
     RUN(&r, "--listen", "127.0.0.1:0", FIXTURE("syntax_error.lua"));
-    assert_run_error(&r, 3, "syntax_error.lua:4:");
-    run_free(&r);
+    it_run_assert_error(&r, 3, "syntax_error.lua:4:");
+    it_run_free(&r);
 }
 
 void startup_toplevel_error(void)
 {
     it_run r;
     RUN(&r, "--listen", "127.0.0.1:0", FIXTURE("toplevel_error.lua"));
-    assert_run_error(&r, 3, "toplevel_error.lua:4:");
+    it_run_assert_error(&r, 3, "toplevel_error.lua:4:");
     if (strstr(r.err, "toplevel failure") == NULL)
         TEST_FAIL("the script's error message is missing:\n%s", r.err);
-    run_free(&r);
+    it_run_free(&r);
 }
 
 void startup_bad_listen(void)
@@ -59,8 +59,8 @@ void startup_bad_listen(void)
         it_run r;
         fprintf(stderr, "--listen %s\n", bad[i]);
         RUN(&r, "--listen", bad[i], SCRIPT("echo.lua"));
-        assert_run_error(&r, 2, NULL);
-        run_free(&r);
+        it_run_assert_error(&r, 2, NULL);
+        it_run_free(&r);
     }
 }
 
@@ -79,30 +79,30 @@ void startup_bad_values(void)
         fprintf(stderr, "%s %s\n", bad[i][0], bad[i][1]);
         RUN(&r, "--listen", "127.0.0.1:0", bad[i][0], bad[i][1],
             SCRIPT("echo.lua"));
-        assert_run_error(&r, 2, NULL);
-        run_free(&r);
+        it_run_assert_error(&r, 2, NULL);
+        it_run_free(&r);
     }
     /* an option without its value */
     RUN(&r, "--listen", "127.0.0.1:0", SCRIPT("echo.lua"), "--max-conns");
-    assert_run_error(&r, 2, NULL);
-    run_free(&r);
+    it_run_assert_error(&r, 2, NULL);
+    it_run_free(&r);
 }
 
 void startup_port_in_use(void)
 {
-    int port, lfd = listen_local(&port);
+    int port, lfd = it_host_listen_local(&port);
     char addr[64], port_text[16];
     it_run r;
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     snprintf(port_text, sizeof port_text, "%d", port);
     RUN(&r, "--listen", addr, SCRIPT("echo.lua"));
-    assert_run_error(&r, 4, port_text);
-    run_free(&r);
+    it_run_assert_error(&r, 4, port_text);
+    it_run_free(&r);
     /* the first listener binds, the second cannot: still no readiness
      * line at all, since those come only once every listener is bound */
     RUN(&r, "--listen", "127.0.0.1:0", "--listen", addr, SCRIPT("echo.lua"));
-    assert_run_error(&r, 4, port_text);
-    run_free(&r);
+    it_run_assert_error(&r, 4, port_text);
+    it_run_free(&r);
     close(lfd);
 }
 
@@ -115,10 +115,10 @@ void startup_port_in_use_by_ricochet(void)
     snprintf(port_text, sizeof port_text, "%d", s->port[0]);
     /* a second instance must not silently share the port */
     RUN(&r, "--listen", addr, SCRIPT("echo.lua"));
-    assert_run_error(&r, 4, port_text);
-    run_free(&r);
+    it_run_assert_error(&r, 4, port_text);
+    it_run_free(&r);
     ASSERT_ECHO(s, "still mine\n", 11);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* ---- --check, --help, --version ----------------------------------------- */
@@ -130,7 +130,7 @@ static void check_prints(const char *script, const char *expect)
     if (r.code != 0 || strcmp(r.out, expect) != 0 || r.listened)
         TEST_FAIL("--check %s: exit %d, stdout \"%s\" (want \"%s\"), "
                   "stderr:\n%s", script, r.code, r.out, expect, r.err);
-    run_free(&r);
+    it_run_free(&r);
 }
 
 void check_hooks(void)
@@ -145,26 +145,26 @@ void check_hooks(void)
     ASSERT_EQ(r.code, 0);
     ASSERT(strncmp(r.out, "hooks: ", 7) == 0);
     ASSERT(strstr(r.out, "on_data") == NULL);
-    run_free(&r);
+    it_run_free(&r);
     RUN(&r, "--check", SCRIPT("upper.lua"));
     ASSERT_EQ(r.code, 0);
     ASSERT(strncmp(r.out, "hooks: ", 7) == 0);
     ASSERT(strstr(r.out, "on_data") != NULL);
-    run_free(&r);
+    it_run_free(&r);
 }
 
 void check_broken(void)
 {
     it_run r;
     RUN(&r, "--check", FIXTURE("syntax_error.lua"));
-    assert_run_error(&r, 3, "syntax_error.lua:4:");
-    run_free(&r);
+    it_run_assert_error(&r, 3, "syntax_error.lua:4:");
+    it_run_free(&r);
     RUN(&r, "--check", FIXTURE("toplevel_error.lua"));
-    assert_run_error(&r, 3, "toplevel_error.lua:4:");
-    run_free(&r);
+    it_run_assert_error(&r, 3, "toplevel_error.lua:4:");
+    it_run_free(&r);
     RUN(&r, "--check", FIXTURE("no_such_script.lua"));
-    assert_run_error(&r, 3, "no_such_script.lua");
-    run_free(&r);
+    it_run_assert_error(&r, 3, "no_such_script.lua");
+    it_run_free(&r);
 }
 
 void help(void)
@@ -180,7 +180,7 @@ void help(void)
     for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
         if (strstr(r.out, options[i]) == NULL)
             TEST_FAIL("--help does not list %s:\n%s", options[i], r.out);
-    run_free(&r);
+    it_run_free(&r);
 }
 
 void version(void)
@@ -194,7 +194,7 @@ void version(void)
         TEST_FAIL("--version does not say %s: \"%s\"", RICOCHET_IT_VERSION,
                   r.out);
 #endif
-    run_free(&r);
+    it_run_free(&r);
 }
 
 /* ---- option forms and listeners ----------------------------------------- */
@@ -205,38 +205,38 @@ void equals_options(void)
                                 "--idle-timeout=2.5", "--drain-timeout=0.5",
                                 "--out-limit=64k", "--log-level=debug",
                                 SCRIPT("echo.lua"));
-    unsigned char *p = rng_payload(0xe0, 300 * 1024);
+    unsigned char *p = it_rng_payload(0xe0, 300 * 1024);
     ASSERT_EQ(s->nlisten, 1);
     ASSERT_STR_EQ(s->host[0], "127.0.0.1");
     ASSERT_ECHO(s, p, 300 * 1024);
     free(p);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void ipv6(void)
 {
     it_server *s;
     unsigned char *p;
-    if (!have_ipv6_loopback()) {
+    if (!it_host_have_ipv6_loopback()) {
         fprintf(stderr, "SKIP: this machine has no ::1\n");
         return;
     }
     s = SERVER_START("--listen", "[::1]:0", SCRIPT("echo.lua"));
     ASSERT_STR_EQ(s->host[0], "::1");
-    p = rng_payload(0x66, 64 * 1024);
+    p = it_rng_payload(0x66, 64 * 1024);
     ASSERT_ECHO(s, p, 64 * 1024);
     free(p);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void two_listeners(void)
 {
-    int v6 = have_ipv6_loopback();
+    int v6 = it_host_have_ipv6_loopback();
     const char *second = v6 ? "[::1]:0" : "127.0.0.1:0";
     it_server *s = SERVER_START("--listen", "127.0.0.1:0", "--listen", second,
                                 SCRIPT("echo.lua"));
-    unsigned char *p0 = rng_payload(0x20, 100 * 1024);
-    unsigned char *p1 = rng_payload(0x21, 100 * 1024);
+    unsigned char *p0 = it_rng_payload(0x20, 100 * 1024);
+    unsigned char *p1 = it_rng_payload(0x21, 100 * 1024);
     it_job j[2];
     int i4 = strcmp(s->host[0], "127.0.0.1") == 0 ? 0 : 1;
 
@@ -247,14 +247,14 @@ void two_listeners(void)
     ASSERT_STR_EQ(s->host[1 - i4], v6 ? "::1" : "127.0.0.1");
     ASSERT_NE(s->port[0], s->port[1]);
     /* both at once */
-    job_init(&j[0], cli_connect_to(s, 0), p0, 100 * 1024, 1);
-    job_init(&j[1], cli_connect_to(s, 1), p1, 100 * 1024, 1);
-    ASSERT_EQ(drive(j, 2, IT_WAIT_MS, NULL), 2);
-    assert_job_echo(&j[0], 0);
-    assert_job_echo(&j[1], 1);
-    job_free(&j[0]);
-    job_free(&j[1]);
+    it_job_init(&j[0], it_cli_connect_to(s, 0), p0, 100 * 1024, 1);
+    it_job_init(&j[1], it_cli_connect_to(s, 1), p1, 100 * 1024, 1);
+    ASSERT_EQ(it_job_drive(j, 2, IT_WAIT_MS, NULL), 2);
+    it_job_assert_echo(&j[0], 0);
+    it_job_assert_echo(&j[1], 1);
+    it_job_free(&j[0]);
+    it_job_free(&j[1]);
     free(p0);
     free(p1);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }

@@ -17,15 +17,15 @@
 static void echo_size(size_t len, uint64_t seed, int timeout_ms)
 {
     it_server *s = SERVER_START(SCRIPT("echo.lua"));
-    unsigned char *payload = rng_payload(seed, len);
-    int64_t t0 = now_us();
+    unsigned char *payload = it_rng_payload(seed, len);
+    int64_t t0 = it_clock_now_us();
     /* full duplex, then half-close; recv-until-EOF must return exactly
      * the payload, so EOF came after the last byte */
-    assert_echo_via(s, 0, payload, len, payload, len, timeout_ms);
+    it_job_assert_echo_via(s, 0, payload, len, payload, len, timeout_ms);
     fprintf(stderr, "echo of %zu bytes: %.1f ms\n", len,
-            (double)(now_us() - t0) / 1000.0);
+            (double)(it_clock_now_us() - t0) / 1000.0);
     free(payload);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void echo_0b(void) { echo_size(0, 1, IT_WAIT_MS); }
@@ -42,18 +42,18 @@ void echo_fin_after_queue(void)
 {
     const size_t len = 6u << 20;
     it_server *s = SERVER_START(SCRIPT("echo.lua"), "--out-limit", "8m");
-    unsigned char *payload = rng_payload(5, len), *in = NULL;
+    unsigned char *payload = it_rng_payload(5, len), *in = NULL;
     size_t n = 0;
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
 
-    ASSERT_EQ(cli_send_all(fd, payload, len, 20000), 0);
-    cli_shut_wr(fd);
-    ASSERT_EQ(cli_recv_eof(fd, &in, &n, 2 * len, 20000), 0);
+    ASSERT_EQ(it_cli_send_all(fd, payload, len, 20000), 0);
+    it_cli_shut_wr(fd);
+    ASSERT_EQ(it_cli_recv_eof(fd, &in, &n, 2 * len, 20000), 0);
     ASSERT_MEM_EQ(in, n, payload, len);
     free(in);
     free(payload);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* ---- the drain: the client may still send after the server's FIN -------- */
@@ -63,27 +63,27 @@ void send_after_server_eof(void)
     /* drain.lua replies once and returns "shutdown" while our side is
      * still open: the server's FIN comes first. */
     it_server *s = SERVER_START(FIXTURE("drain.lua"));
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     unsigned char *in = NULL;
     size_t n = 0;
     char chunk[1024];
     unsigned char byte;
 
     CLI_SEND(fd, "hello\n");
-    ASSERT_EQ(cli_recv_eof(fd, &in, &n, 4096, IT_WAIT_MS), 0);
+    ASSERT_EQ(it_cli_recv_eof(fd, &in, &n, 4096, IT_WAIT_MS), 0);
     ASSERT(n > 3 && memcmp(in, "id=", 3) == 0 && in[n - 1] == '\n');
     free(in);
 
     memset(chunk, 'x', sizeof chunk);
     for (int i = 0; i < 3; i++) {
-        ASSERT_EQ(cli_send_all(fd, chunk, sizeof chunk, IT_WAIT_MS), 0);
+        ASSERT_EQ(it_cli_send_all(fd, chunk, sizeof chunk, IT_WAIT_MS), 0);
         /* a reset would show up here as a socket error */
-        ASSERT_EQ(cli_wait_error(fd, 100), 0);
+        ASSERT_EQ(it_cli_wait_error(fd, 100), 0);
     }
     /* still a clean end of stream, not a reset */
     ASSERT_EQ(recv(fd, &byte, 1, 0), 0);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* ---- binary data -------------------------------------------------------- */
@@ -94,13 +94,13 @@ static unsigned char *binary_payload(size_t len)
     unsigned char *p = malloc(len);
     it_rng r;
     ASSERT(p != NULL);
-    rng_seed(&r, 0xb1);
+    it_rng_seed(&r, 0xb1);
     for (size_t i = 0; i < len; i++) {
         switch ((i / 4096) % 4) {
         case 0: p[i] = (unsigned char)i; break;
         case 1: p[i] = 0x00; break;
         case 2: p[i] = 0xff; break;
-        default: p[i] = (unsigned char)rng_next(&r); break;
+        default: p[i] = (unsigned char)it_rng_next(&r); break;
         }
     }
     return p;
@@ -119,7 +119,7 @@ static void binary_through(const char *script)
     ASSERT_ECHO(s, mixed, sizeof mixed);
     ASSERT_ECHO(s, p, len);
     free(p);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void binary_echo_c(void) { binary_through(SCRIPT("echo.lua")); }
@@ -132,9 +132,9 @@ void binary_echo_lua(void) { binary_through(FIXTURE("identity.lua")); }
 void conns_1000(void)
 {
     const size_t pool_len = (1 << 20) + 65536;
-    unsigned char *pool = rng_payload(1000, pool_len);
+    unsigned char *pool = it_rng_payload(1000, pool_len);
     it_job *jobs = calloc(MANY, sizeof *jobs);
-    long limit = raise_nofile(4096);
+    long limit = it_host_raise_nofile(4096);
     size_t total = 0;
     it_server *s;
     it_rng r;
@@ -145,24 +145,24 @@ void conns_1000(void)
         TEST_FAIL("RLIMIT_NOFILE is %ld, need %d", limit, MANY + 200);
     /* the server inherits the raised limit */
     s = SERVER_START(SCRIPT("echo.lua"), "--max-conns", "2000");
-    rng_seed(&r, 1001);
+    it_rng_seed(&r, 1001);
     for (size_t i = 0; i < MANY; i++) {
-        size_t len = (size_t)rng_below(&r, 65536 + 1);
-        size_t off = (size_t)rng_below(&r, pool_len - len + 1);
-        job_init(&jobs[i], cli_connect_to(s, 0), pool + off, len, 1);
+        size_t len = (size_t)it_rng_below(&r, 65536 + 1);
+        size_t off = (size_t)it_rng_below(&r, pool_len - len + 1);
+        it_job_init(&jobs[i], it_cli_connect_to(s, 0), pool + off, len, 1);
         total += len;
     }
-    t0 = now_us();
-    ASSERT_EQ(drive(jobs, MANY, 40000, NULL), MANY);
+    t0 = it_clock_now_us();
+    ASSERT_EQ(it_job_drive(jobs, MANY, 40000, NULL), MANY);
     fprintf(stderr, "%d connections, %zu bytes each way: %.1f ms\n", MANY,
-            total, (double)(now_us() - t0) / 1000.0);
+            total, (double)(it_clock_now_us() - t0) / 1000.0);
     for (size_t i = 0; i < MANY; i++) {
-        assert_job_echo(&jobs[i], i);
-        job_free(&jobs[i]);
+        it_job_assert_echo(&jobs[i], i);
+        it_job_free(&jobs[i]);
     }
     free(jobs);
     free(pool);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* ---- backpressure ------------------------------------------------------- */
@@ -175,7 +175,7 @@ static size_t push_until_stall(int fd, const unsigned char *pattern,
                                int deadline_ms)
 {
     size_t sent = 0;
-    int64_t deadline = now_us() + (int64_t)deadline_ms * 1000;
+    int64_t deadline = it_clock_now_us() + (int64_t)deadline_ms * 1000;
     for (long i = 0; i < 10000000L && sent < max; i++) {
         size_t off = sent % pattern_len;
         size_t want = pattern_len - off;
@@ -189,7 +189,7 @@ static size_t push_until_stall(int fd, const unsigned char *pattern,
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
             errno != EINTR)
             TEST_FAIL("send: %s", strerror(errno));
-        if (now_us() >= deadline)
+        if (it_clock_now_us() >= deadline)
             break;
         struct pollfd pfd = {fd, POLLOUT, 0};
         int rc = poll(&pfd, 1, stall_ms);
@@ -213,28 +213,28 @@ void backpressure_rss(void)
 {
     const size_t flood = 64u << 20, pattern_len = 1 << 20;
     const size_t b_len = 1 << 20;
-    unsigned char *pattern = rng_payload(64, pattern_len);
-    unsigned char *b_payload = rng_payload(65, b_len);
-    unsigned char *small = rng_payload(66, 4096);
+    unsigned char *pattern = it_rng_payload(64, pattern_len);
+    unsigned char *b_payload = it_rng_payload(65, b_len);
+    unsigned char *small = it_rng_payload(66, 4096);
     it_server *s = SERVER_START(SCRIPT("echo.lua"), "--out-limit", "1m");
     long base_rss, flood_rss, peak;
     size_t sent;
     int a;
 
     ASSERT_ECHO(s, small, 4096); /* warm up: one connection's worth */
-    base_rss = server_status_kb(s, "VmRSS");
+    base_rss = it_server_status_kb(s, "VmRSS");
     if (base_rss < 0) {
         fprintf(stderr, "SKIP: no /proc/PID/status to read the RSS from\n");
-        server_stop(s);
+        it_server_stop(s);
         return;
     }
-    a = cli_connect_to(s, 0);
+    a = it_cli_connect_to(s, 0);
     sent = push_until_stall(a, pattern, pattern_len, flood, 500, 20000);
-    flood_rss = server_status_kb(s, "VmRSS");
+    flood_rss = it_server_status_kb(s, "VmRSS");
 
     /* meanwhile, another client is served byte-exact */
-    assert_echo_via(s, 0, b_payload, b_len, b_payload, b_len, 20000);
-    peak = server_status_kb(s, "VmHWM");
+    it_job_assert_echo_via(s, 0, b_payload, b_len, b_payload, b_len, 20000);
+    peak = it_server_status_kb(s, "VmHWM");
     fprintf(stderr, "client A pushed %zu bytes without reading (%s); "
             "server RSS: baseline %ld kB, after the flood %ld kB, "
             "peak (VmHWM) %ld kB, growth %ld kB; bounds: growth %d kB, "
@@ -252,12 +252,12 @@ void backpressure_rss(void)
     if (getenv("RICOCHET_CMD") == NULL)
         ASSERT_LE(peak, RSS_TOTAL_BOUND_KB);
 #endif
-    cli_abort(a);
-    ASSERT(server_alive(s));
+    it_cli_abort(a);
+    ASSERT(it_server_alive(s));
     free(pattern);
     free(b_payload);
     free(small);
-    server_stop(s);
+    it_server_stop(s);
 }
 
 /* ---- a client that resets mid-stream ------------------------------------ */
@@ -266,20 +266,20 @@ void reset_mid_stream(void)
 {
     it_server *s = SERVER_START(SCRIPT("echo.lua"));
     const size_t big_len = 1 << 20, check_len = 256 * 1024;
-    unsigned char *big = rng_payload(11, big_len);
-    unsigned char *check = rng_payload(12, check_len);
+    unsigned char *big = it_rng_payload(11, big_len);
+    unsigned char *check = it_rng_payload(12, check_len);
     unsigned char buf[100];
 
     for (int variant = 0; variant < 5; variant++) {
-        int fd = cli_connect_to(s, 0);
+        int fd = it_cli_connect_to(s, 0);
         size_t sent = 0;
         switch (variant) {
         case 0: /* reset right after connecting */
             break;
         case 1: /* reset with some of our data unread by the server */
             CLI_SEND(fd, "0123456789");
-            ASSERT_EQ(cli_recv_n(fd, buf, 10, IT_WAIT_MS), 10);
-            ASSERT_EQ(cli_send_all(fd, big, 64 * 1024, IT_WAIT_MS), 0);
+            ASSERT_EQ(it_cli_recv_n(fd, buf, 10, IT_WAIT_MS), 10);
+            ASSERT_EQ(it_cli_send_all(fd, big, 64 * 1024, IT_WAIT_MS), 0);
             break;
         case 2: /* reset with both directions full: we never read */
             sent = push_until_stall(fd, big, big_len, 32u << 20, 300, 10000);
@@ -287,23 +287,23 @@ void reset_mid_stream(void)
             break;
         case 3: /* reset in the middle of reading the echo */
             sent = push_until_stall(fd, big, big_len, big_len, 300, 10000);
-            ASSERT_EQ(cli_recv_n(fd, buf, sizeof buf, IT_WAIT_MS),
+            ASSERT_EQ(it_cli_recv_n(fd, buf, sizeof buf, IT_WAIT_MS),
                       sizeof buf);
             break;
         default: /* reset after our half-close, before reading the echo */
-            ASSERT_EQ(cli_send_all(fd, big, 64 * 1024, IT_WAIT_MS), 0);
-            cli_shut_wr(fd);
+            ASSERT_EQ(it_cli_send_all(fd, big, 64 * 1024, IT_WAIT_MS), 0);
+            it_cli_shut_wr(fd);
             break;
         }
-        cli_abort(fd);
-        if (!server_alive(s))
+        it_cli_abort(fd);
+        if (!it_server_alive(s))
             TEST_FAIL("the server died after reset variant %d", variant);
         /* the next client is served byte-exact */
-        assert_echo_via(s, 0, check, check_len, check, check_len,
-                        IT_WAIT_MS);
+        it_job_assert_echo_via(s, 0, check, check_len, check, check_len,
+                               IT_WAIT_MS);
     }
-    ASSERT(server_alive(s));
+    ASSERT(it_server_alive(s));
     free(big);
     free(check);
-    server_stop(s);
+    it_server_stop(s);
 }

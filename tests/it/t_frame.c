@@ -9,7 +9,7 @@
 
 static void send_bytes(int fd, const char *data, size_t len)
 {
-    ASSERT_EQ(cli_send_all(fd, data, len, IT_WAIT_MS), 0);
+    ASSERT_EQ(it_cli_send_all(fd, data, len, IT_WAIT_MS), 0);
 }
 
 /* Receive exactly want (binary-safe, len bytes). */
@@ -17,7 +17,7 @@ static void expect_bytes(int fd, const char *want, size_t len)
 {
     char got[1024];
     ASSERT_LE(len, sizeof got);
-    size_t n = cli_recv_n(fd, got, len, IT_WAIT_MS);
+    size_t n = it_cli_recv_n(fd, got, len, IT_WAIT_MS);
     ASSERT_MEM_EQ(got, n, want, len);
 }
 #define EXPECT(fd, lit) expect_bytes((fd), (lit), sizeof(lit) - 1)
@@ -27,7 +27,7 @@ static void expect_then_eof(int fd, const char *want, size_t len)
 {
     unsigned char *in = NULL;
     size_t n = 0;
-    int rc = cli_recv_eof(fd, &in, &n, 1 << 20, IT_WAIT_MS);
+    int rc = it_cli_recv_eof(fd, &in, &n, 1 << 20, IT_WAIT_MS);
     if (rc != 0)
         TEST_FAIL("expected EOF, got %s after %zu bytes", strerror(-rc), n);
     ASSERT_MEM_EQ(in, n, want, len);
@@ -39,7 +39,7 @@ static void expect_reset(int fd)
 {
     unsigned char *in = NULL;
     size_t n = 0;
-    int rc = cli_recv_eof(fd, &in, &n, 1 << 20, IT_WAIT_MS);
+    int rc = it_cli_recv_eof(fd, &in, &n, 1 << 20, IT_WAIT_MS);
     if (rc != -ECONNRESET)
         TEST_FAIL("expected a reset, got %s after %zu bytes",
                   rc ? strerror(-rc) : "EOF", n);
@@ -51,7 +51,7 @@ void frame_line(void)
 {
     it_server *s = SERVER_START(FIXTURE("framing.lua"), "--", "mode=line",
                                 "max=16");
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     SEND(fd, "hel");
     SEND(fd, "lo\r\nwor");
     EXPECT(fd, "[hello]\n");
@@ -60,23 +60,23 @@ void frame_line(void)
     SEND(fd, "0123456789abcdef\n"); /* exactly max */
     EXPECT(fd, "[0123456789abcdef]\n");
     SEND(fd, "unfinished");
-    cli_shut_wr(fd);
+    it_cli_shut_wr(fd);
     expect_then_eof(fd, "rest=unfinished\n", 16);
     close(fd);
 
-    fd = cli_connect_to(s, 0); /* nothing pending at the end: nil */
+    fd = it_cli_connect_to(s, 0); /* nothing pending at the end: nil */
     SEND(fd, "x\n");
-    cli_shut_wr(fd);
+    it_cli_shut_wr(fd);
     expect_then_eof(fd, "[x]\nrest=nil\n", 13);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void frame_line_too_big(void)
 {
     it_server *s = SERVER_START(FIXTURE("framing.lua"), "--", "mode=line",
                                 "max=16");
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     SEND(fd, "short\n");
     EXPECT(fd, "[short]\n");
     /* 17 bytes and no end in sight: over max, whatever comes next */
@@ -84,37 +84,37 @@ void frame_line_too_big(void)
     expect_reset(fd);
     close(fd);
     /* the server goes on */
-    fd = cli_connect_to(s, 0);
+    fd = it_cli_connect_to(s, 0);
     SEND(fd, "ok\n");
     EXPECT(fd, "[ok]\n");
     close(fd);
-    server_stop_clean(s);
-    char *log = server_log(s);
-    ASSERT_EQ(log_count_word(log, "warn", "conn 1",
-                             "line frame longer than max 16 bytes"), 1);
+    it_server_stop_clean(s);
+    char *log = it_log_read(s);
+    ASSERT_EQ(it_log_count_word(log, "warn", "conn 1",
+                                "line frame longer than max 16 bytes"), 1);
     free(log);
 }
 
 void frame_delim(void)
 {
     it_server *s = SERVER_START(FIXTURE("framing.lua"), "--", "mode=delim");
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     SEND(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r");
     SEND(fd, "\n\r\n\r\nnext\r\n");
     EXPECT(fd, "[GET / HTTP/1.1\r\nHost: x]\n[]\n");
     SEND(fd, "\r\n");
     EXPECT(fd, "[next]\n");
-    cli_shut_wr(fd);
+    it_cli_shut_wr(fd);
     expect_then_eof(fd, "rest=nil\n", 9);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void frame_length(void)
 {
     it_server *s = SERVER_START(FIXTURE("framing.lua"), "--", "mode=length",
                                 "max=100");
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     SEND(fd, "\0\3abc\0");
     SEND(fd, "\0\0\2h");
     EXPECT(fd, "\0\3ABC\0\0");
@@ -124,10 +124,10 @@ void frame_length(void)
     SEND(fd, "\0\200");
     expect_reset(fd);
     close(fd);
-    server_stop_clean(s);
-    char *log = server_log(s);
-    ASSERT_EQ(log_count_word(log, "warn", "conn 1",
-                             "length frame of 128 bytes is over max 100"),
+    it_server_stop_clean(s);
+    char *log = it_log_read(s);
+    ASSERT_EQ(it_log_count_word(log, "warn", "conn 1",
+                                "length frame of 128 bytes is over max 100"),
               1);
     free(log);
 }
@@ -135,7 +135,7 @@ void frame_length(void)
 void frame_switch(void)
 {
     it_server *s = SERVER_START(FIXTURE("framing.lua"), "--", "mode=switch");
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     /* a header line, a fixed body holding newlines, a line again: all in
      * one send, so the mode changes between frames of one chunk */
     SEND(fd, "LEN 5\n12\n45hello\nLEN 3\nab");
@@ -143,8 +143,8 @@ void frame_switch(void)
     SEND(fd, "c");
     EXPECT(fd, "body[abc]\n");
     SEND(fd, "LEN 4\nxy");
-    cli_shut_wr(fd);
+    it_cli_shut_wr(fd);
     expect_then_eof(fd, "rest=xy\n", 8);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }

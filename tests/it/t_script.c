@@ -13,7 +13,7 @@ static void expect_then_eof(int fd, const char *expect)
 {
     unsigned char *in = NULL;
     size_t n = 0;
-    int rc = cli_recv_eof(fd, &in, &n, 1 << 20, IT_WAIT_MS);
+    int rc = it_cli_recv_eof(fd, &in, &n, 1 << 20, IT_WAIT_MS);
     if (rc != 0)
         TEST_FAIL("expected \"%s\" then EOF; got %zu bytes, then %s",
                   expect, n, strerror(-rc));
@@ -48,37 +48,37 @@ void upper(void)
     unsigned char *in = malloc(len), *want = malloc(len);
     it_rng r;
     ASSERT(in != NULL && want != NULL);
-    rng_seed(&r, 0x0ae);
+    it_rng_seed(&r, 0x0ae);
     for (size_t i = 0; i < len; i++) {
-        in[i] = (unsigned char)(' ' + rng_below(&r, 95)); /* printable */
+        in[i] = (unsigned char)(' ' + it_rng_below(&r, 95)); /* printable */
         want[i] = (in[i] >= 'a' && in[i] <= 'z') ? in[i] - 'a' + 'A' : in[i];
     }
-    assert_echo_via(s, 0, "Hello, World!\n", 14, "HELLO, WORLD!\n", 14,
-                    IT_WAIT_MS);
-    assert_echo_via(s, 0, in, len, want, len, IT_WAIT_MS);
+    it_job_assert_echo_via(s, 0, "Hello, World!\n", 14, "HELLO, WORLD!\n", 14,
+                           IT_WAIT_MS);
+    it_job_assert_echo_via(s, 0, in, len, want, len, IT_WAIT_MS);
     free(in);
     free(want);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void banner(void)
 {
     static const char banner_text[] = "220 ricochet test banner\r\n";
     it_server *s = SERVER_START(FIXTURE("banner.lua"));
-    unsigned char *payload = rng_payload(0xba, 10000);
+    unsigned char *payload = it_rng_payload(0xba, 10000);
     char buf[64];
     it_job j;
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
 
     /* the banner comes before we send anything */
-    size_t n = cli_recv_n(fd, buf, strlen(banner_text), IT_WAIT_MS);
+    size_t n = it_cli_recv_n(fd, buf, strlen(banner_text), IT_WAIT_MS);
     ASSERT_MEM_EQ(buf, n, banner_text, strlen(banner_text));
-    job_init(&j, fd, payload, 10000, 1);
-    ASSERT_EQ(drive(&j, 1, IT_WAIT_MS, NULL), 1);
-    assert_job_echo(&j, 0);
-    job_free(&j);
+    it_job_init(&j, fd, payload, 10000, 1);
+    ASSERT_EQ(it_job_drive(&j, 1, IT_WAIT_MS, NULL), 1);
+    it_job_assert_echo(&j, 0);
+    it_job_free(&j);
     free(payload);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* ---- quit.lua and goodbye.lua ------------------------------------------- */
@@ -86,11 +86,11 @@ void banner(void)
 static void quit_once(const it_server *s, const char *send_text,
                       const char *expect)
 {
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, send_text);
     /* we never half-close: the EOF is the server's own decision */
     expect_then_eof(fd, expect);
-    ASSERT_EQ(cli_wait_error(fd, 0), 0);
+    ASSERT_EQ(it_cli_wait_error(fd, 0), 0);
     close(fd);
 }
 
@@ -99,7 +99,7 @@ void quit(void)
     it_server *s = SERVER_START(SCRIPT("quit.lua"));
     quit_once(s, "hello\nQUIT\n", "hello\nBYE\r\n");
     quit_once(s, "hello\r\nQUIT\r\n", "hello\r\nBYE\r\n");
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void goodbye(void)
@@ -117,18 +117,18 @@ void goodbye(void)
     if (delay_ms <= 0)
         TEST_FAIL("no \"local DELAY_MS = <ms>\" in scripts/goodbye.lua");
     s = SERVER_START(SCRIPT("goodbye.lua"));
-    fd = cli_connect_to(s, 0);
+    fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, payload);
-    n = cli_recv_n(fd, buf, strlen(payload), IT_WAIT_MS);
+    n = it_cli_recv_n(fd, buf, strlen(payload), IT_WAIT_MS);
     ASSERT_MEM_EQ(buf, n, payload, strlen(payload));
 
-    cli_shut_wr(fd);
-    t0 = now_us();
-    n = cli_recv_n(fd, buf, strlen(bye), delay_ms + IT_WAIT_MS);
-    t_bye = now_us();
+    it_cli_shut_wr(fd);
+    t0 = it_clock_now_us();
+    n = it_cli_recv_n(fd, buf, strlen(bye), delay_ms + IT_WAIT_MS);
+    t_bye = it_clock_now_us();
     ASSERT_MEM_EQ(buf, n, bye, strlen(bye));
-    ASSERT_EQ(cli_recv_eof(fd, &rest, &rest_len, 4096, IT_WAIT_MS), 0);
-    t_eof = now_us();
+    ASSERT_EQ(it_cli_recv_eof(fd, &rest, &rest_len, 4096, IT_WAIT_MS), 0);
+    t_eof = it_clock_now_us();
     ASSERT_MEM_EQ(rest, rest_len, "", 0); /* the goodbye preceded EOF */
     fprintf(stderr, "DELAY_MS %d: goodbye after %.1f ms, EOF after %.1f ms\n",
             delay_ms, (double)(t_bye - t0) / 1000.0,
@@ -139,7 +139,7 @@ void goodbye(void)
     ASSERT_LE(t_eof - t0, (int64_t)(delay_ms + 3000) * 1000);
     free(rest);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* ---- many sends from one call keep their order -------------------------- */
@@ -150,7 +150,7 @@ static void expect_bytes(int fd, const char *cmd, const char *want,
     char *got = malloc(len + 1);
     ASSERT(got != NULL);
     CLI_SEND(fd, cmd);
-    ASSERT_EQ(cli_recv_n(fd, got, len, IT_WAIT_MS), len);
+    ASSERT_EQ(it_cli_recv_n(fd, got, len, IT_WAIT_MS), len);
     ASSERT_MEM_EQ(got, len, want, len);
     free(got);
 }
@@ -177,7 +177,7 @@ void send_order(void)
     ASSERT_EQ(n, 34004);
 
     for (int i = 0; i < CONNS; i++)
-        fds[i] = cli_connect_to(s, 0);
+        fds[i] = it_cli_connect_to(s, 0);
     /* every connection's timer fires in the iteration that ran on_data,
      * after the others' replies were set aside: the timer's send cannot
      * join its connection's waiting bytes and must not pass them */
@@ -186,7 +186,7 @@ void send_order(void)
     for (int i = 0; i < CONNS; i++) {
         static const char want[] = "before the timer\nfrom the timer\n";
         char got[sizeof want];
-        ASSERT_EQ(cli_recv_n(fds[i], got, sizeof want - 1, IT_WAIT_MS),
+        ASSERT_EQ(it_cli_recv_n(fds[i], got, sizeof want - 1, IT_WAIT_MS),
                   sizeof want - 1);
         ASSERT_MEM_EQ(got, sizeof want - 1, want, sizeof want - 1);
     }
@@ -198,8 +198,8 @@ void send_order(void)
         char id[32], *fill = malloc(16000), *got = malloc(16000);
         ASSERT(fill != NULL && got != NULL);
         CLI_SEND(fds[i], "ID?\n");
-        ASSERT_EQ(cli_recv_n(fds[i], got, 16000, IT_WAIT_MS), 16000);
-        size_t idlen = cli_recv_line(fds[i], id, sizeof id, IT_WAIT_MS);
+        ASSERT_EQ(it_cli_recv_n(fds[i], got, 16000, IT_WAIT_MS), 16000);
+        size_t idlen = it_cli_recv_line(fds[i], id, sizeof id, IT_WAIT_MS);
         ASSERT(idlen >= 2 && id[idlen - 1] == '\n');
         memset(fill, 'A' + atoi(id) % 26, 16000);
         ASSERT_MEM_EQ(got, 16000, fill, 16000);
@@ -216,7 +216,7 @@ void send_order(void)
     }
     free(mix);
     free(many);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* ---- a hook error ends one connection only ------------------------------ */
@@ -241,27 +241,27 @@ void hook_error(void)
     it_rng r;
 
     /* the victim tells us its id first */
-    boom = cli_connect_to(s, 0);
+    boom = it_cli_connect_to(s, 0);
     CLI_SEND(boom, "ID?\n");
-    n = cli_recv_line(boom, line, sizeof line, IT_WAIT_MS);
+    n = it_cli_recv_line(boom, line, sizeof line, IT_WAIT_MS);
     ASSERT(n >= 2 && line[n - 1] == '\n' && isdigit((unsigned char)line[0]));
     line[n - 1] = '\0';
 
     /* 50 others, halfway through their echo (bytes >= 0x80: no "boom") */
-    rng_seed(&r, 0xb0);
+    it_rng_seed(&r, 0xb0);
     for (int i = 0; i < OTHERS; i++) {
-        size_t len = 32768 + (size_t)rng_below(&r, 32768);
-        payloads[i] = rng_payload(0xb000 + (uint64_t)i, len);
+        size_t len = 32768 + (size_t)it_rng_below(&r, 32768);
+        payloads[i] = it_rng_payload(0xb000 + (uint64_t)i, len);
         for (size_t k = 0; k < len; k++)
             payloads[i][k] |= 0x80;
-        job_init(&jobs[i], cli_connect_to(s, 0), payloads[i], len, 1);
+        it_job_init(&jobs[i], it_cli_connect_to(s, 0), payloads[i], len, 1);
         jobs[i].send_limit = len / 2;
     }
-    ASSERT_EQ(drive(jobs, OTHERS, IT_WAIT_MS, half_echoed), OTHERS);
+    ASSERT_EQ(it_job_drive(jobs, OTHERS, IT_WAIT_MS, half_echoed), OTHERS);
 
     /* the error ends the victim: EOF or reset, nothing echoed */
     CLI_SEND(boom, "boom");
-    rc = cli_recv_eof(boom, &in, &n, 4096, IT_WAIT_MS);
+    rc = it_cli_recv_eof(boom, &in, &n, 4096, IT_WAIT_MS);
     if (rc != 0 && rc != -ECONNRESET)
         TEST_FAIL("the erroring connection did not end: %s", strerror(-rc));
     ASSERT_MEM_EQ(in, n, "", 0);
@@ -271,19 +271,19 @@ void hook_error(void)
     /* the others finish byte-exact */
     for (int i = 0; i < OTHERS; i++)
         jobs[i].send_limit = jobs[i].out_len;
-    ASSERT_EQ(drive(jobs, OTHERS, IT_WAIT_MS, NULL), OTHERS);
+    ASSERT_EQ(it_job_drive(jobs, OTHERS, IT_WAIT_MS, NULL), OTHERS);
     for (int i = 0; i < OTHERS; i++) {
-        assert_job_echo(&jobs[i], (size_t)i);
-        job_free(&jobs[i]);
+        it_job_assert_echo(&jobs[i], (size_t)i);
+        it_job_free(&jobs[i]);
         free(payloads[i]);
     }
-    ASSERT(server_alive(s));
+    ASSERT(it_server_alive(s));
 
-    server_stop(s); /* a barrier: the whole log is written */
-    log = server_log(s);
+    it_server_stop(s); /* a barrier: the whole log is written */
+    log = it_log_read(s);
     snprintf(word, sizeof word, "conn %s", line);
-    if (log_count_word(log, "error", word, "stack traceback") < 1 ||
-        log_count_word(log, "error", word, "boom.lua:") < 1) {
+    if (it_log_count_word(log, "error", word, "stack traceback") < 1 ||
+        it_log_count_word(log, "error", word, "boom.lua:") < 1) {
         TEST_FAIL("no error entry with \"%s\", \"boom.lua:\" and "
                   "\"stack traceback\"", word);
     }
@@ -298,18 +298,18 @@ void hook_error_batch(void)
 {
     it_server *s = SERVER_START(FIXTURE("boom.lua"));
     enum { PAIRS = 3 };
-    int hold = cli_connect_to(s, 0);
+    int hold = it_cli_connect_to(s, 0);
     int bad[PAIRS], good[PAIRS];
     char msg[PAIRS][32], got[32];
     for (int i = 0; i < PAIRS; i++) {
-        bad[i] = cli_connect_to(s, 0);
-        good[i] = cli_connect_to(s, 0);
+        bad[i] = it_cli_connect_to(s, 0);
+        good[i] = it_cli_connect_to(s, 0);
         snprintf(msg[i], sizeof msg[i], "good %d\n", i);
     }
     /* every connection is accepted before the hold starts */
     for (int i = 0; i < PAIRS; i++) {
         CLI_SEND(good[i], "warm\n");
-        ASSERT_EQ(cli_recv_line(good[i], got, sizeof got, IT_WAIT_MS), 5);
+        ASSERT_EQ(it_cli_recv_line(good[i], got, sizeof got, IT_WAIT_MS), 5);
         ASSERT_MEM_EQ(got, 5, "warm\n", 5);
     }
     CLI_SEND(hold, "hold\n");
@@ -317,12 +317,12 @@ void hook_error_batch(void)
         CLI_SEND(bad[i], "boom\n");
         CLI_SEND(good[i], msg[i]);
     }
-    ASSERT_EQ(cli_recv_line(hold, got, sizeof got, IT_WAIT_MS), 5);
+    ASSERT_EQ(it_cli_recv_line(hold, got, sizeof got, IT_WAIT_MS), 5);
     ASSERT_MEM_EQ(got, 5, "held\n", 5);
     for (int i = 0; i < PAIRS; i++) {
         unsigned char *in = NULL;
         size_t n;
-        int rc = cli_recv_eof(bad[i], &in, &n, 4096, IT_WAIT_MS);
+        int rc = it_cli_recv_eof(bad[i], &in, &n, 4096, IT_WAIT_MS);
         if (rc != 0 && rc != -ECONNRESET)
             TEST_FAIL("failing connection %d did not end: %s", i,
                       strerror(-rc));
@@ -330,15 +330,15 @@ void hook_error_batch(void)
         free(in);
         close(bad[i]);
         size_t len = strlen(msg[i]);
-        ASSERT_EQ(cli_recv_line(good[i], got, sizeof got, IT_WAIT_MS), len);
+        ASSERT_EQ(it_cli_recv_line(good[i], got, sizeof got, IT_WAIT_MS), len);
         ASSERT_MEM_EQ(got, len, msg[i], len);
         close(good[i]);
     }
     close(hold);
-    ASSERT(server_alive(s));
-    server_stop(s);
-    char *log = server_log(s);
-    ASSERT_EQ(log_count(log, "error", "on_data failed", "boom in on_data"),
+    ASSERT(it_server_alive(s));
+    it_server_stop(s);
+    char *log = it_log_read(s);
+    ASSERT_EQ(it_log_count(log, "error", "on_data failed", "boom in on_data"),
               PAIRS);
     free(log);
 }
@@ -357,7 +357,7 @@ static fields ask_fields(int fd, const char *data, size_t *line_len)
     fields f;
     size_t n;
     CLI_SEND(fd, data);
-    n = cli_recv_line(fd, line, sizeof line, IT_WAIT_MS);
+    n = it_cli_recv_line(fd, line, sizeof line, IT_WAIT_MS);
     if (n == 0 || line[n - 1] != '\n' ||
         sscanf(line, "id=%63s peer=%127s in=%ld out=%ld count=%d len=%d",
                f.id, f.peer, &f.in, &f.out, &f.count, &f.len) != 6)
@@ -369,13 +369,13 @@ static fields ask_fields(int fd, const char *data, size_t *line_len)
 void conn_fields(void)
 {
     it_server *s = SERVER_START(FIXTURE("fields.lua"));
-    int c1 = cli_connect_to(s, 0), c2;
+    int c1 = it_cli_connect_to(s, 0), c2;
     char local[128];
     size_t len1, len2;
     fields f;
     char id1[64];
 
-    cli_local_name(c1, local, sizeof local);
+    it_cli_local_name(c1, local, sizeof local);
     f = ask_fields(c1, "a", &len1);
     ASSERT_STR_EQ(f.peer, local);
     ASSERT_EQ(f.in, 1);
@@ -393,8 +393,8 @@ void conn_fields(void)
     ASSERT_EQ(f.len, 2);
 
     /* another connection: its own id, peer and script fields */
-    c2 = cli_connect_to(s, 0);
-    cli_local_name(c2, local, sizeof local);
+    c2 = it_cli_connect_to(s, 0);
+    it_cli_local_name(c2, local, sizeof local);
     f = ask_fields(c2, "ccc", &len2);
     ASSERT(strcmp(f.id, id1) != 0);
     ASSERT_STR_EQ(f.peer, local);
@@ -403,7 +403,7 @@ void conn_fields(void)
     ASSERT_EQ(f.count, 1);
     close(c1);
     close(c2);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* ---- drain and idle timeouts -------------------------------------------- */
@@ -411,11 +411,11 @@ void conn_fields(void)
 /* Connect, send data, expect "id=<n>\n" and the server's EOF (drain.lua). */
 static int drained_client(const it_server *s, char *id, size_t cap)
 {
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     unsigned char *in = NULL;
     size_t n = 0;
     CLI_SEND(fd, "hello\n");
-    ASSERT_EQ(cli_recv_eof(fd, &in, &n, 4096, IT_WAIT_MS), 0);
+    ASSERT_EQ(it_cli_recv_eof(fd, &in, &n, 4096, IT_WAIT_MS), 0);
     if (n < 5 || n - 4 >= cap || memcmp(in, "id=", 3) != 0 ||
         in[n - 1] != '\n')
         TEST_FAIL("unexpected reply of %zu bytes from drain.lua", n);
@@ -434,16 +434,16 @@ void drain_timeout(void)
     int w, a, b;
 
     /* the watcher hears of every other connection's on_close */
-    w = cli_connect_to(s, 0);
+    w = it_cli_connect_to(s, 0);
     CLI_SEND(w, "WATCH\n");
-    cli_recv_line(w, line, sizeof line, IT_WAIT_MS);
+    it_cli_recv_line(w, line, sizeof line, IT_WAIT_MS);
     ASSERT_STR_EQ(line, "OK\n");
 
     /* a client that never closes after the server's FIN */
     a = drained_client(s, id, sizeof id);
-    t_eof = now_us();
-    cli_recv_line(w, line, sizeof line, 5000);
-    elapsed_ms = (now_us() - t_eof) / 1000;
+    t_eof = it_clock_now_us();
+    it_cli_recv_line(w, line, sizeof line, 5000);
+    elapsed_ms = (it_clock_now_us() - t_eof) / 1000;
     snprintf(want, sizeof want, "%s=timeout\n", id);
     fprintf(stderr, "--drain-timeout 0.3: on_close after %jd ms: %s",
             (intmax_t)elapsed_ms, line[0] ? line : "(nothing)\n");
@@ -452,23 +452,23 @@ void drain_timeout(void)
     ASSERT_LE(elapsed_ms, 2300);
     /* the server has let go of it: more data from us meets a reset */
     CLI_SEND(a, "late\n");
-    ASSERT_NE(cli_wait_error(a, 2000), 0);
+    ASSERT_NE(it_cli_wait_error(a, 2000), 0);
     close(a);
 
     /* control: a client that closes after the FIN ends "done" */
     b = drained_client(s, id, sizeof id);
     close(b);
-    cli_recv_line(w, line, sizeof line, IT_WAIT_MS);
+    it_cli_recv_line(w, line, sizeof line, IT_WAIT_MS);
     snprintf(want, sizeof want, "%s=done\n", id);
     ASSERT_STR_EQ(line, want);
     close(w);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void idle_timeout(void)
 {
     it_server *s = SERVER_START(SCRIPT("echo.lua"), "--idle-timeout", "0.4");
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     int64_t t_idle, elapsed_ms;
     unsigned char *in = NULL;
     size_t n = 0;
@@ -478,18 +478,18 @@ void idle_timeout(void)
     /* activity every 100 ms keeps it open well past 0.4 s */
     for (int i = 0; i < 8; i++) {
         CLI_SEND(fd, "x");
-        ASSERT_EQ(cli_recv_n(fd, &c, 1, IT_WAIT_MS), 1);
+        ASSERT_EQ(it_cli_recv_n(fd, &c, 1, IT_WAIT_MS), 1);
         ASSERT_EQ(c, 'x');
-        ASSERT_EQ(cli_wait_error(fd, 100), 0); /* pacing, not a barrier */
+        ASSERT_EQ(it_cli_wait_error(fd, 100), 0); /* pacing, not a barrier */
     }
     CLI_SEND(fd, "y");
-    ASSERT_EQ(cli_recv_n(fd, &c, 1, IT_WAIT_MS), 1);
+    ASSERT_EQ(it_cli_recv_n(fd, &c, 1, IT_WAIT_MS), 1);
     ASSERT_EQ(c, 'y');
 
     /* then silence: the server ends it after about 0.4 s */
-    t_idle = now_us();
-    rc = cli_recv_eof(fd, &in, &n, 4096, 5000);
-    elapsed_ms = (now_us() - t_idle) / 1000;
+    t_idle = it_clock_now_us();
+    rc = it_cli_recv_eof(fd, &in, &n, 4096, 5000);
+    elapsed_ms = (it_clock_now_us() - t_idle) / 1000;
     fprintf(stderr, "--idle-timeout 0.4: closed after %jd ms (%s)\n",
             (intmax_t)elapsed_ms, rc == 0 ? "EOF" : strerror(-rc));
     if (rc != 0 && rc != -ECONNRESET)
@@ -499,7 +499,7 @@ void idle_timeout(void)
     ASSERT_LE(elapsed_ms, 2400);
     free(in);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* ---- actions ------------------------------------------------------------ */
@@ -508,7 +508,7 @@ static void expect_reset(int fd)
 {
     unsigned char *in = NULL;
     size_t n = 0;
-    int rc = cli_recv_eof(fd, &in, &n, 4096, IT_WAIT_MS);
+    int rc = it_cli_recv_eof(fd, &in, &n, 4096, IT_WAIT_MS);
     if (rc != -ECONNRESET)
         TEST_FAIL("expected ECONNRESET, got %s after %zu bytes",
                   rc == 0 ? "EOF" : strerror(-rc), n);
@@ -522,62 +522,62 @@ static void expect_closed(int fd, int closed)
 {
     CLI_SEND(fd, "late\n");
     if (closed)
-        ASSERT_NE(cli_wait_error(fd, 2000), 0);
+        ASSERT_NE(it_cli_wait_error(fd, 2000), 0);
     else
-        ASSERT_EQ(cli_wait_error(fd, 200), 0);
+        ASSERT_EQ(it_cli_wait_error(fd, 200), 0);
 }
 
 void action_reset(void)
 {
     it_server *s = SERVER_START(FIXTURE("actions.lua"));
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     char buf[8];
     CLI_SEND(fd, "ping\n");
-    ASSERT_EQ(cli_recv_n(fd, buf, 5, IT_WAIT_MS), 5);
+    ASSERT_EQ(it_cli_recv_n(fd, buf, 5, IT_WAIT_MS), 5);
     ASSERT_MEM_EQ(buf, 5, "ping\n", 5);
     CLI_SEND(fd, "RESET\n");
     expect_reset(fd);
     close(fd);
-    ASSERT(server_alive(s));
-    server_stop_clean(s);
+    ASSERT(it_server_alive(s));
+    it_server_stop_clean(s);
 }
 
 void action_close(void)
 {
     it_server *s = SERVER_START(FIXTURE("actions.lua"));
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "CLOSE\n");
     expect_then_eof(fd, "closing\n");
     expect_closed(fd, 1);
     close(fd);
 
     /* contrast: "shutdown" half-closes and keeps draining */
-    fd = cli_connect_to(s, 0);
+    fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "SHUTDOWN\n");
     expect_then_eof(fd, "half\n");
     expect_closed(fd, 0);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void method_actions(void)
 {
     it_server *s = SERVER_START(FIXTURE("actions.lua"));
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "M_RESET\n");
     expect_reset(fd);
     close(fd);
 
-    fd = cli_connect_to(s, 0);
+    fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "M_CLOSE\n");
     expect_then_eof(fd, "bye\n");
     expect_closed(fd, 1);
     close(fd);
 
-    fd = cli_connect_to(s, 0);
+    fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "M_SHUTDOWN\n");
     expect_then_eof(fd, "sd\n");
     expect_closed(fd, 0);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }

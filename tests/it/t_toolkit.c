@@ -13,7 +13,7 @@ static void expect_end(int fd, int want_rc, const void *want, size_t len)
 {
     unsigned char *in = NULL;
     size_t n = 0;
-    int rc = cli_recv_eof(fd, &in, &n, 1 << 20, IT_WAIT_MS);
+    int rc = it_cli_recv_eof(fd, &in, &n, 1 << 20, IT_WAIT_MS);
     if (rc != want_rc)
         TEST_FAIL("expected %s, got %s after %zu bytes",
                   want_rc ? strerror(-want_rc) : "EOF",
@@ -25,21 +25,21 @@ static void expect_end(int fd, int want_rc, const void *want, size_t len)
 void lines_script(void)
 {
     it_server *s = SERVER_START(SCRIPT("lines.lua"), "--", "max=8");
-    int fd = cli_connect_to(s, 0);
+    int fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "ab\r\ncd");
     CLI_SEND(fd, "\n12345678\nxy");
-    cli_shut_wr(fd);
+    it_cli_shut_wr(fd);
     /* lines back as they came, the unfinished one too, then FIN */
     expect_end(fd, 0, "ab\r\ncd\n12345678\nxy", 18);
     close(fd);
 
-    fd = cli_connect_to(s, 0);
+    fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "123456789\n"); /* one over max */
     expect_end(fd, -ECONNRESET, "", 0);
     close(fd);
-    server_stop_clean(s);
-    char *log = server_log(s);
-    ASSERT_EQ(log_count(log, "warn", "line frame longer than max 8", NULL),
+    it_server_stop_clean(s);
+    char *log = it_log_read(s);
+    ASSERT_EQ(it_log_count(log, "warn", "line frame longer than max 8", NULL),
               1);
     free(log);
 }
@@ -48,11 +48,11 @@ void lines_script(void)
  * returns ms until the end of the reply. */
 static int64_t chaos_echo(const char *const *args, size_t len)
 {
-    it_server *s = server_start(args);
-    unsigned char *payload = rng_payload(len, len);
-    int64_t took = timed_echo(s, payload, len);
+    it_server *s = it_server_start(args);
+    unsigned char *payload = it_rng_payload(len, len);
+    int64_t took = it_job_timed_echo(s, payload, len);
     free(payload);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
     return took;
 }
 
@@ -72,77 +72,77 @@ void chaos_latency_rate(void)
 void chaos_limit_data(void)
 {
     it_server *s = SERVER_START(SCRIPT("chaos.lua"), "--", "limit_data=100");
-    unsigned char *payload = rng_payload(0x11, 1000);
-    int fd = cli_connect_to(s, 0);
-    ASSERT_EQ(cli_send_all(fd, payload, 1000, IT_WAIT_MS), 0);
+    unsigned char *payload = it_rng_payload(0x11, 1000);
+    int fd = it_cli_connect_to(s, 0);
+    ASSERT_EQ(it_cli_send_all(fd, payload, 1000, IT_WAIT_MS), 0);
     expect_end(fd, 0, payload, 100);
     close(fd);
     free(payload);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void chaos_down_blackhole(void)
 {
     it_server *s = SERVER_START(SCRIPT("chaos.lua"), "--", "down");
     /* the reset may come before the connect is seen to complete */
-    int fd = cli_connect(s->host[0], s->port[0]);
+    int fd = it_cli_connect(s->host[0], s->port[0]);
     if (fd >= 0) {
         expect_end(fd, -ECONNRESET, "", 0);
         close(fd);
     } else {
         ASSERT_EQ(fd, -ECONNRESET);
     }
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 
     /* a hung connection does not see its client go: the stop ends it at
      * the drain timeout */
     s = SERVER_START("--drain-timeout", "0.2", SCRIPT("chaos.lua"), "--",
                      "blackhole");
-    fd = cli_connect_to(s, 0);
+    fd = it_cli_connect_to(s, 0);
     char buf[4];
     CLI_SEND(fd, "anyone?");
     /* no reply, no end, no reset: a peer that hangs */
-    ASSERT_EQ(cli_recv_n(fd, buf, 1, 300), 0);
-    ASSERT_EQ(cli_wait_error(fd, 0), 0);
+    ASSERT_EQ(it_cli_recv_n(fd, buf, 1, 300), 0);
+    ASSERT_EQ(it_cli_wait_error(fd, 0), 0);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void chaos_timeout(void)
 {
     it_server *s = SERVER_START(SCRIPT("chaos.lua"), "--", "timeout=200");
-    int64_t t0 = now_us();
-    int fd = cli_connect_to(s, 0);
+    int64_t t0 = it_clock_now_us();
+    int fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "lost");
     expect_end(fd, 0, "", 0); /* nothing gets through, then the end */
-    ASSERT_MS_WITHIN(ms_since(t0), 195, 350);
+    ASSERT_MS_WITHIN(it_clock_ms_since(t0), 195, 350);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void chaos_reset_peer(void)
 {
     it_server *s = SERVER_START(SCRIPT("chaos.lua"), "--", "reset_peer=200");
-    int64_t t0 = now_us();
-    int fd = cli_connect_to(s, 0);
+    int64_t t0 = it_clock_now_us();
+    int fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "hi");
     expect_end(fd, -ECONNRESET, "hi", 2);
-    ASSERT_MS_WITHIN(ms_since(t0), 195, 350);
+    ASSERT_MS_WITHIN(it_clock_ms_since(t0), 195, 350);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void chaos_slow_close(void)
 {
     it_server *s = SERVER_START(SCRIPT("chaos.lua"), "--", "slow_close=200");
-    int64_t t0 = now_us();
-    int fd = cli_connect_to(s, 0);
+    int64_t t0 = it_clock_now_us();
+    int fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "bye");
-    cli_shut_wr(fd);
+    it_cli_shut_wr(fd);
     expect_end(fd, 0, "bye", 3);
-    ASSERT_MS_WITHIN(ms_since(t0), 195, 350);
+    ASSERT_MS_WITHIN(it_clock_ms_since(t0), 195, 350);
     close(fd);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 /* 24 connections with probability=0.5 of "down": which were reset. */
@@ -152,14 +152,14 @@ static void chaos_picks(const char *seed, char *picks, int n)
                                 "down", "probability=0.5");
     for (int i = 0; i < n; i++) {
         /* the reset may come before the connect is seen to complete */
-        int fd = cli_connect(s->host[0], s->port[0]);
+        int fd = it_cli_connect(s->host[0], s->port[0]);
         unsigned char *in = NULL;
         size_t len = 0;
-        int rc = fd < 0 ? fd : cli_send_all(fd, "x", 1, IT_WAIT_MS);
+        int rc = fd < 0 ? fd : it_cli_send_all(fd, "x", 1, IT_WAIT_MS);
         if (rc == 0 && shutdown(fd, SHUT_WR) != 0)
             rc = errno == ENOTCONN ? -ECONNRESET : -errno;
         if (rc == 0)
-            rc = cli_recv_eof(fd, &in, &len, 1 << 20, IT_WAIT_MS);
+            rc = it_cli_recv_eof(fd, &in, &len, 1 << 20, IT_WAIT_MS);
         if (rc == 0)
             ASSERT_MEM_EQ(in, len, "x", 1);
         else if (rc != -ECONNRESET && rc != -EPIPE)
@@ -170,7 +170,7 @@ static void chaos_picks(const char *seed, char *picks, int n)
             close(fd);
     }
     picks[n] = '\0';
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
 
 void chaos_probability_seed(void)

@@ -8,19 +8,19 @@
 void workers_spread(void)
 {
     const size_t pool_len = 256 * 1024;
-    unsigned char *pool = rng_payload(0x3053, pool_len);
+    unsigned char *pool = it_rng_payload(0x3053, pool_len);
     it_job *jobs = calloc(WORKER_CONNS, sizeof *jobs);
     int seen[3] = {0, 0, 0};
     it_rng r;
     ASSERT(jobs != NULL);
     it_server *s = SERVER_START(FIXTURE("workers.lua"), "--workers", "2");
-    rng_seed(&r, 0x3054);
+    it_rng_seed(&r, 0x3054);
     for (size_t i = 0; i < WORKER_CONNS; i++) {
-        size_t len = (size_t)rng_below(&r, 32768 + 1);
-        size_t off = (size_t)rng_below(&r, pool_len - len + 1);
-        job_init(&jobs[i], cli_connect_to(s, 0), pool + off, len, 1);
+        size_t len = (size_t)it_rng_below(&r, 32768 + 1);
+        size_t off = (size_t)it_rng_below(&r, pool_len - len + 1);
+        it_job_init(&jobs[i], it_cli_connect_to(s, 0), pool + off, len, 1);
     }
-    ASSERT_EQ(drive(jobs, WORKER_CONNS, 30000, NULL), WORKER_CONNS);
+    ASSERT_EQ(it_job_drive(jobs, WORKER_CONNS, 30000, NULL), WORKER_CONNS);
     for (size_t i = 0; i < WORKER_CONNS; i++) {
         it_job *j = &jobs[i];
         /* "w1\n" or "w2\n", then exactly the payload */
@@ -30,7 +30,7 @@ void workers_spread(void)
                       j->in_len);
         seen[j->in[1] - '0']++;
         ASSERT_MEM_EQ(j->in + 3, j->in_len - 3, j->out, j->out_len);
-        job_free(j);
+        it_job_free(j);
     }
     fprintf(stderr, "worker 1 served %d, worker 2 served %d\n", seen[1],
             seen[2]);
@@ -40,5 +40,5 @@ void workers_spread(void)
     ASSERT_GT(seen[2], 0);
     free(jobs);
     free(pool);
-    server_stop_clean(s);
+    it_server_stop_clean(s);
 }
