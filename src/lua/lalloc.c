@@ -21,6 +21,7 @@ void lalloc_init(lalloc *a, size_t limit)
 {
     memset(a, 0, sizeof *a);
     a->limit = limit;
+    a->sys_realloc = realloc;
 }
 
 /* The cached block of class cls, or NULL. */
@@ -37,7 +38,7 @@ static void *pop(lalloc *a, size_t cls)
 /* Cache ptr in class cls; 0 when that class holds enough already. */
 static int push(lalloc *a, void *ptr, size_t cls)
 {
-    if (a->depth[cls] >= MAX_DEPTH)
+    if (!LALLOC_CACHE || a->depth[cls] >= MAX_DEPTH)
         return 0;
     free_block *b = ptr;
     b->next = a->free_list[cls];
@@ -50,9 +51,9 @@ static int push(lalloc *a, void *ptr, size_t cls)
 static void *get(lalloc *a, size_t n)
 {
     if (n > SMALL_MAX)
-        return malloc(n);
+        return a->sys_realloc(NULL, n);
     void *b = pop(a, class_of(n));
-    return b != NULL ? b : malloc(class_size(class_of(n)));
+    return b != NULL ? b : a->sys_realloc(NULL, class_size(class_of(n)));
 }
 
 /* Give back a block that was asked for with size n. */
@@ -97,7 +98,7 @@ static NOINLINE void *slow_path(lalloc *a, void *ptr, size_t osize,
         class_of(nsize) <= class_of(osize)) {
         moved = ptr; /* it fits where it is */
     } else if (osize > SMALL_MAX && nsize > SMALL_MAX) {
-        moved = realloc(ptr, nsize);
+        moved = a->sys_realloc(ptr, nsize);
     } else {
         moved = get(a, nsize);
         if (moved != NULL) {
@@ -105,10 +106,12 @@ static NOINLINE void *slow_path(lalloc *a, void *ptr, size_t osize,
             put(a, ptr, osize);
         }
     }
-    if (moved == NULL)
-        return nsize <= osize ? ptr : NULL; /* shrinking cannot fail */
+    if (moved == NULL && nsize > osize)
+        return NULL;
+    /* A shrink the C library refused keeps the (bigger) block: Lua now
+     * sees it as nsize bytes and will free it as such, so count that. */
     a->used = a->used - osize + nsize;
-    return moved;
+    return moved != NULL ? moved : ptr;
 }
 
 /* The calls a message makes (its strings' blocks, from and back to the

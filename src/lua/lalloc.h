@@ -3,7 +3,8 @@
  * It counts the state's bytes and refuses growth past a cap, so a greedy
  * script gets Lua's "not enough memory" inside its hook instead of taking
  * the server's memory. Freeing and shrinking always succeed, as Lua
- * requires. Small blocks (most of them are the short-lived strings of a
+ * requires (a shrink the C library refuses keeps the block, and the count
+ * follows Lua's view of it). Small blocks (most of them are the short-lived strings of a
  * message: the data a hook gets and the reply it returns) are kept on
  * per-size free lists and reused, so the steady state of a hook that
  * transforms messages makes no malloc/free calls. */
@@ -14,11 +15,27 @@
 
 #define LALLOC_CLASSES 16 /* free lists for 16, 32, ... 256 bytes */
 
+/* Under AddressSanitizer the free lists are off: a block kept for reuse
+ * would hide a use after free from it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LALLOC_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LALLOC_CACHE 0
+#endif
+#endif
+#ifndef LALLOC_CACHE
+#define LALLOC_CACHE 1
+#endif
+
 typedef struct lalloc {
-    size_t used;   /* bytes the state holds (as asked, not as rounded) */
+    size_t used;   /* bytes the state holds (as Lua sees its blocks) */
     size_t limit;  /* 0: no cap */
     void *free_list[LALLOC_CLASSES];
     unsigned depth[LALLOC_CLASSES];
+    /* The C library's realloc (ptr NULL: malloc); a test may put one that
+     * fails here. Blocks are freed with free(). */
+    void *(*sys_realloc)(void *ptr, size_t size);
 } lalloc;
 
 void lalloc_init(lalloc *a, size_t limit);

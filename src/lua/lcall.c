@@ -7,6 +7,10 @@
 #include "lbudget.h"
 #include "log.h"
 
+/* The message handler stays at this index of the main thread's stack for
+ * the state's life: pushed once, it costs a call nothing. */
+#define HANDLER_INDEX 1
+
 /* A correct program never gets here: everything runs protected. */
 static int l_panic(lua_State *L)
 {
@@ -14,11 +18,6 @@ static int l_panic(lua_State *L)
     log_error("lua panic: %s", msg ? msg : "(error object is not a string)");
     abort();
     return 0;
-}
-
-void lcall_init(lua_State *L)
-{
-    lua_atpanic(L, l_panic);
 }
 
 /* Add a traceback to the error message (lua.c's msghandler). */
@@ -36,18 +35,22 @@ static int msghandler(lua_State *L)
     return 1;
 }
 
+void lcall_init(lua_State *L)
+{
+    lua_atpanic(L, l_panic);
+    lua_settop(L, 0);
+    lua_pushcfunction(L, msghandler);   /* mh: a light C function, no */
+}                                       /* allocation, cannot raise */
+
 lcall_status lcall(lua_State *L, lua_CFunction fn, void *ud)
 {
     lbudget *budget = lbudget_of(L);
-    int base = lua_gettop(L);
-    lua_pushcfunction(L, msghandler);   /* mh */
-    lua_pushcfunction(L, fn);           /* mh fn */
-    lua_pushlightuserdata(L, ud);       /* mh fn ud */
+    lua_pushcfunction(L, fn);           /* mh ... fn */
+    lua_pushlightuserdata(L, ud);       /* mh ... fn ud */
     lbudget_arm(budget);
-    int status = lua_pcall(L, 1, 0, base + 1);
-    lua_remove(L, base + 1);            /* | msg */
-    if (status == LUA_OK)
-        return LCALL_OK;
+    int status = lua_pcall(L, 1, 0, HANDLER_INDEX);
+    if (status == LUA_OK)               /* mh ... */
+        return LCALL_OK;                /* mh ... msg */
     if (status == LUA_ERRMEM)
         return LCALL_MEMORY;
     return budget->over ? LCALL_BUDGET : LCALL_ERROR;

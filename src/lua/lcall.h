@@ -19,13 +19,16 @@ typedef enum lcall_status {
 } lcall_status;
 
 /* Set L's panic handler (it logs and aborts: a correct program never gets
- * there, as everything runs through lcall). Call once, on a new state. */
+ * there, as everything runs through lcall) and put the traceback handler
+ * at the bottom of its stack, where it stays. Call once, on a new state,
+ * from its main thread. Never raises. */
 void lcall_init(lua_State *L);
 
 /* Run fn(L) protected, with ud as its one argument (a light userdata) and
- * no results, under a fresh budget (lbudget.h). On LCALL_OK the stack is
- * as it was; otherwise the error message (with a traceback, for
- * LCALL_ERROR and LCALL_BUDGET) is left on top: the caller pops it. */
+ * no results, under a fresh budget (lbudget.h), on L's main thread. On
+ * LCALL_OK the stack is as it was; otherwise the error message (with a
+ * traceback, for LCALL_ERROR and LCALL_BUDGET) is left on top: the caller
+ * pops it. */
 lcall_status lcall(lua_State *L, lua_CFunction fn, void *ud);
 
 #endif

@@ -49,6 +49,7 @@ void test_lcase_matches_stock(void);
 void test_lalloc_cap(void);
 void test_lalloc_cache(void);
 void test_lalloc_state(void);
+void test_lalloc_shrink_refused(void);
 
 void test_frame_raw(void);
 void test_frame_line(void);

@@ -67,6 +67,7 @@ static const test_case cases[] = {
     CASE(lalloc_cap),
     CASE(lalloc_cache),
     CASE(lalloc_state),
+    CASE(lalloc_shrink_refused),
     { NULL, NULL }
 };
 
