@@ -1,9 +1,9 @@
 /* test_log.c -- level names and filtering; the line format itself is
  * checked by the black-box tests, which read the server's stderr. */
+#include "cases.h"
 #include "err.h"
 #include "log.h"
 #include "test.h"
-#include "unit_cases.h"
 
 void test_log_levels(void)
 {

@@ -10,9 +10,9 @@
 #include <lualib.h>
 #include <time.h>
 
+#include "cases.h"
 #include "lpattern.h"
 #include "test.h"
-#include "unit_cases.h"
 
 /* A small deterministic generator, so a failure replays exactly. */
 static uint32_t rng_state = 20240607;

@@ -1,14 +1,10 @@
 /* test_net.c -- the socket layer through net.h only: listeners, names,
- * errors, and the half-close and reset of a connected pair. Accepting a
+ * and the half-close and reset of a connected pair. Accepting a
  * real client is left to the black-box tests, which have one. */
+#include "cases.h"
 #include "net.h"
 #include "poller.h"
 #include "test.h"
-#include "unit_cases.h"
-
-#ifndef _WIN32
-#include <errno.h>
-#endif
 
 static int port_of(net_socket s)
 {
@@ -153,22 +149,4 @@ void test_net_pair_half_close(void)
     ASSERT_EQ(net_send(w, "x", 1), ERR_ERESET);
 #endif
     ASSERT_EQ(net_close(w), 0);
-}
-
-void test_err_strerror(void)
-{
-    for (int err = ERR_OK; err >= ERR_EOTHER; err--) {
-        const char *text = err_strerror(err);
-        ASSERT(text != NULL && text[0] != '\0');
-    }
-    ASSERT_STR_EQ(err_strerror(-1000), "unknown error");
-#ifndef _WIN32
-    ASSERT_EQ(err_from_os(0), ERR_OK);
-    ASSERT_EQ(err_from_os(EAGAIN), ERR_EAGAIN);
-    ASSERT_EQ(err_from_os(EPIPE), ERR_ERESET);
-    ASSERT_EQ(err_from_os(EMFILE), ERR_EMFILE);
-    /* No code of our own: the OS's text is kept for err_strerror. */
-    ASSERT_EQ(err_from_os(ELOOP), ERR_EOTHER);
-    ASSERT_STR_EQ(err_strerror(ERR_EOTHER), strerror(ELOOP));
-#endif
 }

@@ -1,10 +1,10 @@
 /* test_frame.c -- the framer: every mode, input split at every byte
  * boundary (two and three chunks, and byte by byte), mode changes between
  * frames, the max bound, and the unfinished frame at the end. */
+#include "cases.h"
 #include "err.h"
 #include "frame.h"
 #include "test.h"
-#include "unit_cases.h"
 
 /* What a run produced: "len:bytes," per frame, then "!ERR" or
  * "rest=len:bytes". Binary-safe, so NUL and CR show up in comparisons. */

@@ -1,8 +1,8 @@
 /* test_addr.c -- listen address parsing: what is accepted and what not. */
 #include "addr.h"
+#include "cases.h"
 #include "err.h"
 #include "test.h"
-#include "unit_cases.h"
 
 void test_addr_good(void)
 {

@@ -1,7 +1,7 @@
 /* test_timerq.c -- the timer heap: order, ties, stops, restarts. */
+#include "cases.h"
 #include "test.h"
 #include "timerq.h"
-#include "unit_cases.h"
 
 static uint32_t rng_state = 2463534242u;
 

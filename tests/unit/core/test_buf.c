@@ -1,7 +1,7 @@
 /* test_buf.c -- the byte queue: order, growth, compaction, freeing. */
 #include "buf.h"
+#include "cases.h"
 #include "test.h"
-#include "unit_cases.h"
 
 /* A small deterministic generator, so a failure replays exactly. */
 static uint32_t rng_state = 12345;

@@ -1,9 +1,9 @@
 /* test_signals.c -- stop and reload requests become counts and a wake-up
  * byte. POSIX signals only: on Windows the requests come from the console
  * handler, which a test cannot raise, so the case passes trivially there. */
+#include "cases.h"
 #include "signals.h"
 #include "test.h"
-#include "unit_cases.h"
 
 #ifndef _WIN32
 #include <signal.h>

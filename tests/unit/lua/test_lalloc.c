@@ -3,9 +3,9 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "cases.h"
 #include "lalloc.h"
 #include "test.h"
-#include "unit_cases.h"
 
 void test_lalloc_cap(void)
 {

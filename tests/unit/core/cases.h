@@ -1,6 +1,6 @@
-/* unit_cases.h -- the cases of the unit runner, one group per module. */
-#ifndef RICOCHET_UNIT_CASES_H
-#define RICOCHET_UNIT_CASES_H
+/* cases.h -- the cases of unit_core, one group per module of src/core. */
+#ifndef RICOCHET_UNIT_CORE_CASES_H
+#define RICOCHET_UNIT_CORE_CASES_H
 
 void test_buf_append_consume(void);
 void test_buf_growth(void);
@@ -29,28 +29,6 @@ void test_loop_io_interest(void);
 void test_loop_hook_first(void);
 void test_loop_io_stop_other(void);
 
-void test_net_listen_name(void);
-void test_net_listen_dual_stack(void);
-void test_net_listen_in_use(void);
-void test_net_listen_bad(void);
-void test_net_pair_half_close(void);
-void test_err_strerror(void);
-
-void test_signals_take(void);
-
-void test_lpattern_differential(void);
-void test_lpattern_generated(void);
-void test_lpattern_budget_stops(void);
-void test_lpattern_budget_generous(void);
-void test_lpattern_install(void);
-
-void test_lcase_matches_stock(void);
-
-void test_lalloc_cap(void);
-void test_lalloc_cache(void);
-void test_lalloc_state(void);
-void test_lalloc_shrink_refused(void);
-
 void test_frame_raw(void);
 void test_frame_line(void);
 void test_frame_line_max(void);
@@ -71,6 +49,7 @@ void test_shape_delay(void);
 void test_shape_jitter(void);
 void test_shape_slice(void);
 void test_shape_limit_stall(void);
+
 void test_rng_seeded(void);
 
 #endif

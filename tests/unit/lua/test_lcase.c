@@ -3,9 +3,9 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "cases.h"
 #include "lcase.h"
 #include "test.h"
-#include "unit_cases.h"
 
 /* Call string.NAME(s) in L and copy the result out. */
 static size_t call_case(lua_State *L, const char *name, const char *s,

@@ -1,9 +1,9 @@
 /* test_shape.c -- the shaping arithmetic on a fake clock: rate, delay
  * with jitter (ordered, reproducible with the seed), slices, limit, stall. */
+#include "cases.h"
 #include "rng.h"
 #include "shape.h"
 #include "test.h"
-#include "unit_cases.h"
 
 /* Send everything queued in [sent, end) as fast as the shaping allows,
  * jumping the clock to each wake-up. Returns the clock at the end. */
@@ -207,19 +207,4 @@ void test_shape_limit_stall(void)
     s.stalled = 0;
     ASSERT_UEQ(shape_allowance(&s, 100, 500, 0, &wake), 400);
     shape_free(&s);
-}
-
-void test_rng_seeded(void)
-{
-    uint64_t a[8];
-    rng_seed(1234);
-    for (int i = 0; i < 8; i++)
-        a[i] = rng_next();
-    rng_seed(1234);
-    for (int i = 0; i < 8; i++)
-        ASSERT_UEQ(rng_next(), a[i]);
-    for (int i = 0; i < 10000; i++) {
-        double u = rng_uniform();
-        ASSERT(u >= 0.0 && u < 1.0);
-    }
 }

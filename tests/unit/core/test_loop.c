@@ -2,9 +2,9 @@
  * before-sleep hook, and watchers stopped by other watchers. Only net.h is
  * used, so these run wherever the loop does. */
 
+#include "cases.h"
 #include "loop.h"
 #include "test.h"
-#include "unit_cases.h"
 
 /* Runs the loop until *flag is set, failing after max_iterations. */
 static void run_until(loop *l, const int *flag, int max_wait_ms,

@@ -1,0 +1,36 @@
+/* main.c -- unit_lua, the runner of src/lua's tests: "unit_lua CASE" or
+ * "unit_lua". It links ricochet_lua and Lua itself.
+ *
+ * Each CASE(...) line below becomes a ctest test of its own,
+ * unit.lua.CASE (tests/unit/CMakeLists.txt reads them from this file). */
+#include "cases.h"
+#include "net.h"
+#include "test.h"
+
+#define CASE(name) { #name, test_##name }
+
+static const test_case cases[] = {
+    CASE(lpattern_differential),
+    CASE(lpattern_generated),
+    CASE(lpattern_budget_stops),
+    CASE(lpattern_budget_generous),
+    CASE(lpattern_install),
+    CASE(lcase_matches_stock),
+    CASE(lalloc_cap),
+    CASE(lalloc_cache),
+    CASE(lalloc_state),
+    CASE(lalloc_shrink_refused),
+    { NULL, NULL }
+};
+
+int main(int argc, char **argv)
+{
+    int err = net_init();
+    if (err < 0) {
+        fprintf(stderr, "net_init: %s\n", err_strerror(err));
+        return 1;
+    }
+    int rc = test_main(cases, argc, argv);
+    net_cleanup();
+    return rc;
+}

@@ -1,0 +1,38 @@
+/* main.c -- unit_os, the runner of src/os's tests: "unit_os CASE" or
+ * "unit_os". It links ricochet_os only.
+ *
+ * Each CASE(...) line below becomes a ctest test of its own, unit.os.CASE
+ * (tests/unit/CMakeLists.txt reads them from this file). */
+#include "cases.h"
+#include "net.h"
+#include "test.h"
+
+#define CASE(name) { #name, test_##name }
+
+static const test_case cases[] = {
+    CASE(net_listen_name),
+    CASE(net_listen_dual_stack),
+    CASE(net_listen_in_use),
+    CASE(net_listen_bad),
+    CASE(net_pair_half_close),
+    CASE(err_strerror),
+    CASE(signals_take),
+    CASE(path_slash),
+    CASE(path_truncated),
+    CASE(path_windows),
+    CASE(clock_monotonic),
+    CASE(clock_wall),
+    { NULL, NULL }
+};
+
+int main(int argc, char **argv)
+{
+    int err = net_init();
+    if (err < 0) {
+        fprintf(stderr, "net_init: %s\n", err_strerror(err));
+        return 1;
+    }
+    int rc = test_main(cases, argc, argv);
+    net_cleanup();
+    return rc;
+}
