@@ -3,7 +3,7 @@
 #include "rng.h"
 
 #include "clock.h"
-#include "process.h"
+#include "proc.h"
 
 /* Each worker thread draws from its own generator (no locking on the hot
  * path); all of them derive from one process seed, so --seed still makes
@@ -52,7 +52,7 @@ void rng_seed_default(void)
     clock_wall(&secs, &ms);
     uint64_t seed = (uint64_t)secs * 1000u + (uint64_t)ms;
     seed ^= clock_monotonic_us() << 20;
-    seed ^= process_id() << 40;
+    seed ^= proc_id() << 40;
     rng_seed(seed);
 }
 

@@ -1,10 +1,10 @@
-/* process.h -- facts about this process. */
-#ifndef RICOCHET_PROCESS_H
-#define RICOCHET_PROCESS_H
+/* proc.h -- facts about this process. */
+#ifndef RICOCHET_PROC_H
+#define RICOCHET_PROC_H
 
 #include <stdint.h>
 
 /* The process id (seeds the default random source). */
-uint64_t process_id(void);
+uint64_t proc_id(void);
 
 #endif

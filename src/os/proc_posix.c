@@ -1,9 +1,9 @@
-/* process_posix.c -- process.h on POSIX. */
-#include "process.h"
+/* proc_posix.c -- proc.h on POSIX. */
+#include "proc.h"
 
 #include <unistd.h>
 
-uint64_t process_id(void)
+uint64_t proc_id(void)
 {
     return (uint64_t)getpid();
 }

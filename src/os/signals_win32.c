@@ -6,9 +6,9 @@
  * counts the request with an interlocked increment and writes one byte to
  * the wake-up socket; the loop thread picks the count up in signals_take().
  *
- * Reload: Windows has no SIGHUP. The reload trigger on Windows is the
- * script file watch (the same one that works on every platform), which
- * lives in the policy layer, not here; this file never reports a reload. */
+ * Reload: Windows has no SIGHUP. The reload trigger on Windows is --watch
+ * (watch_stat.c, driven by the controller in src/app/controller.c); this
+ * file never reports a reload. */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 

@@ -5,8 +5,9 @@
 typedef struct thread thread;
 typedef void (*thread_fn)(void *arg);
 
-/* Start fn(arg) on a new thread. Returns NULL when the OS refuses. */
-thread *thread_start(thread_fn fn, void *arg);
+/* Start fn(arg) on a new thread, its handle in *out. Returns 0, or an
+ * err.h code when the OS refuses (*out is then NULL). */
+int thread_start(thread **out, thread_fn fn, void *arg);
 /* Wait for the thread to end and free it. */
 void thread_join(thread *t);
 

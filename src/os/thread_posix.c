@@ -4,31 +4,36 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "err.h"
+
 struct thread {
     pthread_t id;
     thread_fn fn;
     void *arg;
 };
 
-static void *trampoline(void *p)
+static void *thread_entry(void *p)
 {
     thread *t = p;
     t->fn(t->arg);
     return NULL;
 }
 
-thread *thread_start(thread_fn fn, void *arg)
+int thread_start(thread **out, thread_fn fn, void *arg)
 {
+    *out = NULL;
     thread *t = malloc(sizeof *t);
     if (t == NULL)
-        return NULL;
+        return ERR_ENOMEM;
     t->fn = fn;
     t->arg = arg;
-    if (pthread_create(&t->id, NULL, trampoline, t) != 0) {
+    int rc = pthread_create(&t->id, NULL, thread_entry, t);
+    if (rc != 0) {
         free(t);
-        return NULL;
+        return err_from_os(rc);
     }
-    return t;
+    *out = t;
+    return 0;
 }
 
 void thread_join(thread *t)

@@ -1,0 +1,212 @@
+/* controller.c -- signals, --watch and the workers' ends, on the main
+ * thread's loop (see controller.h). */
+#include "controller.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "signals.h"
+
+#define WATCH_SETTLE_MS 100 /* let a burst of writes end before a reload */
+
+static void tell_workers(controller *ctl, char cmd)
+{
+    for (int k = 0; k < ctl->nworkers; k++)
+        worker_tell(&ctl->workers[k], cmd);
+}
+
+/* Read sock empty; add the count to *count when given. */
+static void drain(net_socket sock, long *count)
+{
+    char bytes_read[64];
+    long n;
+    while ((n = net_recv(sock, bytes_read, sizeof bytes_read)) > 0)
+        if (count)
+            *count += n;
+}
+
+static void on_signal(loop *l, loop_io *io, int events)
+{
+    controller *ctl = io->data;
+    (void)l;
+    (void)events;
+    drain(io->handle.sock, NULL);
+    int stops, reloads;
+    signals_take(&stops, &reloads);
+    if (reloads > 0 && ctl->stops == 0)
+        tell_workers(ctl, WORKER_RELOAD_HUP);
+    for (int i = 0; i < stops && ctl->stops < 2; i++) {
+        ctl->stops++;
+        tell_workers(ctl, WORKER_STOP);
+    }
+}
+
+static void on_worker_done(loop *l, loop_io *io, int events)
+{
+    controller *ctl = io->data;
+    long ended = 0;
+    (void)l;
+    (void)events;
+    drain(io->handle.sock, &ended);
+    ctl->running -= (int)ended;
+}
+
+int controller_init(controller *ctl, worker *workers, int n)
+{
+    memset(ctl, 0, sizeof *ctl);
+    ctl->workers = workers;
+    ctl->nworkers = n;
+    ctl->wake.handle.sock = NET_INVALID;
+    ctl->wake_w = NET_INVALID;
+    ctl->done = calloc((size_t)n, sizeof *ctl->done);
+    ctl->done_w = calloc((size_t)n, sizeof *ctl->done_w);
+    ctl->loop = loop_create();
+    if (ctl->done == NULL || ctl->done_w == NULL || ctl->loop == NULL)
+        return ERR_ENOMEM;
+    for (int k = 0; k < n; k++) {
+        ctl->done[k].handle.sock = NET_INVALID;
+        ctl->done_w[k] = NET_INVALID;
+    }
+    /* One done pair per worker: each socket has a single writer (Winsock
+     * may refuse a send racing another thread's on the same socket). */
+    for (int k = 0; k < n; k++) {
+        net_socket done_r;
+        int rc = net_wakeup_pair(&done_r, &ctl->done_w[k]);
+        if (rc != 0)
+            return rc;
+        loop_io_init(&ctl->done[k], done_r, on_worker_done, ctl);
+        rc = loop_io_set(ctl->loop, &ctl->done[k], POLLER_READ);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int controller_catch_signals(controller *ctl)
+{
+    net_socket wake_r;
+    int rc = net_wakeup_pair(&wake_r, &ctl->wake_w);
+    if (rc != 0)
+        return rc;
+    loop_io_init(&ctl->wake, wake_r, on_signal, ctl);
+    rc = loop_io_set(ctl->loop, &ctl->wake, POLLER_READ);
+    if (rc != 0)
+        return rc;
+    return signals_install(ctl->wake_w);
+}
+
+/* --- --watch ---------------------------------------------------------------- */
+
+/* The script changed and held still for WATCH_SETTLE_MS: reload. */
+static void on_watch_settled(timer *t)
+{
+    controller *ctl = t->data;
+    if (ctl->stops == 0)
+        tell_workers(ctl, WORKER_RELOAD_WATCH);
+}
+
+static void on_watch_event(loop *l, loop_io *io, int events)
+{
+    controller *ctl = io->data;
+    (void)events;
+    if (watch_check(ctl->watch))
+        loop_timer_start(l, &ctl->watch_settle, WATCH_SETTLE_MS);
+}
+
+static void on_watch_poll(timer *t)
+{
+    controller *ctl = t->data;
+    if (watch_check(ctl->watch))
+        loop_timer_start(ctl->loop, &ctl->watch_settle, WATCH_SETTLE_MS);
+    loop_timer_start(ctl->loop, &ctl->watch_poll, watch_poll_ms());
+}
+
+int controller_watch(controller *ctl, const char *path)
+{
+    char err[256];
+    ctl->watch = watch_open(path, err, sizeof err);
+    if (ctl->watch == NULL) {
+        fprintf(stderr, "ricochet: --watch: %s\n", err);
+        return -1;
+    }
+    timer_init(&ctl->watch_settle, on_watch_settled, ctl);
+    timer_init(&ctl->watch_poll, on_watch_poll, ctl);
+    net_socket h = watch_handle(ctl->watch);
+    int rc;
+    if (h != NET_INVALID) {
+        loop_io_init(&ctl->watch_io, h, on_watch_event, ctl);
+        rc = loop_io_set(ctl->loop, &ctl->watch_io, POLLER_READ);
+    } else {
+        rc = loop_timer_start(ctl->loop, &ctl->watch_poll, watch_poll_ms());
+    }
+    if (rc != 0) {
+        fprintf(stderr, "ricochet: --watch: %s\n", err_strerror(rc));
+        return -1;
+    }
+    log_info("watching %s for changes (%s)", path, watch_backend());
+    return 0;
+}
+
+static void unwatch(controller *ctl)
+{
+    if (ctl->watch == NULL)
+        return;
+    if (watch_handle(ctl->watch) != NET_INVALID)
+        loop_io_set(ctl->loop, &ctl->watch_io, 0);
+    loop_timer_stop(ctl->loop, &ctl->watch_poll);
+    loop_timer_stop(ctl->loop, &ctl->watch_settle);
+    watch_close(ctl->watch);
+    ctl->watch = NULL;
+}
+
+/* --- running ------------------------------------------------------------------ */
+
+void controller_stop_now(controller *ctl)
+{
+    tell_workers(ctl, WORKER_STOP);
+    tell_workers(ctl, WORKER_STOP);
+}
+
+int controller_run(controller *ctl)
+{
+    while (ctl->running > 0) {
+        int rc = loop_run_once(ctl->loop, -1);
+        if (rc != 0) {
+            log_error("the controller's loop failed: %s", err_strerror(rc));
+            controller_stop_now(ctl);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void close_io(loop *l, loop_io *io)
+{
+    if (io->handle.sock == NET_INVALID)
+        return;
+    loop_io_set(l, io, 0);
+    net_close(io->handle.sock);
+    io->handle.sock = NET_INVALID;
+}
+
+void controller_free(controller *ctl)
+{
+    unwatch(ctl);
+    signals_restore();
+    if (ctl->loop != NULL) {
+        close_io(ctl->loop, &ctl->wake);
+        for (int k = 0; ctl->done != NULL && k < ctl->nworkers; k++)
+            close_io(ctl->loop, &ctl->done[k]);
+    }
+    for (int k = 0; ctl->done_w != NULL && k < ctl->nworkers; k++)
+        if (ctl->done_w[k] != NET_INVALID)
+            net_close(ctl->done_w[k]);
+    if (ctl->wake_w != NET_INVALID)
+        net_close(ctl->wake_w);
+    loop_free(ctl->loop);
+    free(ctl->done);
+    free(ctl->done_w);
+    memset(ctl, 0, sizeof *ctl);
+}

@@ -1,0 +1,62 @@
+/* worker.h -- one worker: an event loop on its own thread, with its own
+ * Lua state, listening sockets and connections. Nothing is shared between
+ * workers but the listening ports; the controller talks to a worker only
+ * through one byte a command on the worker's command socket, and the
+ * worker answers only with one byte on its done socket when it ends. */
+#ifndef RICOCHET_WORKER_H
+#define RICOCHET_WORKER_H
+
+#include "conn.h"
+#include "listener.h"
+#include "loop.h"
+#include "net.h"
+#include "policy.h"
+#include "server.h"
+#include "thread.h"
+
+/* Commands from the controller, one byte each. */
+#define WORKER_STOP 'S'         /* first: graceful; second: at once */
+#define WORKER_RELOAD_HUP 'H'   /* reload: SIGHUP */
+#define WORKER_RELOAD_WATCH 'W' /* reload: --watch saw the file change */
+
+typedef struct worker {
+    const server_config *cfg;
+    int index;             /* 1.. */
+    int nworkers;
+    policy_opts opts;      /* cfg's, with this worker's number */
+    loop *loop;
+    policy *policy;
+    conn_table *conns;
+    listener listen;
+    loop_io cmd;           /* commands from the controller */
+    net_socket cmd_w;      /* the controller's end */
+    net_socket done_w;     /* a byte here when the worker ended */
+    thread *thread;
+    int stops;             /* stop requests so far */
+    int done;
+    int code;              /* exit code */
+} worker;
+
+/* Make w worker index (1..n): its loop, connection table, listener set
+ * (opened later, by listener_open_all) and command socket. It runs p when
+ * given (taking the caller's reference, also on failure), else the
+ * script at path, loaded into a state of its own. It writes a byte to
+ * done_w when it ends. Returns 0, or -1 after printing why to stderr.
+ * Call worker_free in both cases. */
+int worker_init(worker *w, const server_config *cfg, int index, int n,
+                policy *p, const char *path, net_socket done_w);
+
+/* Run the worker on a new thread. Returns 0 or an err.h code. */
+int worker_start(worker *w);
+
+/* Send a command (WORKER_*). Only the controller's thread calls this. */
+void worker_tell(worker *w, char cmd);
+
+/* Wait for a started worker's thread to end. */
+void worker_join(worker *w);
+
+/* Close everything the worker holds (its connections are reset first).
+ * Harmless on a zeroed worker that was never initialised. */
+void worker_free(worker *w);
+
+#endif
