@@ -1,6 +1,7 @@
 /* thread_posix.c -- thread.h on pthreads. */
 #include "thread.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -30,7 +31,8 @@ int thread_start(thread **out, thread_fn fn, void *arg)
     int rc = pthread_create(&t->id, NULL, thread_entry, t);
     if (rc != 0) {
         free(t);
-        return err_from_os(rc);
+        /* EAGAIN here is no "try again": memory or threads ran out */
+        return rc == EAGAIN ? ERR_ENOMEM : err_from_os(rc);
     }
     *out = t;
     return 0;

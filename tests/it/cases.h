@@ -7,6 +7,7 @@
 #define IT_CASES(X) \
     X(echo_0b) \
     X(workers_spread) \
+    X(workers_thread_fails) \
     X(echo_1b) \
     X(echo_64k) \
     X(echo_16m) \
@@ -86,6 +87,7 @@
     X(rt_memory_bomb) \
     X(rt_sandbox) \
     X(rt_sandbox_unsafe) \
+    X(rt_require_native_path) \
     X(rt_undefined_global) \
     X(rt_hook_typo) \
     X(rt_api_log) \

@@ -226,3 +226,27 @@ void rt_hook_typo(void)
     it_rt_expect_entries(log, NULL, "is not a hook", NULL, 1);
     free(log);
 }
+
+/* require finds a module beside the script however the script's path is
+ * written: on Windows (RICOCHET_IT_TARGET=windows, under Wine, whose Z:
+ * drive is the Unix root) as a drive and backslashes, "Z:\...\x.lua". */
+void rt_require_native_path(void)
+{
+    char native[4096];
+    const char *path = FIXTURE("rt_sandbox.lua");
+    const char *target = getenv("RICOCHET_IT_TARGET");
+    if (target != NULL && strcmp(target, "windows") == 0) {
+        size_t n = (size_t)snprintf(native, sizeof native, "Z:%s", path);
+        ASSERT_LT(n, sizeof native);
+        for (char *p = native; *p; p++)
+            if (*p == '/')
+                *p = '\\';
+    } else {
+        snprintf(native, sizeof native, "%s", path);
+    }
+    it_server *s = SERVER_START(native);
+    char out[256];
+    it_rt_exchange(s, "REQUIRE\n", out, sizeof out);
+    ASSERT_STR_EQ(out, "require(lua)=42\n");
+    it_server_stop_clean(s);
+}

@@ -1,5 +1,8 @@
 /* t_workers.c -- --workers: connections spread over the event loops, every
  * one byte-exact, and the stop reaches every worker. */
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 #include "cases.h"
 #include "harness.h"
 
@@ -41,4 +44,36 @@ void workers_spread(void)
     free(jobs);
     free(pool);
     it_server_stop_clean(s);
+}
+
+/* A worker whose thread cannot start ends the server with exit 1 and the
+ * reason, after the workers already running have stopped. Threads are
+ * made to fail by their stacks: each reserves RLIMIT_STACK (1 GiB here)
+ * of an address space capped at 3 GiB, so the third cannot start. The
+ * limits are this case's process's, inherited by the server. Not under
+ * AddressSanitizer (its shadow memory needs the address space) nor Wine. */
+void workers_thread_fails(void)
+{
+#ifdef RICOCHET_IT_SANITIZED
+    fprintf(stderr, "skipped: address-space limits break AddressSanitizer\n");
+    return;
+#else
+    const char *target = getenv("RICOCHET_IT_TARGET");
+    if (target != NULL && strcmp(target, "windows") == 0) {
+        fprintf(stderr, "skipped: no address-space limit under Wine\n");
+        return;
+    }
+    struct rlimit stack = {1UL << 30, 1UL << 30};
+    struct rlimit space = {3UL << 30, 3UL << 30};
+    ASSERT_EQ(setrlimit(RLIMIT_STACK, &stack), 0);
+    ASSERT_EQ(setrlimit(RLIMIT_AS, &space), 0);
+    it_server *s = SERVER_START(SCRIPT("echo.lua"), "--workers", "8");
+    ASSERT(it_server_wait_exit(s, IT_WAIT_MS));
+    ASSERT(WIFEXITED(s->status));
+    ASSERT_EQ(WEXITSTATUS(s->status), 1);
+    char *log = it_log_read(s);
+    ASSERT_EQ(it_log_count(log, "error", "cannot start worker 3", NULL), 1);
+    ASSERT_EQ(it_log_count(log, "info", "stopped", NULL), 0);
+    free(log);
+#endif
 }
