@@ -129,7 +129,7 @@ int controller_watch(controller *ctl, const char *path)
     ctl->watch = watch_open(path, err, sizeof err);
     if (ctl->watch == NULL) {
         fprintf(stderr, "ricochet: --watch: %s\n", err);
-        return -1;
+        return ERR_EINVAL;
     }
     timer_init(&ctl->watch_settle, on_watch_settled, ctl);
     timer_init(&ctl->watch_poll, on_watch_poll, ctl);
@@ -143,7 +143,7 @@ int controller_watch(controller *ctl, const char *path)
     }
     if (rc != 0) {
         fprintf(stderr, "ricochet: --watch: %s\n", err_strerror(rc));
-        return -1;
+        return rc;
     }
     log_info("watching %s for changes (%s)", path, watch_backend());
     return 0;

@@ -34,7 +34,7 @@ int controller_init(controller *ctl, worker *workers, int n);
 int controller_catch_signals(controller *ctl);
 
 /* --watch: reload every worker when the file at path changes. Returns 0,
- * or -1 after printing why to stderr. */
+ * or an err.h code after printing why to stderr. */
 int controller_watch(controller *ctl, const char *path);
 
 /* Ask every worker to stop at once (a second stop request). */

@@ -1,5 +1,5 @@
 /* main.c -- the command line: options, --help, --version, --check and the
- * exit codes. Everything else is the server's. */
+ * exit codes; then it hands over to server_run (or simulate_run). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -93,7 +93,7 @@ static int parse_seconds(const char *s, uint64_t *ms)
     errno = 0;
     double v = strtod(s, &end);
     if (errno || end == s || *end || !(v >= 0) || v > 1e9 || isnan(v))
-        return -1;
+        return ERR_EINVAL;
     *ms = (uint64_t)llround(v * 1000.0);
     return 0;
 }
@@ -105,7 +105,7 @@ static int parse_count(const char *s, size_t *out)
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s || *end || s[0] == '-' || v == 0 ||
         v > 100000000ULL)
-        return -1;
+        return ERR_EINVAL;
     *out = (size_t)v;
     return 0;
 }
@@ -117,7 +117,7 @@ static int parse_bytes(const char *s, size_t *out)
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s || s[0] == '-')
-        return -1;
+        return ERR_EINVAL;
     unsigned shift = 0;
     if (*end == 'k' || *end == 'K')
         shift = 10;
@@ -128,7 +128,7 @@ static int parse_bytes(const char *s, size_t *out)
     if (shift)
         end++;
     if (*end || v == 0 || v > (1ULL << 40) >> shift)
-        return -1;
+        return ERR_EINVAL;
     *out = (size_t)(v << shift);
     return 0;
 }

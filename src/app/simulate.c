@@ -145,11 +145,12 @@ typedef struct reader {
     int line;
 } reader;
 
+/* A transcript error: print where and why; returns ERR_EINVAL. */
 static int fail(const reader *r, const char *msg, const char *word)
 {
     fprintf(stderr, "ricochet: %s:%d: %s%s%s\n", r->path, r->line, msg,
             word ? " " : "", word ? word : "");
-    return -1;
+    return ERR_EINVAL;
 }
 
 static int hexval(int ch)
@@ -212,7 +213,7 @@ static const char *skip_space(const char *p)
     return p;
 }
 
-/* Run one line. Returns 0, or -1 on a transcript error. */
+/* Run one line. Returns 0, or ERR_EINVAL on a transcript error. */
 static int run_line(sim *sm, const reader *r, const char *text,
                     char *scratch)
 {
@@ -235,8 +236,9 @@ static int run_line(sim *sm, const reader *r, const char *text,
             return fail(r, "send needs one or more quoted strings", NULL);
         while (*p == '"') {
             size_t len;
-            if (parse_quoted(r, &p, scratch, &len) != 0)
-                return -1;
+            int rc = parse_quoted(r, &p, scratch, &len);
+            if (rc != 0)
+                return rc;
             p = skip_space(p);
             c = current(sm);
             if (c == NULL || conn_peer_done(c)) {

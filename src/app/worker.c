@@ -154,14 +154,14 @@ int worker_init(worker *w, const server_config *cfg, int index, int n,
         w->policy = policy_load(path, &w->opts, err, sizeof err);
         if (w->policy == NULL) {
             fprintf(stderr, "ricochet: worker %d: %s\n", index, err);
-            return -1;
+            return ERR_EINVAL;
         }
     }
     int rc = make_loop(w);
     if (rc != 0) {
         fprintf(stderr, "ricochet: cannot create worker %d's event loop: "
                 "%s\n", index, err_strerror(rc));
-        return -1;
+        return rc;
     }
     policy_bind_loop(w->policy, w->loop);
     return 0;

@@ -41,7 +41,8 @@ typedef struct worker {
  * (opened later, by listener_open_all) and command socket. It runs p when
  * given (taking the caller's reference, also on failure), else the
  * script at path, loaded into a state of its own. It writes a byte to
- * done_w when it ends. Returns 0, or -1 after printing why to stderr.
+ * done_w when it ends. Returns 0, or an err.h code after printing why to
+ * stderr.
  * Call worker_free in both cases. */
 int worker_init(worker *w, const server_config *cfg, int index, int n,
                 policy *p, const char *path, net_socket done_w);

@@ -109,14 +109,14 @@ static int parse_port(const char *s, int *port)
     size_t len = strlen(s);
     long value = 0;
     if (len == 0 || len > 5)
-        return -1;
+        return ERR_EINVAL;
     for (size_t i = 0; i < len; i++) {
         if (!is_digit(s[i]))
-            return -1;
+            return ERR_EINVAL;
         value = value * 10 + (s[i] - '0');
     }
     if (value > 65535)
-        return -1;
+        return ERR_EINVAL;
     *port = (int)value;
     return 0;
 }

@@ -103,11 +103,11 @@ void conn__trace_chunk(conn *c, const char *dir, uint64_t offset,
 
 /* conn_out.c: the output queue and the write-later batch. */
 int conn__send_or_queue(conn *c, const char *data, size_t len);
-/* Send what the socket takes now. Returns the count, or -1 when the send
- * failed (the connection is then closed). */
+/* Send what the socket takes now. Returns the count, or the err.h code of
+ * a failed send (the connection is then closed). */
 long conn__send_now(conn *c, const char *data, size_t len);
 /* Send up to want bytes from the head of the queue: the count, 0 when the
- * socket is full, or -1 (closed). */
+ * socket is full, or an err.h code (the connection is then closed). */
 long conn__send_queued(conn *c, size_t want);
 /* Write from the queue until it is empty, the socket is full or this
  * event's share is used. */

@@ -45,7 +45,7 @@ long conn__send_now(conn *c, const char *data, size_t len)
             break;
         if (n < 0) {
             conn__fail(c, (int)n, "send");
-            return -1;
+            return n;
         }
         conn__trace_chunk(c, "out", c->bytes_out, data + sent, (size_t)n);
         sent += (size_t)n;
@@ -121,7 +121,7 @@ void conn__write_later_at_close(conn *c)
     c->later_len = 0;
 }
 
-/* Copy a send aside for the tick. Returns -1 when it cannot be: c's
+/* Copy a send aside for the tick. Returns 1, or 0 when it cannot be: c's
  * waiting bytes have then been written (or queued) to keep the order, and
  * the caller sends now. */
 static int send_later(conn *c, const char *data, size_t len)
@@ -132,7 +132,7 @@ static int send_later(conn *c, const char *data, size_t len)
     if (!contiguous || c->later_len + len > CONN_LATER_MAX ||
         lt->len + len > LATER_TOTAL_MAX) {
         conn__write_later_now(c);
-        return -1;
+        return 0;
     }
     if (lt->len + len > lt->cap) {
         size_t cap = lt->cap ? lt->cap : CONN_LATER_MAX;
@@ -141,7 +141,7 @@ static int send_later(conn *c, const char *data, size_t len)
         char *grown = realloc(lt->data, cap);
         if (grown == NULL) { /* no harm: send at once instead */
             conn__write_later_now(c);
-            return -1;
+            return 0;
         }
         lt->data = grown;
         lt->cap = cap;
@@ -156,7 +156,7 @@ static int send_later(conn *c, const char *data, size_t len)
         c->later_next = lt->first;
         lt->first = c;
     }
-    return 0;
+    return 1;
 }
 
 void conn__write_later_all(conn_table *t)
@@ -191,7 +191,7 @@ int conn__send_or_queue(conn *c, const char *data, size_t len)
     if (c->shaper)
         return conn__shaped_send(c, data, len);
     if (c->table->cfg.write_later && buf_len(&c->out) == 0) {
-        if (send_later(c, data, len) == 0)
+        if (send_later(c, data, len))
             return 0;
         if (c->state == CONN_CLOSED)
             return 0; /* writing the waiting bytes failed */

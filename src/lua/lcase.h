@@ -1,4 +1,5 @@
-/* lcase.h -- string.upper and string.lower, eight bytes at a time. */
+/* lcase.h -- string.upper and string.lower, many bytes at a time (sixteen
+ * with SSE2, eight elsewhere; see lcase.c). */
 #ifndef RICOCHET_LCASE_H
 #define RICOCHET_LCASE_H
 

@@ -1,8 +1,8 @@
 /* poller.h -- the one small interface every poller backend implements.
  *
  * One backend is compiled in, chosen by CMake (poll_epoll.c on Linux,
- * poll_kqueue.c on BSD/macOS, poll_wsapoll.c on Windows, poll_poll.c as
- * the portable fallback); the loop never uses #ifdef to pick one. */
+ * poll_wsapoll.c on Windows, poll_poll.c elsewhere: BSD and macOS, until
+ * a kqueue backend exists); the loop never uses #ifdef to pick one. */
 #ifndef RICOCHET_POLLER_H
 #define RICOCHET_POLLER_H
 

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "err.h"
+
 #define POLL_MS 1000
 
 struct watch {
@@ -43,7 +45,7 @@ static int look(const char *path, long long *mtime, long long *size,
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return -1;
+        return ERR_EINVAL;
     *mtime = (long long)st.st_mtime;
     *size = (long long)st.st_size;
     *hash = hash_file(path);
