@@ -1,0 +1,2 @@
+/* A probe: core's header, from a layer that must not see it. */
+#include "conn.h"

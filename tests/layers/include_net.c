@@ -1,0 +1,2 @@
+/* A probe: an os header, seen from core. */
+#include "net.h"
