@@ -169,6 +169,11 @@ void conn__write_later_all(conn_table *t)
         if (c->later_len == 0 || c->state == CONN_CLOSED)
             continue;
         conn__write_later_now(c);
+        /* The usual end, all written by an open connection: the queue
+         * was empty before and is now, so nothing waits on it and the
+         * poller interest stands. Anything else takes the long way. */
+        if (conn_writable(c) && buf_len(&c->out) == 0 && !c->read_paused)
+            continue;
         if (c->state != CONN_CLOSED)
             conn__after_write(c);
     }
