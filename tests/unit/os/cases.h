@@ -10,6 +10,7 @@ void test_net_listen_bad(void);
 void test_net_pair_half_close(void);
 
 void test_err_strerror(void);
+void test_err_strerror_per_thread(void);
 
 void test_signals_take(void);
 

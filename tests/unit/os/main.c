@@ -16,6 +16,7 @@ static const test_case cases[] = {
     CASE(net_listen_bad),
     CASE(net_pair_half_close),
     CASE(err_strerror),
+    CASE(err_strerror_per_thread),
     CASE(signals_take),
     CASE(path_slash),
     CASE(path_truncated),
