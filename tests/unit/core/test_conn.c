@@ -1,18 +1,15 @@
 /* test_conn.c -- the connection state machine, driven without sockets.
  *
- * A table with a transport stands in for the socket: the test plays the
- * peer with conn_feed / conn_feed_eof / conn_feed_reset and the owner with
- * conn_send / conn_shutdown / conn_close / conn_reset, on a virtual clock.
- * Everything the transport and the callbacks see is written, in order,
- * to one trace, and each step asserts the exact trace it produced:
+ * A table with a recording transport (vtrace.h) stands in for the socket:
+ * the test plays the peer with conn_feed / conn_feed_eof / conn_feed_reset
+ * and the owner with conn_send / conn_shutdown / conn_close / conn_reset,
+ * on a virtual clock. The owner's callbacks add to the same trace:
  *
- *   send(BYTES)   the transport took BYTES     eagain  it refused (full)
- *                                              error   it failed
- *   fin           our FIN                      close / rst  our close
- *   note(WHAT)    conn_note
  *   data(BYTES)   the data callback            done   the done callback
  *   rest(BYTES)   conn_take_rest in done       closed(REASON)  the close
  *                                                     callback
+ *
+ * and each step asserts the exact trace it produced.
  *
  * Two cases at the end use a real socket pair instead (backpressure and
  * the drain), because a transport has no way to say it can take more
@@ -21,9 +18,9 @@
 #include "conn.h"
 #include "loop.h"
 #include "test.h"
+#include "vtrace.h"
 
 #define START_MS 1000
-#define TRACE_MAX 8192
 
 typedef struct fixture fixture;
 
@@ -34,147 +31,22 @@ typedef void (*conn_fn)(fixture *fx, conn *c);
 struct fixture {
     loop *loop;
     conn_table *table;
-    conn_transport transport;
+    vtrace tr;           /* the transport, and the trace */
     conn_callbacks callbacks;
-    int ids;             /* prefix each trace entry with "#ID " */
-    long room;           /* bytes the transport takes; < 0: any number */
-    uint64_t fail_id;    /* sends of this connection fail ... */
-    long fail_with;      /* ... with this error */
     data_fn on_data;
     conn_fn on_done;
     conn_fn on_close;
     int closes;          /* close callbacks run */
     int last_send_rc;    /* what conn_send returned inside a callback */
-    char trace[TRACE_MAX];
-    size_t trace_len;
 };
+
+#define EXPECT(fx, want) VTRACE_EXPECT(&(fx)->tr, want)
+#define EXPECT_PER_CONN(fx, want) VTRACE_EXPECT_PER_CONN(&(fx)->tr, want)
 
 static void trace_add(fixture *fx, conn *c, const char *what,
                       const char *bytes, size_t len)
 {
-    char head[64];
-    int n = fx->ids ? snprintf(head, sizeof head, "%s#%llu %s",
-                               fx->trace_len ? " " : "",
-                               (unsigned long long)conn_id(c), what)
-                    : snprintf(head, sizeof head, "%s%s",
-                               fx->trace_len ? " " : "", what);
-    ASSERT_LT(fx->trace_len + (size_t)n + len + 2, sizeof fx->trace);
-    memcpy(fx->trace + fx->trace_len, head, (size_t)n);
-    fx->trace_len += (size_t)n;
-    if (bytes != NULL) {
-        fx->trace[fx->trace_len++] = '(';
-        memcpy(fx->trace + fx->trace_len, bytes, len);
-        fx->trace_len += len;
-        fx->trace[fx->trace_len++] = ')';
-    }
-    fx->trace[fx->trace_len] = '\0';
-}
-
-static void trace_clear(fixture *fx)
-{
-    fx->trace_len = 0;
-    fx->trace[0] = '\0';
-}
-
-/* The trace since the last call must be exactly want. */
-#define EXPECT(fx, want)                                                \
-    do {                                                                \
-        ASSERT_STR_EQ((fx)->trace, want);                               \
-        trace_clear(fx);                                                \
-    } while (0)
-
-/* Group the entries of a trace with ids ("#ID what ...") by connection,
- * keeping each connection's own order: where the table walks its
- * connections in an order of its own (the tick, the table's free), only
- * each connection's sequence is specified. */
-typedef struct trace_entry {
-    const char *at;
-    size_t len;
-    unsigned long id;
-} trace_entry;
-
-static void group_by_conn(const char *in, char *out, size_t outlen)
-{
-    enum { MAX_ENTRIES = 256 };
-    trace_entry e[MAX_ENTRIES];
-    size_t n = 0;
-    const char *p = in;
-    while (*p) {
-        ASSERT(*p == '#');
-        ASSERT_LT(n, MAX_ENTRIES);
-        e[n].at = p;
-        e[n].id = strtoul(p + 1, NULL, 10);
-        const char *next = p + 1;
-        while (*next && !(next[0] == ' ' && next[1] == '#' &&
-                          next[2] >= '0' && next[2] <= '9'))
-            next++;
-        e[n].len = (size_t)(next - p);
-        n++;
-        p = *next ? next + 1 : next;
-    }
-    for (size_t i = 1; i < n; i++)      /* stable: insertion sort */
-        for (size_t j = i; j > 0 && e[j - 1].id > e[j].id; j--) {
-            trace_entry t = e[j];
-            e[j] = e[j - 1];
-            e[j - 1] = t;
-        }
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        ASSERT_LT(used + e[i].len + 2, outlen);
-        if (i > 0)
-            out[used++] = ' ';
-        memcpy(out + used, e[i].at, e[i].len);
-        used += e[i].len;
-        out[used] = '\0';
-    }
-}
-
-/* As EXPECT, connection by connection (see group_by_conn). */
-#define EXPECT_PER_CONN(fx, want)                                       \
-    do {                                                                \
-        char got_[TRACE_MAX], want_[TRACE_MAX];                         \
-        group_by_conn((fx)->trace, got_, sizeof got_);                  \
-        group_by_conn(want, want_, sizeof want_);                       \
-        ASSERT_STR_EQ(got_, want_);                                     \
-        trace_clear(fx);                                                \
-    } while (0)
-
-/* --- the transport ------------------------------------------------------- */
-
-static long tx_send(void *data, conn *c, const char *bytes, size_t len)
-{
-    fixture *fx = data;
-    if (fx->fail_id != 0 && conn_id(c) == fx->fail_id) {
-        trace_add(fx, c, "error", NULL, 0);
-        return fx->fail_with;
-    }
-    if (fx->room == 0) {
-        trace_add(fx, c, "eagain", NULL, 0);
-        return ERR_EAGAIN;
-    }
-    size_t n = len;
-    if (fx->room > 0 && (size_t)fx->room < n)
-        n = (size_t)fx->room;
-    if (fx->room > 0)
-        fx->room -= (long)n;
-    trace_add(fx, c, "send", bytes, n);
-    return (long)n;
-}
-
-static void tx_shutdown_send(void *data, conn *c)
-{
-    trace_add(data, c, "fin", NULL, 0);
-}
-
-static void tx_close(void *data, conn *c, int abortive)
-{
-    trace_add(data, c, abortive ? "rst" : "close", NULL, 0);
-}
-
-static void tx_note(void *data, conn *c, const char *what)
-{
-    trace_add(data, c, "note", what, strlen(what));
+    vtrace_add(&fx->tr, c, what, bytes, len);
 }
 
 /* --- the owner's callbacks ------------------------------------------------ */
@@ -222,23 +94,18 @@ static void fixture_start(fixture *fx, uint64_t idle_ms, uint64_t drain_ms,
     fx->loop = loop_create();
     ASSERT(fx->loop != NULL);
     loop_use_virtual_clock(fx->loop, START_MS);
-    fx->room = -1;
-    fx->transport.send = tx_send;
-    fx->transport.shutdown_send = tx_shutdown_send;
-    fx->transport.close = tx_close;
-    fx->transport.note = tx_note;
-    fx->transport.data = fx;
+    vtrace_init(&fx->tr);
     fx->callbacks.data = cb_data;
     fx->callbacks.done = cb_done;
     fx->callbacks.close = cb_close;
     conn_config cfg = {
         .loop = fx->loop, .out_limit = out_limit, .idle_ms = idle_ms,
-        .drain_ms = drain_ms, .transport = &fx->transport,
+        .drain_ms = drain_ms, .transport = &fx->tr.transport,
         .write_later = write_later,
     };
     fx->table = conn_table_create(&cfg);
     ASSERT(fx->table != NULL);
-    ASSERT(conn_table_transport(fx->table) == &fx->transport);
+    ASSERT(conn_table_transport(fx->table) == &fx->tr.transport);
     loop_set_before_sleep(fx->loop, before_sleep, fx->table);
 }
 
@@ -306,8 +173,8 @@ void test_conn_open_data(void)
     EXPECT(&fx, "data(hello) send(<hello>)");
     ASSERT_EQ(fx.last_send_rc, 0);
     conn_feed(c, "a\0b", 3);          /* binary-safe */
-    ASSERT_MEM_EQ(fx.trace, fx.trace_len, "data(a\0b) send(<a\0b>)", 21);
-    trace_clear(&fx);
+    ASSERT_MEM_EQ(fx.tr.text, fx.tr.len, "data(a\0b) send(<a\0b>)", 21);
+    vtrace_clear(&fx.tr);
     ASSERT_EQ(conn_state(c), CONN_OPEN);
     ASSERT_UEQ(conn_bytes_in(c), 8);
     ASSERT_UEQ(conn_bytes_out(c), 12);
@@ -330,11 +197,9 @@ void test_conn_ids(void)
     fx.loop = loop_create();
     ASSERT(fx.loop != NULL);
     loop_use_virtual_clock(fx.loop, START_MS);
-    fx.transport = (conn_transport){ tx_send, tx_shutdown_send, tx_close,
-                                     tx_note, &fx };
-    fx.room = -1;
+    vtrace_init(&fx.tr);
     conn_config cfg = { .loop = fx.loop, .out_limit = 1024, .first_id = 7,
-                        .id_stride = 4, .transport = &fx.transport };
+                        .id_stride = 4, .transport = &fx.tr.transport };
     fx.table = conn_table_create(&cfg);
     ASSERT(fx.table != NULL);
     conn *a = conn_open_virtual(fx.table, "a");
@@ -355,7 +220,7 @@ void test_conn_ids(void)
     ASSERT(d != NULL);
     ASSERT_UEQ(strlen(conn_peer(d)), 63);
     ASSERT(strncmp(conn_peer(d), longname, 63) == 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     conn_table_free(fx.table); /* no callbacks: plain echo connections */
     EXPECT_PER_CONN(&fx, "#7 rst #11 rst #15 rst #19 rst");
     loop_free(fx.loop);
@@ -370,8 +235,8 @@ void test_conn_echo_fast_path(void)
     conn *c = open_conn(&fx);
     feed(c, "ping");
     conn_feed(c, "\0\xff", 2);
-    ASSERT_MEM_EQ(fx.trace, fx.trace_len, "send(ping) send(\0\xff)", 19);
-    trace_clear(&fx);
+    ASSERT_MEM_EQ(fx.tr.text, fx.tr.len, "send(ping) send(\0\xff)", 19);
+    vtrace_clear(&fx.tr);
     ASSERT_UEQ(conn_bytes_in(c), 6);
     ASSERT_UEQ(conn_bytes_out(c), 6);
     conn_feed_eof(c);
@@ -528,7 +393,7 @@ void test_conn_open_owner_reset(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 10000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     conn *a = open_conn(&fx), *b = open_conn(&fx);
     conn_reset(a, CONN_REASON_RESET);
     conn_reset(b, CONN_REASON_ERROR);
@@ -558,7 +423,7 @@ void test_conn_client_done_events(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 10000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     conn *c = open_client_done(&fx);
     EXPECT(&fx, "#1 done");
     /* the peer's FIN is reported once; no bytes come after it */
@@ -622,13 +487,13 @@ void test_conn_transport_refuses(void)
     conn *c = open_conn(&fx);
     /* the transport takes 3 bytes, then refuses: the rest is queued and
      * conn_send still succeeds */
-    fx.room = 3;
+    fx.tr.room = 3;
     ASSERT_EQ(send_str(c, "abcdef"), 0);
     EXPECT(&fx, "send(abc) eagain");
     ASSERT_UEQ(conn_bytes_out(c), 3);
     /* with bytes queued, later sends queue behind them (order kept): the
      * transport is not even asked */
-    fx.room = -1;
+    fx.tr.room = -1;
     ASSERT_EQ(send_str(c, "gh"), 0);
     EXPECT(&fx, "");
     /* the FIN waits for the queue, which nothing drains without a
@@ -654,10 +519,10 @@ void test_conn_transport_refuses(void)
 static conn *open_shutting(fixture *fx)
 {
     conn *c = open_conn(fx);
-    long room = fx->room;
-    fx->room = 0;
+    long room = fx->tr.room;
+    fx->tr.room = 0;
     ASSERT_EQ(send_str(c, "queued"), 0);
-    fx->room = room;
+    fx->tr.room = room;
     ASSERT_EQ(conn_shutdown(c), 0);
     ASSERT_EQ(conn_state(c), CONN_SHUTTING);
     ASSERT_EQ(conn_writable(c), 0);
@@ -668,7 +533,7 @@ void test_conn_shutting_events(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 10000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     fx.on_data = reply_bracketed;
     conn *c = open_shutting(&fx);
     EXPECT(&fx, "#1 eagain");
@@ -709,9 +574,9 @@ void test_conn_shutting_events(void)
 static conn *open_closing(fixture *fx)
 {
     conn *c = open_conn(fx);
-    fx->room = 0;
+    fx->tr.room = 0;
     ASSERT_EQ(send_str(c, "queued"), 0);
-    fx->room = -1;
+    fx->tr.room = -1;
     ASSERT_EQ(conn_close(c), 0);
     ASSERT_EQ(conn_state(c), CONN_CLOSING);
     return c;
@@ -721,7 +586,7 @@ void test_conn_closing_events(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 10000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     conn *c = open_closing(&fx);
     EXPECT(&fx, "#1 eagain");
     ASSERT_EQ(conn_writable(c), 0);
@@ -755,7 +620,7 @@ void test_conn_drain_write_later(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 10000, 65536, 1);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     /* small sends wait for the tick; the shutdown waits for them */
     conn *a = open_conn(&fx);
     ASSERT_EQ(send_str(a, "one "), 0);
@@ -821,7 +686,7 @@ void test_conn_idle_timeout(void)
 {
     fixture fx;
     fixture_start(&fx, 1000, 10000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     conn *a = open_conn(&fx);
     advance_to(&fx, 500);
     conn *b = open_conn(&fx);       /* b's idle clock starts at 500 */
@@ -895,7 +760,7 @@ void test_conn_half_closed_events(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 2000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     conn *a = open_conn(&fx), *b = open_conn(&fx);
     conn *c = open_conn(&fx), *d = open_conn(&fx);
     ASSERT_EQ(conn_shutdown(a), 0);
@@ -914,7 +779,7 @@ void test_conn_half_closed_events(void)
     ASSERT_EQ(conn_reason(d), CONN_REASON_RESET);
     conn_table_tick(fx.table);
     ASSERT_EQ(fx.closes, 4);
-    trace_clear(&fx);
+    vtrace_clear(&fx.tr);
     /* nothing was left on the timer queue */
     advance_to(&fx, 100000);
     EXPECT(&fx, "");
@@ -925,7 +790,7 @@ void test_conn_stop_deadline(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 100000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     conn *open = open_conn(&fx);
     conn *half = open_conn(&fx);
     ASSERT_EQ(conn_shutdown(half), 0);
@@ -996,7 +861,7 @@ void test_conn_tick_frees_once(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 10000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     fx.on_close = close_next;
     conn *a = open_conn(&fx);
     chained_next = open_conn(&fx);
@@ -1031,15 +896,15 @@ void test_conn_tick_rounds(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 10000, 65536, 1);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     fx.on_close = close_next;
     conn *a = open_conn(&fx);
     chained_next = open_conn(&fx);
     conn *c = open_conn(&fx);
     ASSERT_EQ(conn_close(a), 0);
     ASSERT_EQ(send_str(c, "doomed"), 0);
-    fx.fail_id = 3;
-    fx.fail_with = ERR_ERESET;
+    fx.tr.fail_id = 3;
+    fx.tr.fail_with = ERR_ERESET;
     EXPECT(&fx, "#1 close");
     conn_table_tick(fx.table);
     EXPECT_PER_CONN(&fx, "#1 closed(done) "
@@ -1055,13 +920,13 @@ void test_conn_send_error(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 10000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     conn *a = open_conn(&fx), *b = open_conn(&fx);
-    fx.fail_id = 1;
-    fx.fail_with = ERR_ERESET;      /* the peer reset: a plain close */
+    fx.tr.fail_id = 1;
+    fx.tr.fail_with = ERR_ERESET;      /* the peer reset: a plain close */
     ASSERT_EQ(send_str(a, "x"), 0);
-    fx.fail_id = 2;
-    fx.fail_with = ERR_EOTHER;      /* anything else: an error, RST */
+    fx.tr.fail_id = 2;
+    fx.tr.fail_with = ERR_EOTHER;      /* anything else: an error, RST */
     ASSERT_EQ(send_str(b, "y"), 0);
     EXPECT(&fx, "#1 error #1 close #2 error #2 rst");
     ASSERT_EQ(conn_state(a), CONN_CLOSED);
@@ -1076,7 +941,7 @@ void test_conn_table_free_stops(void)
 {
     fixture fx;
     fixture_start(&fx, 0, 10000, 65536, 0);
-    fx.ids = 1;
+    fx.tr.ids = 1;
     conn *a = open_conn(&fx);
     conn *b = open_client_done(&fx);
     conn *c = open_conn(&fx);

@@ -15,4 +15,16 @@ void test_lalloc_cache(void);
 void test_lalloc_state(void);
 void test_lalloc_shrink_refused(void);
 
+void test_policy_replies(void);
+void test_policy_actions(void);
+void test_policy_bad_results(void);
+void test_policy_on_connect(void);
+void test_policy_on_done(void);
+void test_policy_on_done_default(void);
+void test_policy_on_close_reasons(void);
+void test_policy_after(void);
+void test_policy_budget(void);
+void test_policy_memory(void);
+void test_policy_hook_errors(void);
+
 #endif

@@ -20,6 +20,17 @@ static const test_case cases[] = {
     CASE(lalloc_cache),
     CASE(lalloc_state),
     CASE(lalloc_shrink_refused),
+    CASE(policy_replies),
+    CASE(policy_actions),
+    CASE(policy_bad_results),
+    CASE(policy_on_connect),
+    CASE(policy_on_done),
+    CASE(policy_on_done_default),
+    CASE(policy_on_close_reasons),
+    CASE(policy_after),
+    CASE(policy_budget),
+    CASE(policy_memory),
+    CASE(policy_hook_errors),
     { NULL, NULL }
 };
 

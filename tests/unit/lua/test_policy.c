@@ -1,0 +1,678 @@
+/* test_policy.c -- the hook contract, without sockets.
+ *
+ * Each case loads a small script written here into a policy, binds it to
+ * a loop on a virtual clock and attaches connections of a table whose
+ * transport records (vtrace.h): the trace shows what each hook's
+ * `reply, action` did to its connection. What only the script sees (the
+ * reasons on_close was given, what a stale `conn` says) it keeps in a
+ * list that a later connection asks for with "?" and gets as its reply.
+ *
+ * Every error (a raise, a bad result, the instruction budget, the memory
+ * cap) must end only its own connection, with an RST and the reason
+ * "error", and the next connection must be served by the same policy. */
+#include "cases.h"
+#include "conn.h"
+#include "loop.h"
+#include "policy.h"
+#include "script.h"
+#include "test.h"
+#include "vtrace.h"
+
+#define START_MS 1000
+
+typedef struct pfix {
+    loop *loop;
+    conn_table *table;
+    vtrace tr;
+    policy_opts opts;
+    policy *p;
+} pfix;
+
+static void before_sleep(loop *l, void *data)
+{
+    (void)l;
+    conn_table_tick(data);
+}
+
+static void pfix_start(pfix *f, const char *name, const char *script,
+                       size_t memory_limit, uint64_t hook_budget,
+                       uint64_t idle_ms)
+{
+    memset(f, 0, sizeof *f);
+    f->opts.memory_limit = memory_limit;
+    f->opts.hook_budget = hook_budget;
+    f->opts.worker = 1;
+    f->p = unit_load_script(name, script, &f->opts);
+    f->loop = loop_create();
+    ASSERT(f->loop != NULL);
+    loop_use_virtual_clock(f->loop, START_MS);
+    vtrace_init(&f->tr);
+    f->tr.ids = 1;
+    conn_config cfg = { .loop = f->loop, .out_limit = 1 << 20,
+                        .idle_ms = idle_ms, .drain_ms = 5000,
+                        .transport = &f->tr.transport };
+    f->table = conn_table_create(&cfg);
+    ASSERT(f->table != NULL);
+    loop_set_before_sleep(f->loop, before_sleep, f->table);
+    policy_bind_loop(f->p, f->loop);
+}
+
+/* The connections still open are reset (on_close "stop"), then the
+ * policy's last reference goes with the caller's. */
+static void pfix_end(pfix *f)
+{
+    conn_table_free(f->table);
+    policy_release(f->p);
+    loop_free(f->loop);
+}
+
+static conn *attach(pfix *f)
+{
+    conn *c = conn_open_virtual(f->table, "192.0.2.7:4000");
+    ASSERT(c != NULL);
+    policy_attach(f->p, c);
+    return c;
+}
+
+static void feed(conn *c, const char *s)
+{
+    conn_feed(c, s, strlen(s));
+}
+
+/* The loop's safe point: closed connections get on_close and are freed. */
+static void tick(pfix *f)
+{
+    conn_table_tick(f->table);
+}
+
+static void advance_to(pfix *f, uint64_t ms)
+{
+    loop_advance(f->loop, START_MS + ms);
+}
+
+/* A fresh connection asks for the script's report: its reply. It stays
+ * open (its own close would be noted in the next report). */
+#define EXPECT_REPORT(f, want)                                          \
+    do {                                                                \
+        conn *asker_ = attach(f);                                       \
+        vtrace_clear(&(f)->tr);                                         \
+        feed(asker_, "?");                                              \
+        char want_[VTRACE_MAX];                                         \
+        snprintf(want_, sizeof want_, "#%llu send(%s)",                 \
+                 (unsigned long long)conn_id(asker_), want);            \
+        if ((want)[0] == '\0')                                          \
+            want_[0] = '\0';                                            \
+        VTRACE_EXPECT(&(f)->tr, want_);                                 \
+    } while (0)
+
+/* --- replies and actions --------------------------------------------------- */
+
+/* on_data answers each command with the result the command names. */
+static const char results_script[] = UNIT_SCRIPT_PRELUDE
+    "local results = {\n"
+    "  ['nil'] = function() return nil end,\n"
+    "  str = function() return 'text' end,\n"
+    "  bin = function() return 'a\\0b' end,\n"
+    "  int = function() return 42 end,\n"
+    "  float = function() return 1.5 end,\n"
+    "  empty = function() return '' end,\n"
+    "  shutdown = function() return 'bye', 'shutdown' end,\n"
+    "  close = function() return 'bye', 'close' end,\n"
+    "  reset = function() return 'bye', 'reset' end,\n"
+    "  nilshut = function() return nil, 'shutdown' end,\n"
+    "  nilclose = function() return nil, 'close' end,\n"
+    "  carryon = function() return 'on', nil end,\n"
+    "  wait = function() return nil, 'wait' end,\n"
+    "  unknown = function() return nil, 'explode' end,\n"
+    "  numaction = function() return nil, 5 end,\n"
+    "  tableaction = function() return nil, {} end,\n"
+    "  table = function() return {} end,\n"
+    "  bool = function() return true end,\n"
+    "  func = function() return print end,\n"
+    "  raise = function() error('boom') end,\n"
+    "  raisetable = function() error({}) end,\n"
+    "}\n"
+    "function on_data(conn, data)\n"
+    "  if data == '?' then return report() end\n"
+    "  return results[data]()\n"
+    "end\n"
+    "function on_close(conn, reason) note(conn.id, reason) end\n";
+
+void test_policy_replies(void)
+{
+    pfix f;
+    pfix_start(&f, "replies", results_script, 0, 0, 0);
+    char hooks[128];
+    policy_describe(f.p, hooks, sizeof hooks);
+    ASSERT_STR_EQ(hooks, "on_data on_close");
+    conn *c = attach(&f);
+    VTRACE_EXPECT(&f.tr, "");
+    feed(c, "str");
+    VTRACE_EXPECT(&f.tr, "#1 send(text)");
+    feed(c, "bin");
+    ASSERT_MEM_EQ(f.tr.text, f.tr.len, "#1 send(a\0b)", 12);
+    vtrace_clear(&f.tr);
+    /* a number is sent as Lua writes it */
+    feed(c, "int");
+    feed(c, "float");
+    VTRACE_EXPECT(&f.tr, "#1 send(42) #1 send(1.5)");
+    /* nil and "" send nothing; no action carries on */
+    feed(c, "nil");
+    feed(c, "empty");
+    feed(c, "carryon");
+    VTRACE_EXPECT(&f.tr, "#1 send(on)");
+    ASSERT_EQ(conn_state(c), CONN_OPEN);
+    ASSERT_UEQ(conn_bytes_out(c), 2 + 3 + 4 + 3 + 2);
+    /* no on_done: the peer's FIN gets ours */
+    conn_feed_eof(c);
+    VTRACE_EXPECT(&f.tr, "#1 fin #1 close");
+    tick(&f);
+    EXPECT_REPORT(&f, "1:done");
+    pfix_end(&f);
+}
+
+void test_policy_actions(void)
+{
+    pfix f;
+    pfix_start(&f, "actions", results_script, 0, 0, 0);
+    /* shutdown: the reply, then FIN; reading goes on, replies are
+     * discarded, and the peer's close ends it */
+    conn *a = attach(&f);
+    feed(a, "shutdown");
+    VTRACE_EXPECT(&f.tr, "#1 send(bye) #1 fin");
+    ASSERT_EQ(conn_state(a), CONN_HALF_CLOSED);
+    feed(a, "str");
+    VTRACE_EXPECT(&f.tr, "");
+    conn_feed_eof(a);
+    VTRACE_EXPECT(&f.tr, "#1 close");
+    tick(&f);
+    /* close: the reply, then a plain close */
+    conn *b = attach(&f);
+    feed(b, "close");
+    VTRACE_EXPECT(&f.tr, "#2 send(bye) #2 close");
+    tick(&f);
+    /* reset: the reply goes first (it was sent before), then RST */
+    conn *c = attach(&f);
+    feed(c, "reset");
+    VTRACE_EXPECT(&f.tr, "#3 send(bye) #3 rst");
+    tick(&f);
+    /* an action without a reply */
+    conn *d = attach(&f);
+    feed(d, "nilshut");
+    VTRACE_EXPECT(&f.tr, "#4 fin");
+    conn *e = attach(&f);
+    feed(e, "nilclose");
+    VTRACE_EXPECT(&f.tr, "#5 close");
+    tick(&f);
+    EXPECT_REPORT(&f, "1:done 2:done 3:reset 5:done");
+    pfix_end(&f);
+}
+
+/* Results no hook may give: each resets its own connection (reason
+ * error), and the next connection is served as before. */
+void test_policy_bad_results(void)
+{
+    static const char *const bad[] = {
+        "wait", "unknown", "numaction", "tableaction", "table", "bool",
+        "func", "raise", "raisetable",
+    };
+    pfix f;
+    pfix_start(&f, "bad", results_script, 0, 0, 0);
+    char want[512] = "";
+    size_t n = sizeof bad / sizeof bad[0];
+    for (size_t i = 0; i < n; i++) {
+        conn *c = attach(&f);
+        uint64_t id = conn_id(c);
+        feed(c, bad[i]);
+        char rst[32];
+        snprintf(rst, sizeof rst, "#%llu rst", (unsigned long long)id);
+        if (strcmp(f.tr.text, rst) != 0)
+            TEST_FAIL("%s: \"%s\", expected \"%s\"", bad[i], f.tr.text,
+                      rst);
+        vtrace_clear(&f.tr);
+        ASSERT_EQ(conn_state(c), CONN_CLOSED);
+        ASSERT_EQ(conn_reason(c), CONN_REASON_ERROR);
+        tick(&f);
+        /* the same policy serves the next connection */
+        conn *next = attach(&f);
+        feed(next, "str");
+        snprintf(rst, sizeof rst, "#%llu send(text)",
+                 (unsigned long long)conn_id(next));
+        VTRACE_EXPECT(&f.tr, rst);
+        conn_reset(next, CONN_REASON_RESET);
+        tick(&f);
+        vtrace_clear(&f.tr);
+        snprintf(want + strlen(want), sizeof want - strlen(want),
+                 "%s%llu:error %llu:reset", i ? " " : "",
+                 (unsigned long long)id, (unsigned long long)id + 1);
+    }
+    EXPECT_REPORT(&f, want);
+    pfix_end(&f);
+}
+
+/* --- on_connect and the conn object --------------------------------------- */
+
+static const char connect_script[] = UNIT_SCRIPT_PRELUDE
+    "local last\n"
+    "function on_connect(conn)\n"
+    "  local previous = last\n"
+    "  last = conn\n"
+    "  if conn.id == 2 then return 'hi', 'close' end\n"
+    "  if conn.id == 3 then error('no entry') end\n"
+    "  if conn.id == 4 then\n"
+    "    local ok, err = pcall(previous.send, previous, 'x')\n"
+    "    local okf, errf = pcall(function() return previous.bytes_in end)\n"
+    "    -- a field read raises where the script read it: drop that\n"
+    "    errf = errf:gsub('^[^:]*:%d+: ', '')\n"
+    "    return tostring(ok) .. ' ' .. err .. ' ' .. previous.id ..\n"
+    "           ' ' .. tostring(okf) .. ' ' .. errf\n"
+    "  end\n"
+    "  return 'hello ' .. conn.id .. ' ' .. conn.peer .. '\\r\\n'\n"
+    "end\n"
+    "function on_data(conn, data)\n"
+    "  if data == '?' then return report() end\n"
+    "  conn.count = (conn.count or 0) + 1\n"
+    "  if data == 'same' then return tostring(conn == last) end\n"
+    "  return conn.count .. ' ' .. conn.bytes_in .. ' ' .. conn.bytes_out\n"
+    "end\n"
+    "function on_close(conn, reason) note(conn.id, reason) end\n";
+
+void test_policy_on_connect(void)
+{
+    pfix f;
+    pfix_start(&f, "connect", connect_script, 0, 0, 0);
+    conn *a = attach(&f);
+    VTRACE_EXPECT(&f.tr, "#1 send(hello 1 192.0.2.7:4000\r\n)");
+    /* the same object for the connection's whole life, with its own
+     * fields; bytes counted as the hook runs */
+    feed(a, "ab");
+    feed(a, "cd");
+    feed(a, "same");
+    VTRACE_EXPECT(&f.tr, "#1 send(1 2 24) #1 send(2 4 30) #1 send(true)");
+    conn_feed_reset(a);
+    tick(&f);
+    vtrace_clear(&f.tr);
+    /* an action from on_connect */
+    attach(&f);
+    VTRACE_EXPECT(&f.tr, "#2 send(hi) #2 close");
+    tick(&f);
+    /* an error in on_connect: reset before anything */
+    conn *c = attach(&f);
+    VTRACE_EXPECT(&f.tr, "#3 rst");
+    ASSERT_EQ(conn_reason(c), CONN_REASON_ERROR);
+    feed(c, "ignored");
+    VTRACE_EXPECT(&f.tr, "");
+    tick(&f);
+    /* a conn kept after its connection ended raises, and says which */
+    conn *d = attach(&f);
+    VTRACE_EXPECT(&f.tr, "#4 send(false connection 3 is closed 3 "
+                         "false connection 3 is closed)");
+    conn_reset(d, CONN_REASON_RESET);
+    tick(&f);
+    EXPECT_REPORT(&f, "1:reset 2:done 3:error 4:reset");
+    pfix_end(&f);
+}
+
+/* --- on_done --------------------------------------------------------------- */
+
+static const char done_script[] = UNIT_SCRIPT_PRELUDE
+    "function on_data(conn, data)\n"
+    "  if data == '?' then return report() end\n"
+    "  conn.mode = data\n"
+    "end\n"
+    "function on_done(conn, rest)\n"
+    "  local m = conn.mode\n"
+    "  note(conn.id, m, tostring(rest))\n"
+    "  if m == 'default' then return 'bye' end\n"
+    "  if m == 'nothing' then return end\n"
+    "  if m == 'wait' then\n"
+    "    conn:after(100, function(c)\n"
+    "      c:send('later')\n"
+    "      c:shutdown()\n"
+    "    end)\n"
+    "    return 'held', 'wait'\n"
+    "  end\n"
+    "  if m == 'waitlong' then return nil, 'wait' end\n"
+    "  if m == 'close' then return 'bye', 'close' end\n"
+    "  if m == 'reset' then return nil, 'reset' end\n"
+    "  if m == 'shutdown' then return 'bye', 'shutdown' end\n"
+    "  if m == 'raise' then error('done boom') end\n"
+    "end\n"
+    "function on_close(conn, reason) note(conn.id, reason) end\n";
+
+void test_policy_on_done(void)
+{
+    pfix f;
+    pfix_start(&f, "done", done_script, 0, 0, 0);
+    static const struct {
+        const char *mode, *trace;
+    } cases[] = {
+        /* the default action is shutdown: FIN after the reply; the peer
+         * has finished too, so the connection ends */
+        { "default", "send(bye) fin close" },
+        { "nothing", "fin close" },
+        { "shutdown", "send(bye) fin close" },
+        { "close", "send(bye) close" },
+        { "reset", "rst" },
+        { "raise", "rst" },
+    };
+    char want[512] = "";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        conn *c = attach(&f);
+        unsigned long long id = (unsigned long long)conn_id(c);
+        feed(c, cases[i].mode);
+        VTRACE_EXPECT(&f.tr, "");
+        conn_feed_eof(c);
+        /* "#ID " before each entry of the case's trace */
+        char expect[256] = "";
+        char copy[256];
+        snprintf(copy, sizeof copy, "%s", cases[i].trace);
+        for (char *word = strtok(copy, " "); word;
+             word = strtok(NULL, " "))
+            snprintf(expect + strlen(expect),
+                     sizeof expect - strlen(expect), "%s#%llu %s",
+                     expect[0] ? " " : "", id, word);
+        VTRACE_EXPECT(&f.tr, expect);
+        tick(&f);
+        snprintf(want + strlen(want), sizeof want - strlen(want),
+                 "%s%llu:%s:nil %llu:%s", i ? " " : "", id, cases[i].mode,
+                 id, strcmp(cases[i].mode, "reset") == 0 ? "reset"
+                     : strcmp(cases[i].mode, "raise") == 0 ? "error"
+                                                           : "done");
+    }
+    EXPECT_REPORT(&f, want);
+
+    /* wait: our side stays open until the script shuts it down */
+    conn *w = attach(&f);
+    feed(w, "wait");
+    conn_feed_eof(w);
+    VTRACE_EXPECT(&f.tr, "#8 send(held)");
+    ASSERT_EQ(conn_state(w), CONN_CLIENT_DONE);
+    advance_to(&f, 99);
+    VTRACE_EXPECT(&f.tr, "");
+    advance_to(&f, 100);
+    VTRACE_EXPECT(&f.tr, "#8 note(timer fired) #8 send(later) #8 fin "
+                         "#8 close");
+    EXPECT_REPORT(&f, "8:wait:nil 8:done");
+    pfix_end(&f);
+}
+
+void test_policy_on_done_default(void)
+{
+    /* no on_done at all: the peer's FIN gets ours */
+    static const char script[] =
+        "function on_data(conn, data) return data end\n";
+    pfix f;
+    pfix_start(&f, "nodone", script, 0, 0, 0);
+    conn *c = attach(&f);
+    feed(c, "x");
+    conn_feed_eof(c);
+    VTRACE_EXPECT(&f.tr, "#1 send(x) #1 fin #1 close");
+    pfix_end(&f);
+}
+
+/* --- on_close -------------------------------------------------------------- */
+
+static const char reasons_script[] = UNIT_SCRIPT_PRELUDE
+    "function on_data(conn, data)\n"
+    "  if data == '?' then return report() end\n"
+    "  if data == 'reset' then conn:reset() end\n"
+    "  if data == 'raise' then error('boom') end\n"
+    "end\n"
+    "function on_close(conn, reason)\n"
+    "  note(conn.id, reason)\n"
+    "  if conn.id == 7 then error('close boom') end\n"
+    "  return 'ignored', 'reset'\n"
+    "end\n";
+
+void test_policy_on_close_reasons(void)
+{
+    pfix f;
+    pfix_start(&f, "reasons", reasons_script, 0, 0, 1000);
+    conn *c = attach(&f);
+    conn_feed_eof(c);                        /* 1: done */
+    tick(&f);
+    c = attach(&f);
+    conn_feed_reset(c);                      /* 2: reset by the peer */
+    tick(&f);
+    c = attach(&f);
+    feed(c, "reset");                        /* 3: reset by the script */
+    tick(&f);
+    c = attach(&f);
+    advance_to(&f, 1000);                    /* 4: idle timeout */
+    c = attach(&f);
+    feed(c, "raise");                        /* 5: a hook error */
+    tick(&f);
+    c = attach(&f);                          /* 6: the server stops */
+    conn_table_stop_by(f.table, START_MS + 1500);
+    advance_to(&f, 1500);
+    /* 7: on_close raises: logged, nothing else happens */
+    c = attach(&f);
+    conn_feed_eof(c);
+    tick(&f);
+    VTRACE_EXPECT(&f.tr, "#1 fin #1 close #2 close #3 rst #4 rst #5 rst "
+                         "#6 close #7 fin #7 close");
+    EXPECT_REPORT(&f, "1:done 2:reset 3:reset 4:timeout 5:error 6:stop "
+                      "7:done");
+    /* a connection still open when the table goes: "stop" */
+    pfix_end(&f);
+}
+
+/* --- conn:after -------------------------------------------------------------- */
+
+static const char after_script[] = UNIT_SCRIPT_PRELUDE
+    "function on_connect(conn)\n"
+    "  if conn.id == 1 then\n"
+    "    conn:after(50, function(c) return 'tick' end)\n"
+    "    conn:after(80, function(c) return 'tock', 'close' end)\n"
+    "  elseif conn.id == 2 then\n"
+    "    conn:after(100, function(c) note('never') return 'never' end)\n"
+    "  elseif conn.id == 3 then\n"
+    "    conn:after(10, function(c) error('timer boom') end)\n"
+    "  elseif conn.id == 4 then\n"
+    "    conn:after(10, function(c) return nil, 'wait' end)\n"
+    "  elseif conn.id == 5 then\n"
+    "    conn:after(10, function(c) return 'late' end)\n"
+    "    return nil, 'shutdown'\n"
+    "  end\n"
+    "end\n"
+    "function on_data(conn, data)\n"
+    "  if data == '?' then return report() end\n"
+    "  return data\n"
+    "end\n"
+    "function on_close(conn, reason) note(conn.id, reason) end\n";
+
+void test_policy_after(void)
+{
+    pfix f;
+    pfix_start(&f, "after", after_script, 0, 0, 0);
+    attach(&f);
+    advance_to(&f, 49);
+    VTRACE_EXPECT(&f.tr, "");
+    advance_to(&f, 50);
+    VTRACE_EXPECT(&f.tr, "#1 note(timer fired) #1 send(tick)");
+    advance_to(&f, 80);
+    VTRACE_EXPECT(&f.tr, "#1 note(timer fired) #1 send(tock) #1 close");
+    /* a timer of a connection that ended never fires */
+    conn *b = attach(&f);
+    conn_feed_reset(b);
+    tick(&f);
+    advance_to(&f, 200);
+    VTRACE_EXPECT(&f.tr, "#2 close");
+    /* a timer that raises, or gives an action only on_done may: reset */
+    attach(&f);
+    attach(&f);
+    advance_to(&f, 210);
+    VTRACE_EXPECT_PER_CONN(&f.tr, "#3 note(timer fired) #3 rst "
+                                  "#4 note(timer fired) #4 rst");
+    /* a timer's reply after our FIN is discarded */
+    conn *e = attach(&f);
+    VTRACE_EXPECT(&f.tr, "#5 fin");
+    advance_to(&f, 220);
+    VTRACE_EXPECT(&f.tr, "#5 note(timer fired)");
+    conn_feed_eof(e);
+    tick(&f);
+    VTRACE_EXPECT(&f.tr, "#5 close");
+    EXPECT_REPORT(&f, "1:done 2:reset 3:error 4:error 5:done");
+    pfix_end(&f);
+}
+
+/* --- limits -------------------------------------------------------------- */
+
+static const char budget_script[] = UNIT_SCRIPT_PRELUDE
+    "function on_data(conn, data)\n"
+    "  if data == '?' then return report() end\n"
+    "  if data == 'spin' then while true do end end\n"
+    "  if data == 'pspin' then\n"
+    "    pcall(function() while true do end end)\n"
+    "    return 'swallowed'\n"
+    "  end\n"
+    "  if data == 'match' then\n"
+    "    return (string.rep('a', 60) .. 'b'):find(string.rep('a*', 30) .. 'c')\n"
+    "  end\n"
+    "  local n = 0\n"
+    "  for i = 1, 10000 do n = n + i end\n"
+    "  return data .. n\n"
+    "end\n"
+    "function on_close(conn, reason) note(conn.id, reason) end\n";
+
+void test_policy_budget(void)
+{
+    pfix f;
+    pfix_start(&f, "budget", budget_script, 0, 200000, 0);
+    static const char *const runaway[] = { "spin", "pspin", "match" };
+    for (int i = 0; i < 3; i++) {
+        conn *c = attach(&f);
+        feed(c, runaway[i]);
+        char want[32];
+        snprintf(want, sizeof want, "#%d rst", 2 * i + 1);
+        VTRACE_EXPECT(&f.tr, want);
+        ASSERT_EQ(conn_reason(c), CONN_REASON_ERROR);
+        tick(&f);
+        /* a call within the budget runs whole */
+        conn *d = attach(&f);
+        feed(d, "ok");
+        snprintf(want, sizeof want, "#%d send(ok50005000)", 2 * i + 2);
+        VTRACE_EXPECT(&f.tr, want);
+        conn_reset(d, CONN_REASON_RESET);
+        tick(&f);
+        vtrace_clear(&f.tr);
+    }
+    EXPECT_REPORT(&f, "1:error 2:reset 3:error 4:reset 5:error 6:reset");
+    pfix_end(&f);
+}
+
+static const char memory_script[] = UNIT_SCRIPT_PRELUDE
+    "function on_data(conn, data)\n"
+    "  if data == '?' then return report() end\n"
+    "  if data == 'table' then\n"
+    "    local t = {}\n"
+    "    for i = 1, 1e9 do t[i] = i end\n"
+    "  end\n"
+    "  if data == 'string' then\n"
+    "    local s = 'x'\n"
+    "    while true do s = s .. s end\n"
+    "  end\n"
+    "  if data == 'pcall' then\n"
+    "    local ok = pcall(function()\n"
+    "      local t = {}\n"
+    "      for i = 1, 1e9 do t[i] = {} end\n"
+    "    end)\n"
+    "    return 'caught ' .. tostring(ok)\n"
+    "  end\n"
+    "  local t = {}\n"
+    "  for i = 1, 1000 do t[i] = data end\n"
+    "  return table.concat(t, '', 1, 3)\n"
+    "end\n"
+    "function on_close(conn, reason) note(conn.id, reason) end\n";
+
+void test_policy_memory(void)
+{
+    pfix f;
+    pfix_start(&f, "memory", memory_script, 2 << 20, 0, 0);
+    static const char *const greedy[] = { "table", "string" };
+    for (int i = 0; i < 2; i++) {
+        conn *c = attach(&f);
+        feed(c, greedy[i]);
+        char want[32];
+        snprintf(want, sizeof want, "#%d rst", 2 * i + 1);
+        VTRACE_EXPECT(&f.tr, want);
+        ASSERT_EQ(conn_reason(c), CONN_REASON_ERROR);
+        tick(&f);
+        /* the memory came back: the next connection is served */
+        conn *d = attach(&f);
+        feed(d, "ab");
+        snprintf(want, sizeof want, "#%d send(ababab)", 2 * i + 2);
+        VTRACE_EXPECT(&f.tr, want);
+        conn_reset(d, CONN_REASON_RESET);
+        tick(&f);
+        vtrace_clear(&f.tr);
+    }
+    /* a memory error is a Lua error: pcall inside the script catches it,
+     * and the hook goes on */
+    conn *e = attach(&f);
+    feed(e, "pcall");
+    VTRACE_EXPECT(&f.tr, "#5 send(caught false)");
+    conn_reset(e, CONN_REASON_RESET);
+    tick(&f);
+    vtrace_clear(&f.tr);
+    EXPECT_REPORT(&f, "1:error 2:reset 3:error 4:reset 5:reset");
+    pfix_end(&f);
+}
+
+/* --- every hook kind raising, one connection each -------------------------- */
+
+static const char raising_script[] = UNIT_SCRIPT_PRELUDE
+    "function on_connect(conn)\n"
+    "  if conn.id == 1 then error('connect boom') end\n"
+    "end\n"
+    "function on_data(conn, data)\n"
+    "  if data == '?' then return report() end\n"
+    "  if data == 'raise' then error('data boom') end\n"
+    "  if data == 'timer' then\n"
+    "    conn:after(10, function(c) error('timer boom') end)\n"
+    "    return\n"
+    "  end\n"
+    "  return data\n"
+    "end\n"
+    "function on_done(conn)\n"
+    "  if conn.id == 3 then error('done boom') end\n"
+    "end\n"
+    "function on_close(conn, reason)\n"
+    "  note(conn.id, reason)\n"
+    "  if conn.id == 4 then error('close boom') end\n"
+    "end\n";
+
+void test_policy_hook_errors(void)
+{
+    pfix f;
+    pfix_start(&f, "raising", raising_script, 0, 0, 0);
+    attach(&f);                           /* 1: on_connect raises */
+    VTRACE_EXPECT(&f.tr, "#1 rst");
+    tick(&f);
+    conn *c = attach(&f);                 /* 2: on_data raises */
+    feed(c, "raise");
+    VTRACE_EXPECT(&f.tr, "#2 rst");
+    tick(&f);
+    c = attach(&f);                       /* 3: on_done raises */
+    feed(c, "x");
+    conn_feed_eof(c);
+    VTRACE_EXPECT(&f.tr, "#3 send(x) #3 rst");
+    tick(&f);
+    c = attach(&f);                       /* 4: on_close raises */
+    feed(c, "y");
+    conn_feed_eof(c);
+    tick(&f);
+    VTRACE_EXPECT(&f.tr, "#4 send(y) #4 fin #4 close");
+    c = attach(&f);                       /* 5: a timer raises */
+    feed(c, "timer");
+    advance_to(&f, 10);
+    VTRACE_EXPECT(&f.tr, "#5 note(timer fired) #5 rst");
+    c = attach(&f);                       /* 6: served as ever */
+    feed(c, "z");
+    conn_feed_eof(c);
+    VTRACE_EXPECT(&f.tr, "#6 send(z) #6 fin #6 close");
+    tick(&f);
+    EXPECT_REPORT(&f, "1:error 2:error 3:error 4:done 5:error 6:done");
+    pfix_end(&f);
+}
