@@ -327,25 +327,19 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     memset(&sm, 0, sizeof sm);
     char *scratch = malloc(len + 1);
     sm.loop = loop_create();
-    if (scratch == NULL || sm.loop == NULL) {
-        fprintf(stderr, "ricochet: out of memory\n");
-        free(text);
-        free(scratch);
-        loop_free(sm.loop);
-        policy_release(p);
-        return EXIT_RUNTIME;
-    }
-    loop_use_virtual_clock(sm.loop, 0);
     conn_transport transport = {
         sim_send, sim_shutdown, sim_close, sim_note, &sm
     };
-    conn_config cc = {
-        .loop = sm.loop, .out_limit = cfg->out_limit,
-        .idle_ms = cfg->idle_ms, .drain_ms = cfg->drain_ms,
-        .transport = &transport,
-    };
-    sm.conns = conn_table_create(&cc);
-    if (sm.conns == NULL) {
+    if (sm.loop != NULL) {
+        loop_use_virtual_clock(sm.loop, 0);
+        conn_config cc = {
+            .loop = sm.loop, .out_limit = cfg->out_limit,
+            .idle_ms = cfg->idle_ms, .drain_ms = cfg->drain_ms,
+            .transport = &transport,
+        };
+        sm.conns = conn_table_create(&cc);
+    }
+    if (scratch == NULL || sm.conns == NULL) {
         fprintf(stderr, "ricochet: out of memory\n");
         free(text);
         free(scratch);
