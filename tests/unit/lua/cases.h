@@ -27,4 +27,6 @@ void test_policy_budget(void);
 void test_policy_memory(void);
 void test_policy_hook_errors(void);
 
+void test_batch_hooks_raise(void);
+
 #endif

@@ -31,6 +31,7 @@ static const test_case cases[] = {
     CASE(policy_budget),
     CASE(policy_memory),
     CASE(policy_hook_errors),
+    CASE(batch_hooks_raise),
     { NULL, NULL }
 };
 
