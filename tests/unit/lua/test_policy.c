@@ -105,7 +105,7 @@ static void advance_to(pfix *f, uint64_t ms)
         VTRACE_EXPECT(&(f)->tr, want_);                                 \
     } while (0)
 
-/* --- replies and actions --------------------------------------------------- */
+/* --- replies and actions -------------------------------------------------- */
 
 /* on_data answers each command with the result the command names. */
 static const char results_script[] = UNIT_SCRIPT_PRELUDE
@@ -313,7 +313,7 @@ void test_policy_on_connect(void)
     pfix_end(&f);
 }
 
-/* --- on_done --------------------------------------------------------------- */
+/* --- on_done -------------------------------------------------------------- */
 
 static const char done_script[] = UNIT_SCRIPT_PRELUDE
     "function on_data(conn, data)\n"
@@ -411,7 +411,7 @@ void test_policy_on_done_default(void)
     pfix_end(&f);
 }
 
-/* --- on_close -------------------------------------------------------------- */
+/* --- on_close ------------------------------------------------------------- */
 
 static const char reasons_script[] = UNIT_SCRIPT_PRELUDE
     "function on_data(conn, data)\n"
@@ -458,7 +458,7 @@ void test_policy_on_close_reasons(void)
     pfix_end(&f);
 }
 
-/* --- conn:after -------------------------------------------------------------- */
+/* --- conn:after ----------------------------------------------------------- */
 
 static const char after_script[] = UNIT_SCRIPT_PRELUDE
     "function on_connect(conn)\n"
@@ -517,7 +517,7 @@ void test_policy_after(void)
     pfix_end(&f);
 }
 
-/* --- limits -------------------------------------------------------------- */
+/* --- limits --------------------------------------------------------------- */
 
 static const char budget_script[] = UNIT_SCRIPT_PRELUDE
     "function on_data(conn, data)\n"
@@ -528,7 +528,8 @@ static const char budget_script[] = UNIT_SCRIPT_PRELUDE
     "    return 'swallowed'\n"
     "  end\n"
     "  if data == 'match' then\n"
-    "    return (string.rep('a', 60) .. 'b'):find(string.rep('a*', 30) .. 'c')\n"
+    "    local s = string.rep('a', 60) .. 'b'\n"
+    "    return s:find(string.rep('a*', 30) .. 'c')\n"
     "  end\n"
     "  local n = 0\n"
     "  for i = 1, 10000 do n = n + i end\n"
@@ -620,7 +621,7 @@ void test_policy_memory(void)
     pfix_end(&f);
 }
 
-/* --- every hook kind raising, one connection each -------------------------- */
+/* --- every hook kind raising, one connection each ------------------------- */
 
 static const char raising_script[] = UNIT_SCRIPT_PRELUDE
     "function on_connect(conn)\n"
