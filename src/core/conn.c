@@ -554,9 +554,16 @@ static void on_deadline(timer *t)
 
 void conn_feed(conn *c, const char *data, size_t len)
 {
-    if (c->state == CONN_CLOSED || c->state == CONN_CLOSING || c->peer_eof)
+    if (len == 0 || c->state == CONN_CLOSED || c->state == CONN_CLOSING ||
+        c->peer_eof)
         return;
     received(c, data, len);
+}
+
+void conn_feed_writable(conn *c)
+{
+    if (c->state != CONN_CLOSED && buf_len(&c->out) > 0)
+        conn__flush(c);
 }
 
 void conn_feed_eof(conn *c)

@@ -110,12 +110,18 @@ const conn_transport *conn_table_transport(const conn_table *t);
  * (and closes sock) when memory or the poller runs out. */
 conn *conn_accept(conn_table *t, net_socket sock, const char *peer);
 /* A connection with no socket, for a table with a transport. The peer's
- * side is played by calling conn_feed*: bytes arrive, the peer finishes
- * sending (FIN), or the peer resets. NULL when memory runs out. */
+ * side is played by calling conn_feed*: bytes arrive (none: nothing
+ * happens), the peer finishes sending (FIN), the peer resets, or the
+ * transport, which refused bytes (a short count or ERR_EAGAIN), can take
+ * more: the output queue is flushed again, as a socket's write readiness
+ * would. Input fed while reading is paused (out_limit) is still taken:
+ * the feeder plays a peer that sends regardless. NULL when memory runs
+ * out. */
 conn *conn_open_virtual(conn_table *t, const char *peer);
 void conn_feed(conn *c, const char *data, size_t len);
 void conn_feed_eof(conn *c);
 void conn_feed_reset(conn *c);
+void conn_feed_writable(conn *c);
 
 void conn_set_callbacks(conn *c, const conn_callbacks *cb, void *owner);
 /* The owner's pointer given to conn_set_callbacks. */

@@ -62,6 +62,34 @@ typedef struct hook_call {
 
 /* --- results ------------------------------------------------------------ */
 
+/* The action at index idx (nil or one of the names), checked before the
+ * reply goes out, so a hook that returns a bad action sends nothing. */
+static const char *check_action(lua_State *L, int idx, enum hook hook)
+{
+    static const char *const actions[] = {"shutdown", "close", "reset",
+                                          "wait", NULL};
+    const char *name = hook_names[hook];
+    int type = lua_type(L, idx);
+    if (type == LUA_TNIL)
+        return NULL;
+    if (type != LUA_TSTRING)
+        luaL_error(L, "%s returned a %s as its action (a string or nil "
+                   "was expected)", name, luaL_typename(L, idx));
+    const char *action = lua_tostring(L, idx);
+    for (int i = 0; actions[i]; i++) {
+        if (strcmp(action, actions[i]) != 0)
+            continue;
+        if (strcmp(action, "wait") == 0 && hook != HOOK_DONE)
+            luaL_error(L, "%s returned the action 'wait', which only "
+                       "on_done may return", name);
+        return actions[i];
+    }
+    luaL_error(L, "%s returned the unknown action '%s' (expected "
+               "shutdown, close, reset%s or nil)", name, action,
+               hook == HOOK_DONE ? ", wait" : "");
+    return NULL;
+}
+
 /* Apply `reply, action` at the top of the stack. Runs protected. */
 static void apply_results(lua_State *L, const hook_call *hc)
 {
@@ -70,43 +98,29 @@ static void apply_results(lua_State *L, const hook_call *hc)
     if (hc->hook == HOOK_CLOSE)
         return; /* the connection is gone: nothing to send */
     int reply_type = lua_type(L, -2);
+    if (reply_type != LUA_TNIL && reply_type != LUA_TSTRING &&
+        reply_type != LUA_TNUMBER)
+        luaL_error(L, "%s returned a %s as its reply (a string or nil was "
+                   "expected)", name, luaL_typename(L, -2));
+    const char *action = check_action(L, -1, hc->hook);
     if (reply_type != LUA_TNIL) {
-        if (reply_type != LUA_TSTRING && reply_type != LUA_TNUMBER)
-            luaL_error(L, "%s returned a %s as its reply (a string or nil "
-                       "was expected)", name, luaL_typename(L, -2));
         size_t len;
         const char *s = lua_tolstring(L, -2, &len);
         if (len > 0 && conn_send(c, s, len) == ERR_ENOTWRITABLE)
             lconn_warn_discard(hc->lc, name, len);
-    }
-    const char *action = NULL;
-    int action_type = lua_type(L, -1);
-    if (action_type != LUA_TNIL) {
-        if (action_type != LUA_TSTRING)
-            luaL_error(L, "%s returned a %s as its action (a string or nil "
-                       "was expected)", name, luaL_typename(L, -1));
-        action = lua_tostring(L, -1);
     }
     if (conn_state(c) == CONN_CLOSED)
         return;
     if (action == NULL) {
         if (hc->hook == HOOK_DONE)
             conn_shutdown(c);
-    } else if (strcmp(action, "shutdown") == 0) {
+    } else if (action[0] == 's') {
         conn_shutdown(c);
-    } else if (strcmp(action, "close") == 0) {
+    } else if (action[0] == 'c') {
         conn_close(c);
-    } else if (strcmp(action, "reset") == 0) {
+    } else if (action[0] == 'r') {
         conn_reset(c, CONN_REASON_RESET);
-    } else if (strcmp(action, "wait") == 0) {
-        if (hc->hook != HOOK_DONE)
-            luaL_error(L, "%s returned the action 'wait', which only "
-                       "on_done may return", name);
-    } else {
-        luaL_error(L, "%s returned the unknown action '%s' (expected "
-                   "shutdown, close, reset%s or nil)", name, action,
-                   hc->hook == HOOK_DONE ? ", wait" : "");
-    }
+    } /* "wait": on_done keeps our side open; the script shuts it later */
 }
 
 /* --- calls ---------------------------------------------------------------- */
