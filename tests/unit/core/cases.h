@@ -52,6 +52,7 @@ void test_shape_limit_stall(void);
 
 void test_rng_seeded(void);
 
+/* test_conn_states.c */
 void test_conn_open_data(void);
 void test_conn_ids(void);
 void test_conn_echo_fast_path(void);
@@ -64,26 +65,32 @@ void test_conn_open_owner_close(void);
 void test_conn_open_owner_reset(void);
 void test_conn_client_done_events(void);
 void test_conn_done_shuts_down(void);
-void test_conn_transport_refuses(void);
 void test_conn_shutting_events(void);
 void test_conn_closing_events(void);
-void test_conn_drain_write_later(void);
-void test_conn_drain_shaped(void);
+void test_conn_half_closed_events(void);
+void test_conn_note(void);
+void test_conn_names(void);
+
+/* test_conn_time.c */
 void test_conn_idle_timeout(void);
 void test_conn_no_idle_timeout(void);
 void test_conn_drain_timeout(void);
-void test_conn_half_closed_events(void);
 void test_conn_stop_deadline(void);
 void test_conn_stop_deadline_vs_idle(void);
 void test_conn_tick_frees_once(void);
 void test_conn_tick_rounds(void);
-void test_conn_send_error(void);
 void test_conn_table_free_stops(void);
-void test_conn_note(void);
-void test_conn_names(void);
+
+/* test_conn_out.c */
+void test_conn_transport_refuses(void);
+void test_conn_send_error(void);
+void test_conn_drain_write_later(void);
+void test_conn_drain_shaped(void);
 void test_conn_frame_lines(void);
 void test_conn_frame_switch(void);
 void test_conn_frame_too_big(void);
+
+/* test_conn_wire.c */
 void test_conn_backpressure(void);
 void test_conn_drain_socket(void);
 
