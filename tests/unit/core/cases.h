@@ -65,6 +65,7 @@ void test_conn_open_owner_close(void);
 void test_conn_open_owner_reset(void);
 void test_conn_client_done_events(void);
 void test_conn_done_shuts_down(void);
+void test_conn_feed_nothing(void);
 void test_conn_shutting_events(void);
 void test_conn_closing_events(void);
 void test_conn_half_closed_events(void);
@@ -83,6 +84,8 @@ void test_conn_table_free_stops(void);
 
 /* test_conn_out.c */
 void test_conn_transport_refuses(void);
+void test_conn_feed_writable(void);
+void test_conn_feed_writable_finishes(void);
 void test_conn_send_error(void);
 void test_conn_drain_write_later(void);
 void test_conn_drain_shaped(void);

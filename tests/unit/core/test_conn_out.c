@@ -1,6 +1,7 @@
 /* test_conn_out.c -- what a connection sends and how: output the
- * transport refused, a send that fails, the FIN or the close waiting for
- * written-later and shaped bytes, and the framing of input. */
+ * transport refused and takes later, a send that fails, the FIN or the
+ * close waiting for written-later and shaped bytes, and the framing of
+ * input. */
 #include "cases.h"
 #include "fixture.h"
 
@@ -22,8 +23,8 @@ void test_conn_transport_refuses(void)
     fx.tr.room = -1;
     ASSERT_EQ(send_str(c, "gh"), 0);
     EXPECT(&fx, "");
-    /* the FIN waits for the queue, which nothing drains without a
-     * socket to poll: it stays held */
+    /* the FIN waits for the queue, which nothing drains until the
+     * transport says it takes more (conn_feed_writable): it stays held */
     ASSERT_EQ(conn_shutdown(c), 0);
     EXPECT(&fx, "");
     ASSERT_EQ(conn_state(c), CONN_SHUTTING);
@@ -37,6 +38,95 @@ void test_conn_transport_refuses(void)
     EXPECT(&fx, "rst");
     conn_table_tick(fx.table);
     EXPECT(&fx, "closed(reset)");
+    fixture_end(&fx);
+}
+
+/* The transport takes more again (conn_feed_writable, as a socket's write
+ * readiness): what it refused goes out, in order, as far as it takes. */
+void test_conn_feed_writable(void)
+{
+    fixture fx;
+    fixture_start(&fx, 0, 10000, 65536, 0);
+    conn *c = fixture_open(&fx);
+    /* a short count, then ERR_EAGAIN: the rest stays queued */
+    fx.tr.room = 2;
+    ASSERT_EQ(send_str(c, "abcdef"), 0);
+    EXPECT(&fx, "send(ab) eagain");
+    ASSERT_UEQ(conn_bytes_out(c), 2);
+    /* still refusing: asked again, nothing moves */
+    conn_feed_writable(c);
+    EXPECT(&fx, "eagain");
+    ASSERT_UEQ(conn_bytes_out(c), 2);
+    /* room for 3: a part goes, the rest waits (the flush asks once more
+     * after the short count, and is refused again) */
+    fx.tr.room = 3;
+    conn_feed_writable(c);
+    EXPECT(&fx, "send(cde) eagain eagain");
+    ASSERT_UEQ(conn_bytes_out(c), 5);
+    /* a send queues behind what waits */
+    ASSERT_EQ(send_str(c, "gh"), 0);
+    EXPECT(&fx, "");
+    /* room for everything: the queue empties, in order */
+    fx.tr.room = -1;
+    conn_feed_writable(c);
+    EXPECT(&fx, "send(fgh)");
+    ASSERT_UEQ(conn_bytes_out(c), 8);
+    ASSERT_EQ(conn_state(c), CONN_OPEN);
+    /* nothing queued: the transport is not asked */
+    conn_feed_writable(c);
+    EXPECT(&fx, "");
+    /* and a send goes straight out again */
+    ASSERT_EQ(send_str(c, "i"), 0);
+    EXPECT(&fx, "send(i)");
+    ASSERT_UEQ(conn_bytes_out(c), 9);
+    fixture_end(&fx);
+}
+
+/* A FIN or a close that waits for refused output goes right after the
+ * queue empties through conn_feed_writable: the clock does not move. */
+void test_conn_feed_writable_finishes(void)
+{
+    fixture fx;
+    fixture_start(&fx, 0, 10000, 65536, 0);
+    fx.tr.ids = 1;
+    conn *shutting = fixture_open_shutting(&fx);
+    conn *closing = fixture_open_closing(&fx);
+    conn *peer_done = fixture_open_shutting(&fx);
+    conn_feed_eof(peer_done);
+    EXPECT(&fx, "#1 eagain #2 eagain #3 eagain");
+    /* SHUTTING: a part of the queue is not enough for the FIN */
+    fx.tr.room = 3;
+    conn_feed_writable(shutting);
+    EXPECT(&fx, "#1 send(que) #1 eagain #1 eagain");
+    ASSERT_EQ(conn_state(shutting), CONN_SHUTTING);
+    /* the rest: the FIN right after it */
+    fx.tr.room = -1;
+    conn_feed_writable(shutting);
+    EXPECT(&fx, "#1 send(ued) #1 fin");
+    ASSERT_EQ(conn_state(shutting), CONN_HALF_CLOSED);
+    ASSERT_UEQ(conn_bytes_out(shutting), 6);
+    /* CLOSING: the close right after the queue */
+    conn_feed_writable(closing);
+    EXPECT(&fx, "#2 send(queued) #2 close");
+    ASSERT_EQ(conn_state(closing), CONN_CLOSED);
+    ASSERT_EQ(conn_reason(closing), CONN_REASON_DONE);
+    /* SHUTTING with the peer done: the FIN ends the connection */
+    conn_feed_writable(peer_done);
+    EXPECT(&fx, "#3 send(queued) #3 fin #3 close");
+    ASSERT_EQ(conn_state(peer_done), CONN_CLOSED);
+    ASSERT_EQ(conn_reason(peer_done), CONN_REASON_DONE);
+    ASSERT_UEQ(loop_now(fx.loop), START_MS);
+    /* a closed connection takes nothing more */
+    conn_feed_writable(closing);
+    EXPECT(&fx, "");
+    conn_table_tick(fx.table);
+    EXPECT_PER_CONN(&fx, "#2 closed(done) #3 closed(done)");
+    /* the half-closed one reads until the peer closes, as ever */
+    conn_feed_eof(shutting);
+    EXPECT(&fx, "#1 close");
+    conn_table_tick(fx.table);
+    EXPECT(&fx, "#1 closed(done)");
+    ASSERT_EQ(fx.closes, 3);
     fixture_end(&fx);
 }
 

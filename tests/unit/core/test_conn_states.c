@@ -321,6 +321,31 @@ void test_conn_done_shuts_down(void)
     fixture_end(&fx);
 }
 
+/* Feeding no bytes is no event: no data callback, no echo, and no
+ * activity for the idle clock. */
+void test_conn_feed_nothing(void)
+{
+    fixture fx;
+    fixture_start(&fx, 1000, 10000, 65536, 0);
+    fx.tr.ids = 1;
+    fx.on_data = fixture_reply_bracketed;
+    conn *c = fixture_open(&fx);
+    conn *echo = conn_open_virtual(fx.table, "192.0.2.2:5000");
+    ASSERT(echo != NULL);               /* no callbacks: the echo */
+    fixture_advance(&fx, 999);
+    conn_feed(c, "", 0);
+    conn_feed(echo, "", 0);
+    EXPECT(&fx, "");
+    ASSERT_UEQ(conn_bytes_in(c), 0);
+    ASSERT_UEQ(conn_bytes_in(echo), 0);
+    ASSERT_UEQ(conn_bytes_out(c), 0);
+    ASSERT_UEQ(conn_bytes_out(echo), 0);
+    /* idle since they opened: the timeout at 1000 stands */
+    fixture_advance(&fx, 1000);
+    EXPECT_PER_CONN(&fx, "#1 rst #1 closed(timeout) #2 rst");
+    fixture_end(&fx);
+}
+
 /* --- SHUTTING and CLOSING (output the transport refused stays queued) ----- */
 
 void test_conn_shutting_events(void)

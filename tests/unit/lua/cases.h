@@ -18,6 +18,7 @@ void test_lalloc_shrink_refused(void);
 void test_policy_replies(void);
 void test_policy_actions(void);
 void test_policy_bad_results(void);
+void test_policy_bad_action_sends_nothing(void);
 void test_policy_on_connect(void);
 void test_policy_on_done(void);
 void test_policy_on_done_default(void);

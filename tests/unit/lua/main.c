@@ -23,6 +23,7 @@ static const test_case cases[] = {
     CASE(policy_replies),
     CASE(policy_actions),
     CASE(policy_bad_results),
+    CASE(policy_bad_action_sends_nothing),
     CASE(policy_on_connect),
     CASE(policy_on_done),
     CASE(policy_on_done_default),

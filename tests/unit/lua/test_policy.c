@@ -105,6 +105,36 @@ static void advance_to(pfix *f, uint64_t ms)
         VTRACE_EXPECT(&(f)->tr, want_);                                 \
     } while (0)
 
+/* A fresh connection sent cmd must be reset with nothing sent (reason
+ * error); then a fresh one sent ok must get exactly reply: the policy
+ * serves on. That one is reset too. Returns the first one's id: the
+ * report has "ID:error ID+1:reset" from them. */
+static uint64_t fails_then_serves(pfix *f, const char *cmd, const char *ok,
+                                  const char *reply)
+{
+    conn *c = attach(f);
+    uint64_t id = conn_id(c);
+    feed(c, cmd);
+    char want[VTRACE_MAX];
+    snprintf(want, sizeof want, "#%llu rst", (unsigned long long)id);
+    if (strcmp(f->tr.text, want) != 0)
+        TEST_FAIL("%s: \"%s\", expected \"%s\"", cmd, f->tr.text, want);
+    vtrace_clear(&f->tr);
+    ASSERT_EQ(conn_state(c), CONN_CLOSED);
+    ASSERT_EQ(conn_reason(c), CONN_REASON_ERROR);
+    ASSERT_UEQ(conn_bytes_out(c), 0);
+    tick(f);
+    conn *next = attach(f);
+    feed(next, ok);
+    snprintf(want, sizeof want, "#%llu send(%s)",
+             (unsigned long long)conn_id(next), reply);
+    VTRACE_EXPECT(&f->tr, want);
+    conn_reset(next, CONN_REASON_RESET);
+    tick(f);
+    vtrace_clear(&f->tr);
+    return id;
+}
+
 /* --- replies and actions -------------------------------------------------- */
 
 /* on_data answers each command with the result the command names. */
@@ -126,6 +156,9 @@ static const char results_script[] = UNIT_SCRIPT_PRELUDE
     "  unknown = function() return nil, 'explode' end,\n"
     "  numaction = function() return nil, 5 end,\n"
     "  tableaction = function() return nil, {} end,\n"
+    "  byeunknown = function() return 'bye', 'explode' end,\n"
+    "  byenumber = function() return 'bye', 5 end,\n"
+    "  byewait = function() return 'bye', 'wait' end,\n"
     "  table = function() return {} end,\n"
     "  bool = function() return true end,\n"
     "  func = function() return print end,\n"
@@ -247,6 +280,21 @@ void test_policy_bad_results(void)
                  (unsigned long long)id, (unsigned long long)id + 1);
     }
     EXPECT_REPORT(&f, want);
+    pfix_end(&f);
+}
+
+/* A reply with an action no hook may give: the action is checked before
+ * the reply goes out, so nothing is sent, and the connection is reset
+ * (reason error); the next one is served as before. */
+void test_policy_bad_action_sends_nothing(void)
+{
+    static const char *const bad[] = { "byeunknown", "byenumber",
+                                       "byewait" };
+    pfix f;
+    pfix_start(&f, "badaction", results_script, 0, 0, 0);
+    for (int i = 0; i < 3; i++)
+        ASSERT_UEQ(fails_then_serves(&f, bad[i], "str", "text"), 2 * i + 1);
+    EXPECT_REPORT(&f, "1:error 2:reset 3:error 4:reset 5:error 6:reset");
     pfix_end(&f);
 }
 
