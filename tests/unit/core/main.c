@@ -4,8 +4,8 @@
  * Each CASE(...) line below becomes a ctest test of its own,
  * unit.core.CASE (tests/unit/CMakeLists.txt reads them from this file). */
 #include "cases.h"
-#include "net.h"
 #include "test.h"
+#include "unit_main.h"
 
 #define CASE(name) { #name, test_##name }
 
@@ -94,12 +94,5 @@ static const test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-    int err = net_init();
-    if (err < 0) {
-        fprintf(stderr, "net_init: %s\n", err_strerror(err));
-        return 1;
-    }
-    int rc = test_main(cases, argc, argv);
-    net_cleanup();
-    return rc;
+    return unit_main(cases, argc, argv);
 }

@@ -105,17 +105,33 @@ static void advance_to(pfix *f, uint64_t ms)
         VTRACE_EXPECT(&(f)->tr, want_);                                 \
     } while (0)
 
+/* A fresh connection sent cmd must get exactly reply; it is reset then.
+ * Returns its id: the report has "ID:reset" from it. */
+static uint64_t serves(pfix *f, const char *cmd, const char *reply)
+{
+    conn *c = attach(f);
+    uint64_t id = conn_id(c);
+    feed(c, cmd);
+    char want[VTRACE_MAX];
+    snprintf(want, sizeof want, "#%llu send(%s)", (unsigned long long)id,
+             reply);
+    VTRACE_EXPECT(&f->tr, want);
+    conn_reset(c, CONN_REASON_RESET);
+    tick(f);
+    vtrace_clear(&f->tr);
+    return id;
+}
+
 /* A fresh connection sent cmd must be reset with nothing sent (reason
- * error); then a fresh one sent ok must get exactly reply: the policy
- * serves on. That one is reset too. Returns the first one's id: the
- * report has "ID:error ID+1:reset" from them. */
+ * error); then serves(f, ok, reply): the policy serves on. Returns the
+ * first one's id: the report has "ID:error ID+1:reset" from them. */
 static uint64_t fails_then_serves(pfix *f, const char *cmd, const char *ok,
                                   const char *reply)
 {
     conn *c = attach(f);
     uint64_t id = conn_id(c);
     feed(c, cmd);
-    char want[VTRACE_MAX];
+    char want[64];
     snprintf(want, sizeof want, "#%llu rst", (unsigned long long)id);
     if (strcmp(f->tr.text, want) != 0)
         TEST_FAIL("%s: \"%s\", expected \"%s\"", cmd, f->tr.text, want);
@@ -124,14 +140,7 @@ static uint64_t fails_then_serves(pfix *f, const char *cmd, const char *ok,
     ASSERT_EQ(conn_reason(c), CONN_REASON_ERROR);
     ASSERT_UEQ(conn_bytes_out(c), 0);
     tick(f);
-    conn *next = attach(f);
-    feed(next, ok);
-    snprintf(want, sizeof want, "#%llu send(%s)",
-             (unsigned long long)conn_id(next), reply);
-    VTRACE_EXPECT(&f->tr, want);
-    conn_reset(next, CONN_REASON_RESET);
-    tick(f);
-    vtrace_clear(&f->tr);
+    ASSERT_UEQ(serves(f, ok, reply), id + 1);
     return id;
 }
 
@@ -254,27 +263,8 @@ void test_policy_bad_results(void)
     char want[512] = "";
     size_t n = sizeof bad / sizeof bad[0];
     for (size_t i = 0; i < n; i++) {
-        conn *c = attach(&f);
-        uint64_t id = conn_id(c);
-        feed(c, bad[i]);
-        char rst[32];
-        snprintf(rst, sizeof rst, "#%llu rst", (unsigned long long)id);
-        if (strcmp(f.tr.text, rst) != 0)
-            TEST_FAIL("%s: \"%s\", expected \"%s\"", bad[i], f.tr.text,
-                      rst);
-        vtrace_clear(&f.tr);
-        ASSERT_EQ(conn_state(c), CONN_CLOSED);
-        ASSERT_EQ(conn_reason(c), CONN_REASON_ERROR);
-        tick(&f);
         /* the same policy serves the next connection */
-        conn *next = attach(&f);
-        feed(next, "str");
-        snprintf(rst, sizeof rst, "#%llu send(text)",
-                 (unsigned long long)conn_id(next));
-        VTRACE_EXPECT(&f.tr, rst);
-        conn_reset(next, CONN_REASON_RESET);
-        tick(&f);
-        vtrace_clear(&f.tr);
+        uint64_t id = fails_then_serves(&f, bad[i], "str", "text");
         snprintf(want + strlen(want), sizeof want - strlen(want),
                  "%s%llu:error %llu:reset", i ? " " : "",
                  (unsigned long long)id, (unsigned long long)id + 1);
@@ -590,23 +580,10 @@ void test_policy_budget(void)
     pfix f;
     pfix_start(&f, "budget", budget_script, 0, 200000, 0);
     static const char *const runaway[] = { "spin", "pspin", "match" };
-    for (int i = 0; i < 3; i++) {
-        conn *c = attach(&f);
-        feed(c, runaway[i]);
-        char want[32];
-        snprintf(want, sizeof want, "#%d rst", 2 * i + 1);
-        VTRACE_EXPECT(&f.tr, want);
-        ASSERT_EQ(conn_reason(c), CONN_REASON_ERROR);
-        tick(&f);
-        /* a call within the budget runs whole */
-        conn *d = attach(&f);
-        feed(d, "ok");
-        snprintf(want, sizeof want, "#%d send(ok50005000)", 2 * i + 2);
-        VTRACE_EXPECT(&f.tr, want);
-        conn_reset(d, CONN_REASON_RESET);
-        tick(&f);
-        vtrace_clear(&f.tr);
-    }
+    /* each is stopped; then a call within the budget runs whole */
+    for (int i = 0; i < 3; i++)
+        ASSERT_UEQ(fails_then_serves(&f, runaway[i], "ok", "ok50005000"),
+                   2 * i + 1);
     EXPECT_REPORT(&f, "1:error 2:reset 3:error 4:reset 5:error 6:reset");
     pfix_end(&f);
 }
@@ -640,31 +617,13 @@ void test_policy_memory(void)
     pfix f;
     pfix_start(&f, "memory", memory_script, 2 << 20, 0, 0);
     static const char *const greedy[] = { "table", "string" };
-    for (int i = 0; i < 2; i++) {
-        conn *c = attach(&f);
-        feed(c, greedy[i]);
-        char want[32];
-        snprintf(want, sizeof want, "#%d rst", 2 * i + 1);
-        VTRACE_EXPECT(&f.tr, want);
-        ASSERT_EQ(conn_reason(c), CONN_REASON_ERROR);
-        tick(&f);
-        /* the memory came back: the next connection is served */
-        conn *d = attach(&f);
-        feed(d, "ab");
-        snprintf(want, sizeof want, "#%d send(ababab)", 2 * i + 2);
-        VTRACE_EXPECT(&f.tr, want);
-        conn_reset(d, CONN_REASON_RESET);
-        tick(&f);
-        vtrace_clear(&f.tr);
-    }
+    /* each is stopped; the memory came back: the next one is served */
+    for (int i = 0; i < 2; i++)
+        ASSERT_UEQ(fails_then_serves(&f, greedy[i], "ab", "ababab"),
+                   2 * i + 1);
     /* a memory error is a Lua error: pcall inside the script catches it,
      * and the hook goes on */
-    conn *e = attach(&f);
-    feed(e, "pcall");
-    VTRACE_EXPECT(&f.tr, "#5 send(caught false)");
-    conn_reset(e, CONN_REASON_RESET);
-    tick(&f);
-    vtrace_clear(&f.tr);
+    ASSERT_UEQ(serves(&f, "pcall", "caught false"), 5);
     EXPECT_REPORT(&f, "1:error 2:reset 3:error 4:reset 5:reset");
     pfix_end(&f);
 }

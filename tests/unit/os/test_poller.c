@@ -4,6 +4,7 @@
 #include "net.h"
 #include "poller.h"
 #include "test.h"
+#include "unit_main.h"
 
 #ifndef RICOCHET_TEST_POLLER
 #error "build with RICOCHET_TEST_POLLER set to the backend's name"
@@ -400,12 +401,5 @@ static const test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-    int err = net_init();
-    if (err < 0) {
-        fprintf(stderr, "net_init: %s\n", err_strerror(err));
-        return 1;
-    }
-    int rc = test_main(cases, argc, argv);
-    net_cleanup();
-    return rc;
+    return unit_main(cases, argc, argv);
 }
