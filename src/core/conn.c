@@ -238,11 +238,6 @@ void conn_table_reset_all(conn_table *t, enum conn_reason reason)
         conn__close_now(c, reason, 1);
 }
 
-const conn_transport *conn_table_transport(const conn_table *t)
-{
-    return t->cfg.transport;
-}
-
 /* --- creating ------------------------------------------------------------ */
 
 static conn *new_conn(conn_table *t, net_socket sock, const char *peer)

@@ -101,8 +101,6 @@ conn *conn_table_find(conn_table *t, uint64_t id);
 void conn_table_stop_by(conn_table *t, uint64_t deadline_ms);
 /* Reset every open connection now, with reason. */
 void conn_table_reset_all(conn_table *t, enum conn_reason reason);
-/* The transport given in the config (NULL: sockets). */
-const conn_transport *conn_table_transport(const conn_table *t);
 
 /* Take ownership of an accepted, non-blocking socket and start reading.
  * The connection starts with no callbacks (plain echo); the owner sets

@@ -83,12 +83,14 @@ void conn__flush(conn *c)
     size_t budget = CONN_MAX_IO_PER_EVENT;
     while (buf_len(&c->out) > 0 && budget > 0) {
         size_t want = buf_len(&c->out);
-        long n = conn__send_queued(c, want < budget ? want : budget);
+        if (want > budget)
+            want = budget;
+        long n = conn__send_queued(c, want);
         if (n < 0)
             return;
-        if (n == 0)
-            break;
         budget -= (size_t)n;
+        if ((size_t)n < want)
+            break; /* send_now stops short only when the socket is full */
     }
     conn__after_write(c);
 }

@@ -56,7 +56,6 @@ void fixture_start(fixture *fx, uint64_t idle_ms, uint64_t drain_ms,
     };
     fx->table = conn_table_create(&cfg);
     ASSERT(fx->table != NULL);
-    ASSERT(conn_table_transport(fx->table) == &fx->tr.transport);
     loop_set_before_sleep(fx->loop, fixture_before_sleep, fx->table);
 }
 
