@@ -86,15 +86,28 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-/* Seconds, fractions allowed, to milliseconds. */
+/* strtod and strtoull skip spaces and take signs: a value must start
+ * with a digit (or a dot, for seconds) to be taken at all. */
+static int starts_with_digit(const char *s)
+{
+    return s[0] >= '0' && s[0] <= '9';
+}
+
+/* Seconds, fractions allowed, to milliseconds. A value that is not 0 but
+ * would round to 0 ms (which means "none") is refused, not rounded. */
 static int parse_seconds(const char *s, uint64_t *ms)
 {
     char *end;
     errno = 0;
+    if (!starts_with_digit(s) && !(s[0] == '.' && starts_with_digit(s + 1)))
+        return ERR_EINVAL;
     double v = strtod(s, &end);
     if (errno || end == s || *end || !(v >= 0) || v > 1e9 || isnan(v))
         return ERR_EINVAL;
-    *ms = (uint64_t)llround(v * 1000.0);
+    uint64_t rounded = (uint64_t)llround(v * 1000.0);
+    if (v > 0 && rounded == 0)
+        return ERR_EINVAL;
+    *ms = rounded;
     return 0;
 }
 
@@ -102,9 +115,10 @@ static int parse_count(const char *s, size_t *out)
 {
     char *end;
     errno = 0;
+    if (!starts_with_digit(s))
+        return ERR_EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v == 0 ||
-        v > 100000000ULL)
+    if (errno || end == s || *end || v == 0 || v > 100000000ULL)
         return ERR_EINVAL;
     *out = (size_t)v;
     return 0;
@@ -115,8 +129,10 @@ static int parse_bytes(const char *s, size_t *out)
 {
     char *end;
     errno = 0;
+    if (!starts_with_digit(s))
+        return ERR_EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || s[0] == '-')
+    if (errno || end == s)
         return ERR_EINVAL;
     unsigned shift = 0;
     if (*end == 'k' || *end == 'K')
@@ -178,6 +194,27 @@ typedef struct cli {
     int check;
 } cli;
 
+/* What an option's value must be, for its error message; NULL: see
+ * --help. */
+static const char *expected(const char *name)
+{
+    static const char *const kinds[][2] = {
+        {"--idle-timeout", "seconds: 0 for none, or 0.001 to 1e9"},
+        {"--drain-timeout", "seconds: 0, or 0.001 to 1e9"},
+        {"--max-conns", "a whole number from 1 to 100000000"},
+        {"--workers", "a whole number from 1 to 64"},
+        {"--out-limit", "bytes, with k, m or g: 1 to 1 TiB"},
+        {"--hook-budget", "instructions: 0 for none, or 1 to 2000000000"},
+        {"--lua-memory", "MiB: 0 for none, or 1 to 1048576"},
+        {"--seed", "a whole number, decimal or 0x hex"},
+        {"--log-level", "error, warn, info, debug or trace"},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(name, kinds[i][0]) == 0)
+            return kinds[i][1];
+    return NULL;
+}
+
 /* Apply one option with its value. Returns 0 or an exit code. */
 static int apply_value(cli *o, const char *name, const char *value)
 {
@@ -196,26 +233,27 @@ static int apply_value(cli *o, const char *name, const char *value)
         size_t n = 0;
         rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &n);
         if (rc == 0 && n > POLICY_MAX_BUDGET)
-            rc = -1;
+            rc = ERR_EINVAL;
         o->opts.hook_budget = n;
     } else if (strcmp(name, "--lua-memory") == 0) {
         size_t mb = 0;
         rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &mb);
         if (rc == 0 && mb > (1u << 20))
-            rc = -1;
+            rc = ERR_EINVAL;
         o->opts.memory_limit = mb << 20;
     } else if (strcmp(name, "--seed") == 0) {
         char *end;
         errno = 0;
         unsigned long long seed = strtoull(value, &end, 0);
-        rc = errno || end == value || *end || value[0] == '-' ? -1 : 0;
+        rc = errno || end == value || *end || !starts_with_digit(value)
+             ? ERR_EINVAL : 0;
         if (rc == 0)
             rng_seed((uint64_t)seed);
     } else if (strcmp(name, "--workers") == 0) {
         size_t n = 0;
         rc = parse_count(value, &n);
         if (rc == 0 && n > SERVER_MAX_WORKERS)
-            rc = -1;
+            rc = ERR_EINVAL;
         o->cfg.workers = (int)n;
     } else if (strcmp(name, "--simulate") == 0) {
         o->simulate = value;
@@ -226,8 +264,10 @@ static int apply_value(cli *o, const char *name, const char *value)
             log_set_level(level);
     }
     if (rc != 0) {
-        fprintf(stderr, "ricochet: %s: bad value '%s' (see ricochet --help)"
-                "\n", name, value);
+        fprintf(stderr, "ricochet: %s: bad value '%s'%s%s%s (see ricochet "
+                "--help)\n", name, value, expected(name) ? " (" : "",
+                expected(name) ? expected(name) : "",
+                expected(name) ? ")" : "");
         return EXIT_USAGE;
     }
     return 0;

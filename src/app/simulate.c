@@ -9,7 +9,7 @@
  *     send "hello\r\n"          the client sends one chunk (escapes: \r \n
  *     send "ab" "cd"            \t \0 \\ \" \xHH); several strings, several
  *                               chunks, one after the other
- *     wait 250                  250 ms pass
+ *     wait 250                  250 ms pass (1e12 ms in all at most)
  *     shutdown                  the client finishes sending (FIN)
  *     close                     the client finishes sending and closes
  *     reset                     the client resets the connection (RST) */
@@ -26,6 +26,11 @@
 #include "loop.h"
 
 #define SHOW_MAX 1024 /* bytes of one chunk printed; the rest is counted */
+/* The virtual clock's end: about 31 years, far from where a deadline
+ * would wrap around (UINT64_MAX is also the timer queue's "never"). */
+#define WAIT_MAX_MS 1000000000000ULL
+#define WAIT_MAX_TEXT "1000000000000"
+#define CLOCK_MAX_MS WAIT_MAX_MS
 
 typedef struct sim {
     loop *loop;
@@ -254,8 +259,11 @@ static int run_line(sim *sm, const reader *r, const char *text,
         char *end;
         errno = 0;
         unsigned long long ms = strtoull(p, &end, 10);
-        if (errno || end == p || *skip_space(end) != '\0' || p[0] == '-')
+        if (errno || end == p || p[0] < '0' || p[0] > '9')
             return fail(r, "wait needs milliseconds:", p);
+        if (ms > WAIT_MAX_MS || loop_now(sm->loop) + ms > CLOCK_MAX_MS)
+            return fail(r, "wait is too long (at most " WAIT_MAX_TEXT
+                        " ms in all):", p);
         loop_advance(sm->loop, loop_now(sm->loop) + ms);
         p = end;
     } else if (strcmp(word, "shutdown") == 0 || strcmp(word, "close") == 0) {
@@ -320,6 +328,17 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     if (text == NULL) {
         fprintf(stderr, "ricochet: cannot read the transcript %s: %s\n",
                 path, strerror(errno));
+        policy_release(p);
+        return EXIT_USAGE;
+    }
+    const char *nul = memchr(text, '\0', len);
+    if (nul != NULL) { /* it would end the text early: refuse it all */
+        reader at = {path, 0};
+        for (const char *q = text; q <= nul; q++)
+            at.line += q == text || q[-1] == '\n';
+        fail(&at, "a NUL byte in the transcript (inside a quoted string, "
+             "write it as \\0)", NULL);
+        free(text);
         policy_release(p);
         return EXIT_USAGE;
     }

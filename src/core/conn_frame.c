@@ -40,8 +40,10 @@ void conn__frame_input(conn *c, const char *data, size_t len)
         const char *frame;
         size_t frame_len, used;
         int rc = framer_next(f, data, len, &used, &frame, &frame_len);
-        data += used;
-        len -= used;
+        if (used > 0) { /* data is NULL when only held bytes are cut */
+            data += used;
+            len -= used;
+        }
         if (rc == FRAME_NEED)
             return;
         if (rc < 0) {

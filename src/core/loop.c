@@ -72,8 +72,8 @@ void loop_advance(loop *l, uint64_t to_ms)
 {
     for (;;) {
         uint64_t next = timerq_next(&l->timers);
-        if (next > to_ms)
-            break;
+        if (next == UINT64_MAX || next > to_ms)
+            break; /* no timer (UINT64_MAX), or none due by to_ms */
         if (next > l->now_ms)
             l->now_ms = next;
         timerq_run(&l->timers, l->now_ms);

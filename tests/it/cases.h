@@ -101,7 +101,8 @@
     X(rt_trace) \
     X(rt_trace_hexdump) \
     X(rt_trace_rst) \
-    X(rt_simulate_errors)
+    X(rt_simulate_errors) \
+    X(rt_simulate_malformed)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)

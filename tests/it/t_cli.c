@@ -73,15 +73,25 @@ void startup_bad_values(void)
         {"--drain-timeout", "-0.5"}, {"--out-limit", "1x"},
         {"--out-limit", "-1"},       {"--out-limit", "k"},
         {"--log-level", "loud"},
+        /* values that would turn into their opposite or a default */
+        {"--idle-timeout", "0.0001"}, {"--drain-timeout", "0.0004"},
+        {"--max-conns", " 5"},       {"--max-conns", "+5"},
+        {"--out-limit", " 1k"},      {"--seed", " 7"},
+        {"--seed", "-1"},            {"--workers", " 2"},
     };
     it_run r;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         fprintf(stderr, "%s %s\n", bad[i][0], bad[i][1]);
         RUN(&r, "--listen", "127.0.0.1:0", bad[i][0], bad[i][1],
             SCRIPT("echo.lua"));
-        it_run_assert_error(&r, 2, NULL);
+        it_run_assert_error(&r, 2, bad[i][0]);
         it_run_free(&r);
     }
+    /* the message says what the value must be */
+    RUN(&r, "--idle-timeout", "0.0001", SCRIPT("echo.lua"));
+    it_run_assert_error(&r, 2, "bad value '0.0001' (seconds: 0 for none, "
+                        "or 0.001 to 1e9)");
+    it_run_free(&r);
     /* an option without its value */
     RUN(&r, "--listen", "127.0.0.1:0", SCRIPT("echo.lua"), "--max-conns");
     it_run_assert_error(&r, 2, NULL);

@@ -3,6 +3,8 @@
  * command line of --simulate. The transcripts themselves are diffed by
  * sim/check.sh. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cases.h"
@@ -175,4 +177,61 @@ void rt_simulate_errors(void)
         SCRIPT("echo.lua"));
     it_run_assert_error(&r, 2, "no_such.sim");
     it_run_free(&r);
+}
+
+/* Write text (len bytes, NULs allowed) to a new temporary transcript;
+ * its path goes to path. */
+static void write_transcript(char *path, size_t cap, const char *text,
+                             size_t len)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(path, cap, "%s/ricochet-sim-XXXXXX",
+             base && *base ? base : "/tmp");
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
+/* Every malformed transcript is refused with its file and line and exit
+ * 2; a wait ends with a comment like any command. */
+void rt_simulate_malformed(void)
+{
+#define TEXT(s) s, sizeof s - 1 /* with its NULs */
+    static const struct {
+        const char *text;
+        size_t len;
+        const char *error; /* NULL: it runs, exit 0 */
+    } cases[] = {
+        /* the timer queue's "never": it used to spin for ever */
+        {TEXT("wait 18446744073709551615\n"), ":1: wait is too long"},
+        {TEXT("send \"a\"\nwait 1000000000001\n"), ":2: wait is too long"},
+        {TEXT("wait 999999999999\nwait 2\n"), ":2: wait is too long"},
+        {TEXT("wait 99999999999999999999999\n"), ":1: wait needs"},
+        {TEXT("wait +5\n"), ":1: wait needs"},
+        {TEXT("wait -5\n"), ":1: wait needs"},
+        /* a NUL used to end the transcript there, silently */
+        {TEXT("send \"a\"\nsend \"b\0c\"\nreset\n"), ":2: a NUL byte"},
+        {TEXT("send \"a\"\nwait 100  # a comment\nclose\n"), NULL},
+    };
+#undef TEXT
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[512];
+        it_run r;
+        write_transcript(path, sizeof path, cases[i].text, cases[i].len);
+        RUN(&r, "--simulate", path, SCRIPT("echo.lua"));
+        unlink(path);
+        if (cases[i].error == NULL) {
+            if (r.code != 0 || strstr(r.out, "   100 ms  client closes") ==
+                                   NULL)
+                TEST_FAIL("case %zu: exit %d, stdout:\n%s\nstderr:\n%s", i,
+                          r.code, r.out, r.err);
+        } else if (r.code != 2 || strstr(r.err, "ricochet: ") == NULL ||
+                   strstr(r.err, path) == NULL ||
+                   strstr(r.err, cases[i].error) == NULL) {
+            TEST_FAIL("case %zu: want exit 2 and \"%s\"; exit %d, stderr:\n%s",
+                      i, cases[i].error, r.code, r.err);
+        }
+        it_run_free(&r);
+    }
 }

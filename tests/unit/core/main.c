@@ -32,6 +32,7 @@ static const test_case cases[] = {
     CASE(loop_io_interest),
     CASE(loop_hook_first),
     CASE(loop_io_stop_other),
+    CASE(loop_advance_to_the_end),
     CASE(frame_raw),
     CASE(frame_line),
     CASE(frame_line_max),

@@ -280,3 +280,28 @@ void test_loop_io_stop_other(void)
     watched_close(l, &b);
     loop_free(l);
 }
+
+static void count_fire(timer *t)
+{
+    (*(int *)t->data)++;
+}
+
+/* The virtual clock advanced to the end of time: the due timers fire and
+ * it returns (an empty queue's "never" is UINT64_MAX too, and used to
+ * look due for ever). */
+void test_loop_advance_to_the_end(void)
+{
+    loop *l = loop_create();
+    ASSERT(l != NULL);
+    loop_use_virtual_clock(l, 0);
+    int fired = 0;
+    timer t;
+    timer_init(&t, count_fire, &fired);
+    ASSERT_EQ(loop_timer_start(l, &t, 5), 0);
+    loop_advance(l, UINT64_MAX);
+    ASSERT_EQ(fired, 1);
+    ASSERT_UEQ(loop_now(l), UINT64_MAX);
+    loop_advance(l, UINT64_MAX); /* nothing left at all */
+    ASSERT_EQ(fired, 1);
+    loop_free(l);
+}
