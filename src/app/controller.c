@@ -43,6 +43,22 @@ static void on_signal(loop *l, loop_io *io, int events)
     }
 }
 
+static void on_log_repeats(timer *t)
+{
+    (void)t;
+    log_repeats_flush(0);
+}
+
+/* Counts of repeated log lines owed by this thread (log.h) are written
+ * when their window ends, even if the repeats have stopped. */
+static void before_sleep(loop *l, void *data)
+{
+    controller *ctl = data;
+    int64_t due = log_repeats_due_ms();
+    if (due >= 0 && !timer_active(&ctl->log_repeats))
+        loop_timer_start(l, &ctl->log_repeats, (uint64_t)due);
+}
+
 static void on_worker_done(loop *l, loop_io *io, int events)
 {
     controller *ctl = io->data;
@@ -56,6 +72,7 @@ static void on_worker_done(loop *l, loop_io *io, int events)
 int controller_init(controller *ctl, worker *workers, int n)
 {
     memset(ctl, 0, sizeof *ctl);
+    timer_init(&ctl->log_repeats, on_log_repeats, ctl);
     ctl->workers = workers;
     ctl->nworkers = n;
     ctl->wake.handle.sock = NET_INVALID;
@@ -69,6 +86,7 @@ int controller_init(controller *ctl, worker *workers, int n)
         ctl->done[k].handle.sock = NET_INVALID;
         ctl->done_w[k] = NET_INVALID;
     }
+    loop_set_before_sleep(ctl->loop, before_sleep, ctl);
     /* One done pair per worker: each socket has a single writer (Winsock
      * may refuse a send racing another thread's on the same socket). */
     for (int k = 0; k < n; k++) {
@@ -195,7 +213,9 @@ void controller_free(controller *ctl)
 {
     unwatch(ctl);
     signals_restore();
+    log_repeats_flush(1);
     if (ctl->loop != NULL) {
+        loop_timer_stop(ctl->loop, &ctl->log_repeats);
         close_io(ctl->loop, &ctl->wake);
         for (int k = 0; ctl->done != NULL && k < ctl->nworkers; k++)
             close_io(ctl->loop, &ctl->done[k]);

@@ -23,6 +23,7 @@ typedef struct controller {
     loop_io watch_io;      /* its handle, when the backend has one */
     timer watch_poll;      /* else: look every watch_poll_ms() */
     timer watch_settle;    /* a burst of writes ends before the reload */
+    timer log_repeats;     /* writes the counts of repeated log lines */
 } controller;
 
 /* Make the controller's loop and one done pair per worker (worker k's

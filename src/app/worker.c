@@ -92,16 +92,26 @@ static void on_command(loop *l, loop_io *io, int events)
     }
 }
 
+static void on_log_repeats(timer *t)
+{
+    (void)t;
+    log_repeats_flush(0);
+}
+
 /* The top of every loop iteration: write the batch's small sends, free
- * what closed, resume accepting, and see whether a stop has finished. */
+ * what closed, resume accepting, and see whether a stop has finished.
+ * A count of repeated log lines owed by this thread gets a timer, so it
+ * is written when its window ends even if the repeats have stopped. */
 static void before_sleep(loop *l, void *data)
 {
     worker *w = data;
-    (void)l;
     conn_table_tick(w->conns);
     listener_resume(&w->listen);
     if (w->stops > 0 && conn_table_live(w->conns) == 0)
         w->done = 1;
+    int64_t due = log_repeats_due_ms();
+    if (due >= 0 && !timer_active(&w->log_repeats))
+        loop_timer_start(l, &w->log_repeats, (uint64_t)due);
 }
 
 /* Everything but the policy; returns 0 or an err.h code. */
@@ -140,6 +150,7 @@ int worker_init(worker *w, const server_config *cfg, int index, int n,
                 policy *p, const char *path, net_socket done_w)
 {
     memset(w, 0, sizeof *w);
+    timer_init(&w->log_repeats, on_log_repeats, w);
     w->cfg = cfg;
     w->index = index;
     w->nworkers = n;
@@ -181,6 +192,7 @@ static void worker_main(void *arg)
             break;
         }
     }
+    log_repeats_flush(1);
     /* Tell the controller; it joins this thread. */
     net_send(w->done_w, "d", 1);
 }
@@ -214,6 +226,8 @@ void worker_free(worker *w)
     }
     if (w->cmd_w != NET_INVALID)
         net_close(w->cmd_w);
+    if (w->loop != NULL)
+        loop_timer_stop(w->loop, &w->log_repeats);
     loop_free(w->loop);
     if (w->policy)
         policy_release(w->policy);

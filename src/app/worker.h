@@ -29,6 +29,7 @@ typedef struct worker {
     conn_table *conns;
     listener listen;
     loop_io cmd;           /* commands from the controller */
+    timer log_repeats;     /* writes the counts of repeated log lines */
     net_socket cmd_w;      /* the controller's end */
     net_socket done_w;     /* a byte here when the worker ended */
     thread *thread;

@@ -101,7 +101,9 @@
     X(rt_trace) \
     X(rt_trace_hexdump) \
     X(rt_trace_rst) \
-    X(rt_simulate_errors)
+    X(rt_simulate_errors) \
+    X(log_injection) \
+    X(log_flood_max_conns)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)
