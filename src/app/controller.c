@@ -9,7 +9,10 @@
 #include "log.h"
 #include "signals.h"
 
-#define WATCH_SETTLE_MS 100 /* let a burst of writes end before a reload */
+/* A changed file is looked at (size, mtime, a hash of its bytes) this
+ * long after the last change seen, and again as long after that: it is
+ * loaded once two looks in a row agree. */
+#define WATCH_SETTLE_MS 100
 
 static void tell_workers(controller *ctl, char cmd)
 {
@@ -117,11 +120,30 @@ int controller_catch_signals(controller *ctl)
 
 /* --- --watch ---------------------------------------------------------------- */
 
-/* The script changed and held still for WATCH_SETTLE_MS: reload. */
+/* WATCH_SETTLE_MS after the last change seen: reload once the file has
+ * held still from one look to the next, and only a file with something
+ * in it (an editor that truncates, then writes, shows the empty file for
+ * a moment; loaded, it would be a script with no hooks: plain echo). */
 static void on_watch_settled(timer *t)
 {
     controller *ctl = t->data;
-    if (ctl->stops == 0)
+    const char *path = ctl->workers[0].script;
+    watch_stamp now;
+    watch_stamp_file(path, &now);
+    if (!ctl->watch_looked || !watch_stamp_equal(&now, &ctl->watch_last)) {
+        ctl->watch_last = now;
+        ctl->watch_looked = 1;
+        loop_timer_start(ctl->loop, &ctl->watch_settle, WATCH_SETTLE_MS);
+        return;
+    }
+    ctl->watch_looked = 0;
+    if (ctl->stops > 0)
+        return;
+    if (!now.found)
+        log_warn("%s cannot be read, not reloaded", path);
+    else if (now.size == 0)
+        log_warn("%s is empty, not reloaded", path);
+    else
         tell_workers(ctl, WORKER_RELOAD_WATCH);
 }
 

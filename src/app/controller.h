@@ -23,6 +23,8 @@ typedef struct controller {
     loop_io watch_io;      /* its handle, when the backend has one */
     timer watch_poll;      /* else: look every watch_poll_ms() */
     timer watch_settle;    /* a burst of writes ends before the reload */
+    watch_stamp watch_last; /* the file at the last settle look */
+    int watch_looked;      /* watch_last is set */
     timer log_repeats;     /* writes the counts of repeated log lines */
 } controller;
 

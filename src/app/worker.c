@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -38,8 +39,7 @@ static size_t open_conns(void *owner)
 static void reload(worker *w, const char *why)
 {
     char err[1024], tag[32];
-    policy *p = policy_load(policy_path(w->policy), &w->opts, err,
-                            sizeof err);
+    policy *p = policy_load(w->script, &w->opts, err, sizeof err);
     if (p == NULL) {
         for (char *nl = err; (nl = strchr(nl, '\n')) != NULL;)
             *nl = ' ';
@@ -168,6 +168,13 @@ int worker_init(worker *w, const server_config *cfg, int index, int n,
             return ERR_EINVAL;
         }
     }
+    w->script = malloc(strlen(policy_path(w->policy)) + 1);
+    if (w->script == NULL) {
+        fprintf(stderr, "ricochet: out of memory starting worker %d\n",
+                index);
+        return ERR_ENOMEM;
+    }
+    strcpy(w->script, policy_path(w->policy));
     int rc = make_loop(w);
     if (rc != 0) {
         fprintf(stderr, "ricochet: cannot create worker %d's event loop: "
@@ -231,5 +238,6 @@ void worker_free(worker *w)
     loop_free(w->loop);
     if (w->policy)
         policy_release(w->policy);
+    free(w->script);
     memset(w, 0, sizeof *w);
 }

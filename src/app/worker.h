@@ -23,6 +23,8 @@ typedef struct worker {
     const server_config *cfg;
     int index;             /* 1.. */
     int nworkers;
+    char *script;          /* the script's path; set before the thread
+                            * starts, never changed: others may read it */
     policy_opts opts;      /* cfg's, with this worker's number */
     loop *loop;
     policy *policy;

@@ -97,6 +97,7 @@
     X(rt_reload_keeps_conns) \
     X(rt_reload_20) \
     X(rt_reload_watch) \
+    X(rt_reload_watch_settle) \
     X(rt_reload_runaway_top) \
     X(rt_trace) \
     X(rt_trace_hexdump) \

@@ -332,3 +332,48 @@ void rt_reload_runaway_top(void)
     it_server_stop(s);
     tmp_cleanup();
 }
+
+/* An editor that truncates the file, then writes it: the empty file in
+ * between is never loaded (it would be a script with no hooks, so plain
+ * echo); the whole file is, once it holds still. */
+void rt_reload_watch_settle(void)
+{
+    static const char loaded[] = "reload (the file changed): loaded";
+    static const char empty[] = "is empty, not reloaded";
+    const char *path;
+    it_server *s;
+    int fd, seen;
+    char *log;
+
+    path = tmp_script_path();
+    tagged_script(path, "v1", 0);
+    s = SERVER_START(path, "--watch");
+    ASSERT(it_log_wait(s, "watching ", IT_WAIT_MS));
+    fd = it_cli_connect_to(s, 0);
+    it_rt_ask_expect(fd, "a\n", "v1:a\n");
+    close(fd);
+
+    write_file(path, "");
+    it_log_wait_count(s, "warn", empty, 1, IT_WAIT_MS);
+    log = it_log_read(s);
+    it_rt_expect_entries(log, NULL, loaded, NULL, 0);
+    it_rt_expect_entries(log, "warn", empty, NULL, 1);
+    free(log);
+    fd = it_cli_connect_to(s, 0);
+    it_rt_ask_expect(fd, "b\n", "v1:b\n");
+    close(fd);
+
+    tagged_script(path, "v2", 0);
+    seen = it_log_wait_count(s, "info", loaded, 1, IT_WAIT_MS);
+    ASSERT_EQ(seen, 1);
+    fd = it_cli_connect_to(s, 0);
+    it_rt_ask_expect(fd, "c\n", "v2:c\n");
+    close(fd);
+    it_server_stop_clean(s);
+    log = it_log_read(s);
+    it_rt_expect_entries(log, "info", loaded, "hooks: on_data;", 1);
+    it_rt_expect_entries(log, NULL, "hooks: (none)", NULL, 0);
+    it_rt_expect_entries(log, "warn", empty, NULL, 1);
+    free(log);
+    tmp_cleanup();
+}
