@@ -34,20 +34,13 @@ static size_t open_conns(void *owner)
     return conn_table_live(w->conns);
 }
 
-/* Compile the script again into a new state; switch to it only if that
- * worked. Live connections keep the state they started with. */
-static void reload(worker *w, const char *why)
+/* Switch to p, a reloaded policy loaded off this thread: bind it to this
+ * worker's loop (ricochet.now and conn:after read it) and drop the
+ * worker's reference to the old one. Live connections keep the state
+ * they started with. Called between events: no hook is running. */
+static void swap_in(worker *w, policy *p, const char *why)
 {
-    char err[1024], tag[32];
-    policy *p = policy_load(w->script, &w->opts, err, sizeof err);
-    if (p == NULL) {
-        for (char *nl = err; (nl = strchr(nl, '\n')) != NULL;)
-            *nl = ' ';
-        log_error("%sreload (%s) failed, keeping the running script: %s",
-                  worker_tag(w, tag, sizeof tag), why, err);
-        return;
-    }
-    char hooks[128];
+    char hooks[128], tag[32];
     policy_describe(p, hooks, sizeof hooks);
     policy_bind_loop(p, w->loop);
     log_info("%sreload (%s): loaded %s, hooks: %s; %zu live connections "
@@ -55,6 +48,29 @@ static void reload(worker *w, const char *why)
              why, policy_path(p), hooks, conn_table_live(w->conns));
     policy_release(w->policy);
     w->policy = p;
+}
+
+/* A reloaded policy and what triggered its reload, in w->offer. */
+typedef struct reload_offer {
+    policy *policy;
+    const char *why;
+} reload_offer;
+
+/* WORKER_SWAP: take what the slot holds (nothing when a later byte's
+ * offer was taken with an earlier byte). */
+static void take_offer(worker *w)
+{
+    reload_offer *o = thread_exchange_ptr(&w->offer, NULL);
+    if (o == NULL)
+        return;
+    policy *p = o->policy;
+    const char *why = o->why;
+    free(o);
+    if (w->stops > 0) {
+        policy_release(p); /* stopping: no new connection would use it */
+        return;
+    }
+    swap_in(w, p, why);
 }
 
 static void begin_stop(worker *w)
@@ -82,10 +98,8 @@ static void on_command(loop *l, loop_io *io, int events)
     (void)events;
     while ((n = net_recv(io->handle.sock, cmds, sizeof cmds)) > 0) {
         for (long i = 0; i < n; i++) {
-            if (cmds[i] == WORKER_RELOAD_HUP && w->stops == 0)
-                reload(w, "SIGHUP");
-            else if (cmds[i] == WORKER_RELOAD_WATCH && w->stops == 0)
-                reload(w, "the file changed");
+            if (cmds[i] == WORKER_SWAP)
+                take_offer(w);
             else if (cmds[i] == WORKER_STOP && w->stops < 2)
                 begin_stop(w);
         }
@@ -214,6 +228,31 @@ void worker_tell(worker *w, char cmd)
     net_send(w->cmd_w, &cmd, 1);
 }
 
+/* Close an offer nobody took. */
+static void drop_offer(reload_offer *o)
+{
+    if (o == NULL)
+        return;
+    policy_release(o->policy);
+    free(o);
+}
+
+void worker_offer(worker *w, policy *p, const char *why)
+{
+    char tag[32];
+    reload_offer *o = malloc(sizeof *o);
+    if (o == NULL) {
+        log_error("%sreload (%s) failed, keeping the running script: out "
+                  "of memory", worker_tag(w, tag, sizeof tag), why);
+        policy_release(p);
+        return;
+    }
+    o->policy = p;
+    o->why = why;
+    drop_offer(thread_exchange_ptr(&w->offer, o));
+    worker_tell(w, WORKER_SWAP); /* after the slot: see worker.h */
+}
+
 void worker_join(worker *w)
 {
     if (w->thread != NULL)
@@ -238,6 +277,7 @@ void worker_free(worker *w)
     loop_free(w->loop);
     if (w->policy)
         policy_release(w->policy);
+    drop_offer(thread_exchange_ptr(&w->offer, NULL)); /* came too late */
     free(w->script);
     memset(w, 0, sizeof *w);
 }

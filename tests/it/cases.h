@@ -99,6 +99,8 @@
     X(rt_reload_watch) \
     X(rt_reload_watch_settle) \
     X(rt_reload_runaway_top) \
+    X(rt_reload_off_worker) \
+    X(rt_reload_workers) \
     X(rt_trace) \
     X(rt_trace_hexdump) \
     X(rt_trace_rst) \
