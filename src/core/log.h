@@ -31,12 +31,13 @@ const char *log_level_name(log_level level);
  * taken for an entry of its own, which always starts at column 0 with
  * its timestamp. So no message can forge an entry or drive the terminal.
  *
- * Warnings and errors are rate-limited per call site (fmt) and thread:
- * a line identical to one the site wrote in the last LOG_REPEAT_WINDOW_MS,
- * and any line past LOG_REPEAT_BURST of the site in that time, is counted
+ * Warnings and errors are rate-limited per call site (fmt) and thread.
+ * Within a window of LOG_REPEAT_WINDOW_MS, a line identical to the site's
+ * previous one, and any line past the site's LOG_REPEAT_BURST, is counted
  * instead of written, and one line reports the count when the window
- * ends: "<line> (repeated 1234 times in the last 5 s)". Info, debug and
- * trace lines, which the operator asked for, are never dropped. */
+ * ends: "<line> (repeated 1234 times in the last 5 s)"; while the repeats
+ * go on, each window ends with such a count. Info, debug and trace lines,
+ * which the operator asked for, are never dropped. */
 #if defined(__MINGW32__)
 __attribute__((format(gnu_printf, 2, 3))) /* %zu with MinGW's ANSI stdio */
 #elif defined(__GNUC__)
