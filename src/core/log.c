@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "thread.h"
 
 
 /* Big enough for nearly every line; longer ones (tracebacks) are
@@ -275,6 +276,16 @@ static repeat_site *find_site(const char *fmt, log_level level,
     return site;
 }
 
+/* At exit, the main thread's counts (--simulate, --check: one thread,
+ * no loop that would write them); the server's threads write theirs as
+ * they end. */
+static void flush_at_exit(void)
+{
+    log_repeats_flush(1);
+}
+
+static void *exit_flush_registered;
+
 /* 1 when the line of body is to be counted instead of written. */
 static int suppress(log_level level, const char *fmt, const char *body,
                     size_t len)
@@ -292,6 +303,9 @@ static int suppress(log_level level, const char *fmt, const char *body,
         return 0;
     }
     if (site->suppressed == 0) {
+        if (thread_exchange_ptr(&exit_flush_registered, &sites_owing) ==
+            NULL)
+            atexit(flush_at_exit); /* once, whichever thread comes first */
         sites_owing++;
         site->all_same = 1;
         site->sample_hash = h;

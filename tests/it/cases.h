@@ -106,7 +106,8 @@
     X(rt_trace_rst) \
     X(rt_simulate_errors) \
     X(log_injection) \
-    X(log_flood_max_conns)
+    X(log_flood_max_conns) \
+    X(log_flood_simulate)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)

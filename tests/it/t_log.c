@@ -107,3 +107,19 @@ void log_flood_max_conns(void)
     ASSERT_LE(repeats, FLOOD_CLIENTS);
     free(log);
 }
+
+/* One thread and no event loop (--simulate): the count of a flood is
+ * written as the program ends. */
+void log_flood_simulate(void)
+{
+    it_run r;
+    RUN(&r, "--simulate", it_path("tests/it/sim/log_flood.sim"),
+        FIXTURE("log_client.lua"));
+    if (r.code != 0)
+        TEST_FAIL("--simulate log_flood.sim: exit %d, stderr:\n%s", r.code,
+                  r.err);
+    it_rt_expect_entries(r.err, "warn", "conn 1: flood", NULL, 2);
+    it_rt_expect_entries(r.err, "warn", "conn 1: flood (repeated 49 times "
+                         "in the last 1 s)", NULL, 1);
+    it_run_free(&r);
+}
