@@ -29,7 +29,7 @@ static void drain(net_socket sock)
         continue;
 }
 
-/* --- reload ----------------------------------------------------------------- */
+/* --- reload --------------------------------------------------------------- */
 
 /* The loader thread: one new policy per worker, with that worker's opts,
  * the new script's top level running here, not on a worker. The job's
@@ -244,7 +244,7 @@ int controller_catch_signals(controller *ctl)
     return signals_install(ctl->wake_w);
 }
 
-/* --- --watch ---------------------------------------------------------------- */
+/* --- --watch -------------------------------------------------------------- */
 
 /* WATCH_SETTLE_MS after the last change seen: reload once the file has
  * held still from one look to the next, and only a file with something
@@ -327,7 +327,7 @@ static void unwatch(controller *ctl)
     ctl->watch = NULL;
 }
 
-/* --- running ------------------------------------------------------------------ */
+/* --- running -------------------------------------------------------------- */
 
 void controller_stop_now(controller *ctl)
 {
