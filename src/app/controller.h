@@ -1,13 +1,36 @@
 /* controller.h -- the main thread while the workers run: it owns the
- * signals and --watch, passes stop and reload on to every worker as a
- * command byte, and waits until every worker has ended. */
+ * signals and --watch, passes stops on to every worker as a command byte,
+ * loads a reloaded script on a thread of its own (one state per worker,
+ * so a slow top level holds up no client) and hands each worker its new
+ * state (worker_offer), and waits until every worker has ended. */
 #ifndef RICOCHET_CONTROLLER_H
 #define RICOCHET_CONTROLLER_H
 
+#include <stdint.h>
+
 #include "loop.h"
 #include "net.h"
+#include "policy.h"
+#include "thread.h"
 #include "watch.h"
 #include "worker.h"
+
+enum reload_phase {
+    RELOAD_IDLE,
+    RELOAD_LOADING   /* the loader thread runs */
+};
+
+/* One reload's load: inputs set before the loader thread starts, results
+ * read after it is joined. */
+typedef struct reload_job {
+    thread *thread;        /* the loader; NULL when none runs */
+    const char *why;       /* "SIGHUP", "the file changed" */
+    const char *path;
+    uint64_t rng_stream;   /* the loader's random stream (rng_fork) */
+    policy **loaded;       /* one per worker */
+    int failed;            /* 0, or 1 + the worker whose state failed */
+    char err[1024];        /* then why */
+} reload_job;
 
 typedef struct controller {
     loop *loop;
@@ -19,10 +42,19 @@ typedef struct controller {
     net_socket wake_w;
     loop_io *done;         /* one done pair per worker: its read end */
     net_socket *done_w;    /* and its write end, the worker's */
+    enum reload_phase reload;
+    const char *reload_again; /* a request that came meanwhile: its why */
+    reload_job job;
+    int loads;             /* loads started so far */
+    loop_io loader_io;     /* a byte when the loader is done */
+    net_socket loader_w;   /* the loader's end */
     watch *watch;          /* --watch */
     loop_io watch_io;      /* its handle, when the backend has one */
     timer watch_poll;      /* else: look every watch_poll_ms() */
     timer watch_settle;    /* a burst of writes ends before the reload */
+    watch_stamp watch_last; /* the file at the last settle look */
+    int watch_looked;      /* watch_last is set */
+    timer log_repeats;     /* writes the counts of repeated log lines */
 } controller;
 
 /* Make the controller's loop and one done pair per worker (worker k's

@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -33,21 +34,13 @@ static size_t open_conns(void *owner)
     return conn_table_live(w->conns);
 }
 
-/* Compile the script again into a new state; switch to it only if that
- * worked. Live connections keep the state they started with. */
-static void reload(worker *w, const char *why)
+/* Switch to p, a reloaded policy loaded off this thread: bind it to this
+ * worker's loop (ricochet.now and conn:after read it) and drop the
+ * worker's reference to the old one. Live connections keep the state
+ * they started with. Called between events: no hook is running. */
+static void swap_in(worker *w, policy *p, const char *why)
 {
-    char err[1024], tag[32];
-    policy *p = policy_load(policy_path(w->policy), &w->opts, err,
-                            sizeof err);
-    if (p == NULL) {
-        for (char *nl = err; (nl = strchr(nl, '\n')) != NULL;)
-            *nl = ' ';
-        log_error("%sreload (%s) failed, keeping the running script: %s",
-                  worker_tag(w, tag, sizeof tag), why, err);
-        return;
-    }
-    char hooks[128];
+    char hooks[128], tag[32];
     policy_describe(p, hooks, sizeof hooks);
     policy_bind_loop(p, w->loop);
     log_info("%sreload (%s): loaded %s, hooks: %s; %zu live connections "
@@ -55,6 +48,29 @@ static void reload(worker *w, const char *why)
              why, policy_path(p), hooks, conn_table_live(w->conns));
     policy_release(w->policy);
     w->policy = p;
+}
+
+/* A reloaded policy and what triggered its reload, in w->offer. */
+typedef struct reload_offer {
+    policy *policy;
+    const char *why;
+} reload_offer;
+
+/* WORKER_SWAP: take what the slot holds (nothing when a later byte's
+ * offer was taken with an earlier byte). */
+static void take_offer(worker *w)
+{
+    reload_offer *o = thread_exchange_ptr(&w->offer, NULL);
+    if (o == NULL)
+        return;
+    policy *p = o->policy;
+    const char *why = o->why;
+    free(o);
+    if (w->stops > 0) {
+        policy_release(p); /* stopping: no new connection would use it */
+        return;
+    }
+    swap_in(w, p, why);
 }
 
 static void begin_stop(worker *w)
@@ -82,26 +98,34 @@ static void on_command(loop *l, loop_io *io, int events)
     (void)events;
     while ((n = net_recv(io->handle.sock, cmds, sizeof cmds)) > 0) {
         for (long i = 0; i < n; i++) {
-            if (cmds[i] == WORKER_RELOAD_HUP && w->stops == 0)
-                reload(w, "SIGHUP");
-            else if (cmds[i] == WORKER_RELOAD_WATCH && w->stops == 0)
-                reload(w, "the file changed");
+            if (cmds[i] == WORKER_SWAP)
+                take_offer(w);
             else if (cmds[i] == WORKER_STOP && w->stops < 2)
                 begin_stop(w);
         }
     }
 }
 
+static void on_log_repeats(timer *t)
+{
+    (void)t;
+    log_repeats_flush(0);
+}
+
 /* The top of every loop iteration: write the batch's small sends, free
- * what closed, resume accepting, and see whether a stop has finished. */
+ * what closed, resume accepting, and see whether a stop has finished.
+ * A count of repeated log lines owed by this thread gets a timer, so it
+ * is written when its window ends even if the repeats have stopped. */
 static void before_sleep(loop *l, void *data)
 {
     worker *w = data;
-    (void)l;
     conn_table_tick(w->conns);
     listener_resume(&w->listen);
     if (w->stops > 0 && conn_table_live(w->conns) == 0)
         w->done = 1;
+    int64_t due = log_repeats_due_ms();
+    if (due >= 0 && !timer_active(&w->log_repeats))
+        loop_timer_start(l, &w->log_repeats, (uint64_t)due);
 }
 
 /* Everything but the policy; returns 0 or an err.h code. */
@@ -140,6 +164,7 @@ int worker_init(worker *w, const server_config *cfg, int index, int n,
                 policy *p, const char *path, net_socket done_w)
 {
     memset(w, 0, sizeof *w);
+    timer_init(&w->log_repeats, on_log_repeats, w);
     w->cfg = cfg;
     w->index = index;
     w->nworkers = n;
@@ -157,6 +182,13 @@ int worker_init(worker *w, const server_config *cfg, int index, int n,
             return ERR_EINVAL;
         }
     }
+    w->script = malloc(strlen(policy_path(w->policy)) + 1);
+    if (w->script == NULL) {
+        fprintf(stderr, "ricochet: out of memory starting worker %d\n",
+                index);
+        return ERR_ENOMEM;
+    }
+    strcpy(w->script, policy_path(w->policy));
     int rc = make_loop(w);
     if (rc != 0) {
         fprintf(stderr, "ricochet: cannot create worker %d's event loop: "
@@ -181,6 +213,7 @@ static void worker_main(void *arg)
             break;
         }
     }
+    log_repeats_flush(1);
     /* Tell the controller; it joins this thread. */
     net_send(w->done_w, "d", 1);
 }
@@ -193,6 +226,31 @@ int worker_start(worker *w)
 void worker_tell(worker *w, char cmd)
 {
     net_send(w->cmd_w, &cmd, 1);
+}
+
+/* Close an offer nobody took. */
+static void drop_offer(reload_offer *o)
+{
+    if (o == NULL)
+        return;
+    policy_release(o->policy);
+    free(o);
+}
+
+void worker_offer(worker *w, policy *p, const char *why)
+{
+    char tag[32];
+    reload_offer *o = malloc(sizeof *o);
+    if (o == NULL) {
+        log_error("%sreload (%s) failed, keeping the running script: out "
+                  "of memory", worker_tag(w, tag, sizeof tag), why);
+        policy_release(p);
+        return;
+    }
+    o->policy = p;
+    o->why = why;
+    drop_offer(thread_exchange_ptr(&w->offer, o));
+    worker_tell(w, WORKER_SWAP); /* after the slot: see worker.h */
 }
 
 void worker_join(worker *w)
@@ -214,8 +272,12 @@ void worker_free(worker *w)
     }
     if (w->cmd_w != NET_INVALID)
         net_close(w->cmd_w);
+    if (w->loop != NULL)
+        loop_timer_stop(w->loop, &w->log_repeats);
     loop_free(w->loop);
     if (w->policy)
         policy_release(w->policy);
+    drop_offer(thread_exchange_ptr(&w->offer, NULL)); /* came too late */
+    free(w->script);
     memset(w, 0, sizeof *w);
 }

@@ -2,7 +2,16 @@
  * Lua state, listening sockets and connections. Nothing is shared between
  * workers but the listening ports; the controller talks to a worker only
  * through one byte a command on the worker's command socket, and the
- * worker answers only with one byte on its done socket when it ends. */
+ * worker answers only with one byte on its done socket when it ends.
+ *
+ * A reload is loaded off the worker (the controller's loader thread runs
+ * the new script's top level) and handed over in one slot, w->offer,
+ * which both threads touch only with thread_exchange_ptr: the controller
+ * puts the new state in (a state it finds still there was never taken:
+ * it closes it, the newer wins), then sends WORKER_SWAP to wake the
+ * worker, which takes it out. Each pointer has one owner at a time, and
+ * what the loader wrote is visible to the worker (the join, then the
+ * exchange's release and acquire), with no lock. */
 #ifndef RICOCHET_WORKER_H
 #define RICOCHET_WORKER_H
 
@@ -16,21 +25,24 @@
 
 /* Commands from the controller, one byte each. */
 #define WORKER_STOP 'S'         /* first: graceful; second: at once */
-#define WORKER_RELOAD_HUP 'H'   /* reload: SIGHUP */
-#define WORKER_RELOAD_WATCH 'W' /* reload: --watch saw the file change */
+#define WORKER_SWAP 'P'         /* a reloaded policy waits in the offer */
 
 typedef struct worker {
     const server_config *cfg;
     int index;             /* 1.. */
     int nworkers;
+    char *script;          /* the script's path; set before the thread
+                            * starts, never changed: others may read it */
     policy_opts opts;      /* cfg's, with this worker's number */
     loop *loop;
     policy *policy;
     conn_table *conns;
     listener listen;
     loop_io cmd;           /* commands from the controller */
+    timer log_repeats;     /* writes the counts of repeated log lines */
     net_socket cmd_w;      /* the controller's end */
     net_socket done_w;     /* a byte here when the worker ended */
+    void *offer;           /* a reloaded policy for it (see above) */
     thread *thread;
     int stops;             /* stop requests so far */
     int done;
@@ -53,11 +65,19 @@ int worker_start(worker *w);
 /* Send a command (WORKER_*). Only the controller's thread calls this. */
 void worker_tell(worker *w, char cmd);
 
+/* Hand w a policy loaded for it (with w->opts), taking the caller's
+ * reference; why (a string that lives for ever) says what triggered the
+ * reload. The worker binds it to its loop and switches to it at the next
+ * turn of its loop (a stopping worker drops it); one offered before and
+ * not yet taken is closed. Only the controller's thread calls this. */
+void worker_offer(worker *w, policy *p, const char *why);
+
 /* Wait for a started worker's thread to end. */
 void worker_join(worker *w);
 
-/* Close everything the worker holds (its connections are reset first).
- * Harmless on a zeroed worker that was never initialised. */
+/* Close everything the worker holds (its connections are reset first),
+ * and an offer it never took. Harmless on a zeroed worker that was never
+ * initialised. */
 void worker_free(worker *w);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     LOG_ERROR = 0,
@@ -20,8 +21,23 @@ log_level log_get_level(void);
 int log_parse_level(const char *name, log_level *out);
 const char *log_level_name(log_level level);
 
-/* One line: "2026-11-26T06:14:11.123Z warn  message". A trailing newline
- * in fmt is not needed; multi-line messages (tracebacks) are kept whole. */
+/* One entry: "2026-11-26T06:14:11.123Z warn  message", on stderr.
+ *
+ * Control bytes are escaped, whoever wrote them (a script, a client):
+ * CR as \r, ESC as \x1b, every byte below 0x20 but TAB, and 0x7f, as
+ * \xHH, and a newline as \n, except before a line that starts with a
+ * space or a TAB. That is how ricochet writes its own multi-line messages
+ * (a Lua traceback's frames, a hex dump's rows), and such a line cannot be
+ * taken for an entry of its own, which always starts at column 0 with
+ * its timestamp. So no message can forge an entry or drive the terminal.
+ *
+ * Warnings and errors are rate-limited per call site (fmt) and thread.
+ * Within a window of LOG_REPEAT_WINDOW_MS, a line identical to the site's
+ * previous one, and any line past the site's LOG_REPEAT_BURST, is counted
+ * instead of written, and one line reports the count when the window
+ * ends: "<line> (repeated 1234 times in the last 5 s)"; while the repeats
+ * go on, each window ends with such a count. Info, debug and trace lines,
+ * which the operator asked for, are never dropped. */
 #if defined(__MINGW32__)
 __attribute__((format(gnu_printf, 2, 3))) /* %zu with MinGW's ANSI stdio */
 #elif defined(__GNUC__)
@@ -29,6 +45,9 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void log_msg(log_level level, const char *fmt, ...);
 void log_vmsg(log_level level, const char *fmt, va_list ap);
+
+#define LOG_REPEAT_WINDOW_MS 5000
+#define LOG_REPEAT_BURST 10     /* different lines of one site a window */
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
@@ -43,6 +62,22 @@ void log_vmsg(log_level level, const char *fmt, va_list ap);
         if (log_get_level() >= LOG_TRACE)                               \
             log_msg(LOG_TRACE, __VA_ARGS__);                            \
     } while (0)
+
+/* Milliseconds until the calling thread owes a count of repeated lines,
+ * 0 when one is due now, -1 when none is pending. An event loop arms a
+ * timer with it so that the count comes when the window ends, even when
+ * the repeats have stopped. */
+int64_t log_repeats_due_ms(void);
+/* Write the calling thread's counts that are due; with all, every
+ * pending one (a thread about to end). */
+void log_repeats_flush(int all);
+
+/* For tests, before any thread logs: where whole lines go (fn gets one
+ * line with its newline; NULL: stderr), and the clock of the rate limit
+ * (NULL: the monotonic clock). */
+typedef void (*log_sink_fn)(const char *line, size_t len, void *data);
+void log_set_sink(log_sink_fn fn, void *data);
+void log_set_clock(uint64_t (*now_ms)(void));
 
 /* --hexdump: trace lines about data carry the bytes as a hex dump. */
 void log_set_hexdump(int on);

@@ -43,3 +43,8 @@ void thread_join(thread *t)
     pthread_join(t->id, NULL);
     free(t);
 }
+
+void *thread_exchange_ptr(void **slot, void *value)
+{
+    return __atomic_exchange_n(slot, value, __ATOMIC_ACQ_REL);
+}

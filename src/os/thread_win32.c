@@ -46,3 +46,8 @@ void thread_join(thread *t)
     CloseHandle(t->handle);
     free(t);
 }
+
+void *thread_exchange_ptr(void **slot, void *value)
+{
+    return InterlockedExchangePointer(slot, value);
+}

@@ -97,12 +97,18 @@
     X(rt_reload_keeps_conns) \
     X(rt_reload_20) \
     X(rt_reload_watch) \
+    X(rt_reload_watch_settle) \
     X(rt_reload_runaway_top) \
+    X(rt_reload_off_worker) \
+    X(rt_reload_workers) \
     X(rt_trace) \
     X(rt_trace_hexdump) \
     X(rt_trace_rst) \
     X(rt_simulate_errors) \
-    X(rt_simulate_malformed)
+    X(rt_simulate_malformed) \
+    X(log_injection) \
+    X(log_flood_max_conns) \
+    X(log_flood_simulate)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)

@@ -332,3 +332,171 @@ void rt_reload_runaway_top(void)
     it_server_stop(s);
     tmp_cleanup();
 }
+
+/* An editor that truncates the file, then writes it: the empty file in
+ * between is never loaded (it would be a script with no hooks, so plain
+ * echo); the whole file is, once it holds still. */
+void rt_reload_watch_settle(void)
+{
+    static const char loaded[] = "reload (the file changed): loaded";
+    static const char empty[] = "is empty, not reloaded";
+    const char *path;
+    it_server *s;
+    int fd, seen;
+    char *log;
+
+    path = tmp_script_path();
+    tagged_script(path, "v1", 0);
+    s = SERVER_START(path, "--watch");
+    ASSERT(it_log_wait(s, "watching ", IT_WAIT_MS));
+    fd = it_cli_connect_to(s, 0);
+    it_rt_ask_expect(fd, "a\n", "v1:a\n");
+    close(fd);
+
+    write_file(path, "");
+    it_log_wait_count(s, "warn", empty, 1, IT_WAIT_MS);
+    log = it_log_read(s);
+    it_rt_expect_entries(log, NULL, loaded, NULL, 0);
+    it_rt_expect_entries(log, "warn", empty, NULL, 1);
+    free(log);
+    fd = it_cli_connect_to(s, 0);
+    it_rt_ask_expect(fd, "b\n", "v1:b\n");
+    close(fd);
+
+    tagged_script(path, "v2", 0);
+    seen = it_log_wait_count(s, "info", loaded, 1, IT_WAIT_MS);
+    ASSERT_EQ(seen, 1);
+    fd = it_cli_connect_to(s, 0);
+    it_rt_ask_expect(fd, "c\n", "v2:c\n");
+    close(fd);
+    it_server_stop_clean(s);
+    log = it_log_read(s);
+    it_rt_expect_entries(log, "info", loaded, "hooks: on_data;", 1);
+    it_rt_expect_entries(log, NULL, "hooks: (none)", NULL, 0);
+    it_rt_expect_entries(log, "warn", empty, NULL, 1);
+    free(log);
+    tmp_cleanup();
+}
+
+#define SLOW_TOP_MS 500
+#define ROUND_TRIP_BOUND_MS 200
+
+/* v2, whose top level runs SLOW_TOP_MS before it defines its hook. */
+static void slow_script(const char *path)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "-- a reload test's script whose top level takes %d ms\n"
+             "local started = ricochet.now()\n"
+             "while ricochet.now() - started < %d do end\n"
+             "function on_data(conn, data)\n"
+             "    return \"v2:\" .. data\n"
+             "end\n", SLOW_TOP_MS, SLOW_TOP_MS);
+    write_file(path, text);
+}
+
+/* The new script's top level runs off the worker: a client that ping-
+ * pongs while it runs is answered as fast as ever, and the reload still
+ * happens. */
+void rt_reload_off_worker(void)
+{
+    static const char loaded[] = "reload (SIGHUP): loaded";
+    const char *path;
+    it_server *s;
+    int fd, pings = 0, done = 0;
+    int64_t worst = 0, hup_us, deadline;
+
+    if (skipped_on_windows("no SIGHUP"))
+        return;
+    path = tmp_script_path();
+    tagged_script(path, "v1", 0);
+    /* the spin is far under this budget */
+    s = SERVER_START(path, "--hook-budget", "100000000");
+    fd = it_cli_connect_to(s, 0);
+    it_rt_ask_expect(fd, "a\n", "v1:a\n");
+
+    slow_script(path);
+    hup_us = it_clock_now_us();
+    it_server_signal(s, SIGHUP);
+    deadline = it_clock_now_ms() + IT_WAIT_MS;
+    while (!done) {
+        int64_t t0 = it_clock_now_us(), rtt;
+        char *log;
+        it_rt_ask_expect(fd, "p\n", "v1:p\n");
+        rtt = it_clock_ms_since(t0);
+        pings++;
+        if (rtt > worst)
+            worst = rtt;
+        if (rtt >= ROUND_TRIP_BOUND_MS)
+            TEST_FAIL("round trip %d took %lld ms, %lld ms into a reload "
+                      "(bound: %d ms)", pings, (long long)rtt,
+                      (long long)it_clock_ms_since(hup_us),
+                      ROUND_TRIP_BOUND_MS);
+        log = it_log_read(s);
+        done = it_log_count(log, "info", loaded, NULL) > 0;
+        free(log);
+        if (!done && it_clock_left_ms(deadline) == 0)
+            TEST_FAIL("no reload within %d ms of SIGHUP", IT_WAIT_MS);
+    }
+    fprintf(stderr, "%d round trips during the reload (%lld ms), the "
+            "slowest %lld ms\n", pings, (long long)it_clock_ms_since(hup_us),
+            (long long)worst);
+    /* the round trips overlapped the slow top level */
+    ASSERT_GE(it_clock_ms_since(hup_us), SLOW_TOP_MS);
+    ASSERT_GE(pings, 10);
+
+    it_rt_ask_expect(fd, "b\n", "v1:b\n");
+    close(fd);
+    fd = it_cli_connect_to(s, 0);
+    it_rt_ask_expect(fd, "c\n", "v2:c\n");
+    close(fd);
+    it_server_stop_clean(s);
+    tmp_cleanup();
+}
+
+/* With several workers: a failed reload is logged once and changes no
+ * worker; a good one reaches every worker, each logging its switch. */
+void rt_reload_workers(void)
+{
+    static const char failed[] = "reload (SIGHUP) failed, keeping the "
+                                 "running script: ";
+    static const char loaded[] = "reload (SIGHUP): loaded";
+    const char *path;
+    char want[64];
+    it_server *s;
+    char *log;
+    int fd;
+
+    if (skipped_on_windows("no SIGHUP"))
+        return;
+    path = tmp_script_path();
+    tagged_script(path, "v1", 0);
+    s = SERVER_START(path, "--workers", "3");
+
+    write_file(path, "error(\"broken top level\")\n");
+    hup_and_wait(s, "error", failed, 1);
+    for (int i = 0; i < 6; i++) {
+        fd = it_cli_connect_to(s, 0);
+        it_rt_ask_expect(fd, "a\n", "v1:a\n");
+        close(fd);
+    }
+
+    tagged_script(path, "v2", 0);
+    hup_and_wait(s, "info", loaded, 3);
+    for (int i = 0; i < 6; i++) {
+        fd = it_cli_connect_to(s, 0);
+        it_rt_ask_expect(fd, "b\n", "v2:b\n");
+        close(fd);
+    }
+    it_server_stop(s);
+    log = it_log_read(s);
+    it_rt_expect_entries(log, "error", failed,
+                         "script.lua:1: broken top level", 1);
+    it_rt_expect_entries(log, "error", NULL, NULL, 1);
+    for (int k = 1; k <= 3; k++) {
+        snprintf(want, sizeof want, "worker %d: %s", k, loaded);
+        it_rt_expect_entries(log, "info", want, NULL, 1);
+    }
+    free(log);
+    tmp_cleanup();
+}

@@ -20,6 +20,14 @@ void test_addr_small_buffer(void);
 
 void test_log_levels(void);
 void test_log_long_line(void);
+void test_log_escape(void);
+void test_log_escape_long(void);
+void test_log_escape_hexdump(void);
+void test_log_repeats_identical(void);
+void test_log_repeats_burst(void);
+void test_log_repeats_sites(void);
+void test_log_repeats_many_sites(void);
+void test_log_repeats_threads(void);
 
 void test_loop_timers(void);
 void test_loop_timer_no_spin(void);
