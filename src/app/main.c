@@ -72,8 +72,9 @@ static const char usage_text[] =
 "Once every listener is bound, one line \"listening on ADDR:PORT\" per\n"
 "listener goes to stdout; logs go to stderr.\n"
 "Stop: SIGINT/SIGTERM (Windows: Ctrl-C, Ctrl-Break, closing the console)\n"
-"stop gracefully; a second one stops at once. Reload: SIGHUP or --watch;\n"
-"live connections finish on the script they started with.\n"
+"stop gracefully (a connection whose output is still unsent after\n"
+"--drain-timeout is reset); a second one stops at once. Reload: SIGHUP\n"
+"or --watch; live connections finish on the script they started with.\n"
 "\n"
 "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 script error,\n"
 "4 cannot listen.\n";

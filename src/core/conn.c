@@ -430,6 +430,12 @@ void conn_reset(conn *c, enum conn_reason reason)
     conn__close_now(c, reason, 1);
 }
 
+/* Bytes of c not yet handed to the socket. */
+static size_t unsent(const conn *c)
+{
+    return buf_len(&c->out) + c->later_len;
+}
+
 /* --- reading ------------------------------------------------------------- */
 
 /* The peer sent FIN. */
@@ -522,22 +528,31 @@ static void on_deadline(timer *t)
 {
     conn *c = t->data;
     const conn_config *cfg = &c->table->cfg;
+    unsigned long long id = (unsigned long long)c->id;
     uint64_t now = loop_now(cfg->loop);
     int stopping = c->stop_deadline_ms && now >= c->stop_deadline_ms;
     int draining = c->state == CONN_HALF_CLOSED &&
                    now >= c->half_closed_ms + cfg->drain_ms;
     int idle = c->state != CONN_HALF_CLOSED && cfg->idle_ms > 0 &&
                now >= c->last_active_ms + cfg->idle_ms;
-    if (stopping) {
-        log_info("conn %llu: closed by the server stop (%s)",
-                 (unsigned long long)c->id, conn_state_name(c->state));
+    /* Whenever bytes meant for the peer are dropped, the peer gets a
+     * reset: a plain close after them would pass a cut stream off as a
+     * whole one. */
+    if (stopping && conn__has_output(c)) {
+        log_warn("conn %llu: the server's stop deadline passed with %zu "
+                 "bytes unsent: resetting the connection", id, unsent(c));
+        conn__close_now(c, CONN_REASON_STOP, 1);
+    } else if (stopping) {
+        log_info("conn %llu: closed by the server stop (%s)", id,
+                 conn_state_name(c->state));
         conn__close_now(c, CONN_REASON_STOP, 0);
     } else if (draining) {
+        assert(!conn__has_output(c) && "output after our FIN");
         log_info("conn %llu: the peer did not close within the drain "
-                 "timeout", (unsigned long long)c->id);
+                 "timeout", id);
         conn__close_now(c, CONN_REASON_TIMEOUT, 0);
     } else if (idle) {
-        log_info("conn %llu: idle timeout (%s)", (unsigned long long)c->id,
+        log_info("conn %llu: idle timeout (%s)", id,
                  conn_state_name(c->state));
         conn__close_now(c, CONN_REASON_TIMEOUT, 1);
     } else {

@@ -97,7 +97,10 @@ void conn_table_tick(conn_table *t);
 size_t conn_table_live(const conn_table *t);
 /* The open (not closed) connection with this id, or NULL. */
 conn *conn_table_find(conn_table *t, uint64_t id);
-/* The server is stopping: bound every connection's life by deadline_ms. */
+/* The server is stopping: bound every connection's life by deadline_ms.
+ * A connection still open then is closed (reason stop); one with output
+ * still unsent is reset instead, so that its peer cannot take a cut
+ * stream for a whole one. */
 void conn_table_stop_by(conn_table *t, uint64_t deadline_ms);
 /* Reset every open connection now, with reason. */
 void conn_table_reset_all(conn_table *t, enum conn_reason reason);

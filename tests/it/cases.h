@@ -46,6 +46,7 @@
     X(conn_fields) \
     X(drain_timeout) \
     X(idle_timeout) \
+    X(stop_unsent_reset) \
     X(action_reset) \
     X(action_close) \
     X(method_actions) \

@@ -77,6 +77,7 @@ void test_conn_idle_timeout(void);
 void test_conn_no_idle_timeout(void);
 void test_conn_drain_timeout(void);
 void test_conn_stop_deadline(void);
+void test_conn_stop_unsent_resets(void);
 void test_conn_stop_deadline_vs_idle(void);
 void test_conn_tick_frees_once(void);
 void test_conn_tick_rounds(void);

@@ -77,6 +77,7 @@ static const test_case cases[] = {
     CASE(conn_drain_timeout),
     CASE(conn_half_closed_events),
     CASE(conn_stop_deadline),
+    CASE(conn_stop_unsent_resets),
     CASE(conn_stop_deadline_vs_idle),
     CASE(conn_tick_frees_once),
     CASE(conn_tick_rounds),

@@ -101,13 +101,48 @@ void test_conn_stop_deadline(void)
     (void)open;
     (void)half;
     (void)shutting;
-    /* at the deadline every open connection is closed (not reset),
-     * reason stop, whatever its state; queued output is dropped */
+    /* at the deadline every open connection is closed, reason stop,
+     * whatever its state; one whose output is still queued is reset:
+     * its peer must not take the cut stream for a whole one */
     fixture_advance(&fx, 5000);
     EXPECT_PER_CONN(&fx, "#1 close #1 closed(stop) #2 close #2 closed(stop) "
-                         "#3 close #3 closed(stop)");
+                         "#3 rst #3 closed(stop)");
     ASSERT_EQ(fx.closes, 4);
     ASSERT_UEQ(conn_table_live(fx.table), 0);
+    fixture_end(&fx);
+}
+
+/* Every kind of output still unsent at the stop deadline ends its
+ * connection with a reset: queued in OPEN or CLOSING, held back by the
+ * shaping, held by a stall; only the connection with nothing unsent is
+ * closed. */
+void test_conn_stop_unsent_resets(void)
+{
+    fixture fx;
+    fixture_start(&fx, 0, 100000, 65536, 0);
+    fx.tr.ids = 1;
+    conn *queued = fixture_open(&fx);
+    fx.tr.room = 0;
+    ASSERT_EQ(send_str(queued, "stuck"), 0);
+    fx.tr.room = -1;
+    conn *shaped = fixture_open(&fx);
+    ASSERT_EQ(conn_delay(shaped, 60000, 0), 0);
+    ASSERT_EQ(send_str(shaped, "held"), 0);
+    conn *stalled = fixture_open(&fx);
+    ASSERT_EQ(conn_stall(stalled), 0);
+    ASSERT_EQ(send_str(stalled, "stalled"), 0);
+    conn *sent = fixture_open(&fx);
+    ASSERT_EQ(send_str(sent, "sent"), 0);
+    conn *closing = fixture_open_closing(&fx);
+    (void)closing;
+    EXPECT(&fx, "#1 eagain #4 send(sent) #5 eagain");
+    conn_table_stop_by(fx.table, START_MS + 5000);
+    fixture_advance(&fx, 4999);
+    EXPECT(&fx, "");
+    fixture_advance(&fx, 5000);
+    EXPECT_PER_CONN(&fx, "#1 rst #1 closed(stop) #2 rst #2 closed(stop) "
+                         "#3 rst #3 closed(stop) #4 close #4 closed(stop) "
+                         "#5 rst #5 closed(stop)");
     fixture_end(&fx);
 }
 
