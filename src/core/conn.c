@@ -128,6 +128,8 @@ static void arm_deadline(conn *c)
     uint64_t due = UINT64_MAX;
     if (c->state == CONN_HALF_CLOSED)
         due = c->half_closed_ms + cfg->drain_ms;
+    else if (c->timed_out) /* what is queued has the drain timeout */
+        due = c->timed_out_ms + cfg->drain_ms;
     else if (cfg->idle_ms > 0)
         due = c->last_active_ms + cfg->idle_ms;
     if (c->stop_deadline_ms && c->stop_deadline_ms < due)
@@ -331,6 +333,9 @@ void conn__close_now(conn *c, enum conn_reason reason, int abortive)
     loop_timer_stop(t->cfg.loop, &c->deadline);
     conn__frame_stop(c);
     conn__shaper_stop(c);
+    /* an end the idle timeout began is a timeout, however it finishes */
+    if (reason == CONN_REASON_DONE && c->timed_out)
+        reason = CONN_REASON_TIMEOUT;
     c->reason = reason;
     conn__tx_close(c, abortive);
     c->io.handle.sock = NET_INVALID;
@@ -524,6 +529,30 @@ static void on_io(loop *l, loop_io *io, int events)
         do_read(c);
 }
 
+/* No byte went in or out for the idle timeout: the owner (or the default,
+ * the graceful close) decides; what is queued then has the drain timeout
+ * to go out. */
+static void idle_timeout(conn *c, uint64_t now)
+{
+    log_info("conn %llu: idle timeout (%s)", (unsigned long long)c->id,
+             conn_state_name(c->state));
+    c->timed_out = 1;
+    c->timed_out_ms = now;
+    if (conn_writable(c)) {
+        if (c->cb && c->cb->timeout)
+            c->cb->timeout(c);
+        else
+            conn_shutdown(c);
+        if (c->state == CONN_CLOSED)
+            return;
+        if (conn_writable(c)) { /* kept open: one more idle period */
+            c->timed_out = 0;
+            c->last_active_ms = now;
+        }
+    }
+    arm_deadline(c);
+}
+
 static void on_deadline(timer *t)
 {
     conn *c = t->data;
@@ -533,8 +562,10 @@ static void on_deadline(timer *t)
     int stopping = c->stop_deadline_ms && now >= c->stop_deadline_ms;
     int draining = c->state == CONN_HALF_CLOSED &&
                    now >= c->half_closed_ms + cfg->drain_ms;
-    int idle = c->state != CONN_HALF_CLOSED && cfg->idle_ms > 0 &&
-               now >= c->last_active_ms + cfg->idle_ms;
+    int flushed_late = c->timed_out && c->state != CONN_HALF_CLOSED &&
+                       now >= c->timed_out_ms + cfg->drain_ms;
+    int idle = !c->timed_out && c->state != CONN_HALF_CLOSED &&
+               cfg->idle_ms > 0 && now >= c->last_active_ms + cfg->idle_ms;
     /* Whenever bytes meant for the peer are dropped, the peer gets a
      * reset: a plain close after them would pass a cut stream off as a
      * whole one. */
@@ -551,10 +582,13 @@ static void on_deadline(timer *t)
         log_info("conn %llu: the peer did not close within the drain "
                  "timeout", id);
         conn__close_now(c, CONN_REASON_TIMEOUT, 0);
+    } else if (flushed_late) {
+        log_warn("conn %llu: %zu bytes still unsent %llu ms after the idle "
+                 "timeout: resetting the connection", id, unsent(c),
+                 (unsigned long long)cfg->drain_ms);
+        conn__close_now(c, CONN_REASON_TIMEOUT, conn__has_output(c));
     } else if (idle) {
-        log_info("conn %llu: idle timeout (%s)", id,
-                 conn_state_name(c->state));
-        conn__close_now(c, CONN_REASON_TIMEOUT, 1);
+        idle_timeout(c, now);
     } else {
         arm_deadline(c); /* activity moved the deadline: look again then */
     }

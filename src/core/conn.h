@@ -56,6 +56,16 @@ typedef struct conn_callbacks {
     /* The connection is closed; called from conn_table_tick(), just before
      * c is freed. The owner drops every pointer it keeps to c. */
     void (*close)(conn *c, enum conn_reason reason);
+    /* No byte went in or out for the idle timeout while the owner may
+     * still send (OPEN or CLIENT_DONE). The owner may send a last reply
+     * and end the connection (conn_shutdown, conn_close, conn_reset);
+     * if it leaves the connection writable, it gets one more idle
+     * period. When NULL: conn_shutdown(), the graceful close. Either
+     * way, once the idle timeout has ended a connection, what is queued
+     * has the drain timeout to go out; if it cannot (the peer does not
+     * read), the connection is reset (CONN_REASON_TIMEOUT), and a close
+     * that would have been "done" is reported as a timeout. */
+    void (*timeout)(conn *c);
 } conn_callbacks;
 
 /* Where a connection's bytes go instead of a socket: --simulate and the

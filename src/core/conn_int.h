@@ -62,6 +62,7 @@ struct conn {
     unsigned read_paused : 1;   /* output above out_limit */
     unsigned stalled : 1;       /* conn_stall: neither reading nor sending */
     unsigned later_listed : 1;  /* in table->later's list */
+    unsigned timed_out : 1;     /* the idle timeout began its end */
     buf out;                    /* unsent output */
     size_t later_off, later_len; /* bytes waiting in table->later */
     conn *later_next;
@@ -70,6 +71,7 @@ struct conn {
     uint64_t opened_ms;
     uint64_t last_active_ms;
     uint64_t half_closed_ms;
+    uint64_t timed_out_ms;      /* when the idle timeout began its end */
     uint64_t stop_deadline_ms;  /* 0: the server is not stopping */
     const conn_callbacks *cb;
     void *owner;

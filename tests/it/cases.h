@@ -46,6 +46,10 @@
     X(conn_fields) \
     X(drain_timeout) \
     X(idle_timeout) \
+    X(idle_hook) \
+    X(idle_hook_reset) \
+    X(idle_hook_check) \
+    X(idle_unsent_reset) \
     X(stop_unsent_reset) \
     X(action_reset) \
     X(action_close) \

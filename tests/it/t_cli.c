@@ -138,7 +138,8 @@ void check_hooks(void)
     it_run r;
     check_prints(FIXTURE("hooks_two.lua"), "hooks: on_connect on_data\n");
     check_prints(FIXTURE("hooks_all.lua"),
-                 "hooks: on_connect on_data on_done on_close\n");
+                 "hooks: on_connect on_data on_done on_timeout "
+                 "on_close\n");
     check_prints(FIXTURE("hooks_none.lua"), "hooks: (none)\n");
     /* the shipped scripts: echo.lua has no on_data, upper.lua has */
     RUN(&r, "--check", SCRIPT("echo.lua"));

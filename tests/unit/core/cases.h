@@ -74,6 +74,8 @@ void test_conn_names(void);
 
 /* test_conn_time.c */
 void test_conn_idle_timeout(void);
+void test_conn_idle_flush(void);
+void test_conn_idle_callback(void);
 void test_conn_no_idle_timeout(void);
 void test_conn_drain_timeout(void);
 void test_conn_stop_deadline(void);

@@ -73,6 +73,8 @@ static const test_case cases[] = {
     CASE(conn_drain_write_later),
     CASE(conn_drain_shaped),
     CASE(conn_idle_timeout),
+    CASE(conn_idle_flush),
+    CASE(conn_idle_callback),
     CASE(conn_no_idle_timeout),
     CASE(conn_drain_timeout),
     CASE(conn_half_closed_events),
