@@ -1,6 +1,7 @@
 /* listener.c -- the listening sockets and accept (see listener.h). */
 #include "listener.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,51 @@
 #define LISTEN_BACKLOG 1024
 #define ACCEPT_RETRY_MS 100 /* after running out of descriptors */
 
+/* --- warnings that may repeat --------------------------------------------- */
+
+static void on_note_window(timer *t)
+{
+    listener_note *note = t->data;
+    if (note->more == 0)
+        return; /* quiet for a whole window: the next one is logged */
+    log_warn("%lu more in the last %d s, the last: %s", note->more,
+             LISTENER_REPEAT_MS / 1000, note->last);
+    note->more = 0;
+    loop_timer_start(note->loop, &note->window, LISTENER_REPEAT_MS);
+}
+
+/* Log the line, or count it when one went out less than a window ago (a
+ * flood of refusals must not become a flood of lines). */
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void note_warn(listener_note *note, const char *fmt, ...)
+{
+    char line[sizeof note->last];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (timer_active(&note->window)) {
+        note->more++;
+        memcpy(note->last, line, sizeof line);
+        return;
+    }
+    log_warn("%s", line);
+    loop_timer_start(note->loop, &note->window, LISTENER_REPEAT_MS);
+}
+
+static void note_init(listener_note *note, loop *l)
+{
+    memset(note, 0, sizeof *note);
+    note->loop = l;
+    timer_init(&note->window, on_note_window, note);
+}
+
+/* --- accepting ----------------------------------------------------------- */
+
 static void set_accepting(listener *ls, int on)
 {
     if (ls->accepting == on)
@@ -20,19 +66,76 @@ static void set_accepting(listener *ls, int on)
     ls->accepting = on;
 }
 
+static int is_full(const listener *ls)
+{
+    return ls->ops->open_conns(ls->owner) >= ls->limits.max_conns;
+}
+
+/* At the cap: 1 when the connection idle longest may give its place;
+ * else 0, with *wait_ms the time until it may (UINT64_MAX: never). */
+static int can_evict(const listener *ls, uint64_t *wait_ms)
+{
+    uint64_t need = ls->limits.evict_idle_ms;
+    *wait_ms = UINT64_MAX;
+    if (need == 0)
+        return 0;
+    uint64_t idle = ls->ops->idlest_ms(ls->owner);
+    if (idle == UINT64_MAX)
+        return 0;
+    if (idle >= need)
+        return 1;
+    *wait_ms = need - idle;
+    return 0;
+}
+
+/* Full, and no room to make: clients wait in the backlog; look again
+ * when the connection idle longest would have been idle long enough. */
+static void pause_full(listener *ls, uint64_t wait_ms)
+{
+    if (!ls->full_warned) {
+        size_t open = ls->ops->open_conns(ls->owner);
+        if (ls->limits.evict_idle_ms > 0)
+            note_warn(&ls->full, "%zu connections open (--max-conns) and "
+                      "none idle for %.3g s (--evict-idle): new clients "
+                      "wait", open,
+                      (double)ls->limits.evict_idle_ms / 1000.0);
+        else
+            note_warn(&ls->full, "%zu connections open (--max-conns): not "
+                      "accepting until one ends", open);
+    }
+    ls->full_warned = 1;
+    set_accepting(ls, 0);
+    if (wait_ms != UINT64_MAX && !timer_active(&ls->retry))
+        loop_timer_start(ls->loop, &ls->retry, wait_ms);
+}
+
+/* Refuse (reset) a client whose address has its share of connections
+ * open already. Returns 1 when it did. */
+static int refuse_over_peer_limit(listener *ls, net_socket sock,
+                                  const char *peer)
+{
+    size_t limit = ls->limits.max_per_peer;
+    if (limit == 0)
+        return 0;
+    size_t open = ls->ops->peer_conns(ls->owner, peer);
+    if (open < limit)
+        return 0;
+    net_abort(sock);
+    note_warn(&ls->refused, "refused a connection from %s: %zu open "
+              "from its address already (--max-conns-per-ip)", peer, open);
+    return 1;
+}
+
 static void on_accept(loop *l, loop_io *io, int events)
 {
     listener *ls = io->data;
     (void)l;
     (void)events;
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
-        size_t open = ls->open_conns(ls->owner);
-        if (open >= ls->max_conns) {
-            if (!ls->full_warned)
-                log_warn("%zu connections open (--max-conns): not "
-                         "accepting until one ends", open);
-            ls->full_warned = 1;
-            set_accepting(ls, 0);
+        uint64_t wait_ms;
+        int full = is_full(ls);
+        if (full && !can_evict(ls, &wait_ms)) {
+            pause_full(ls, wait_ms);
             return;
         }
         net_socket sock;
@@ -53,7 +156,17 @@ static void on_accept(loop *l, loop_io *io, int events)
             log_debug("accept: %s", err_strerror(rc));
             continue; /* the client gave up before we took it */
         }
-        ls->accept(ls->owner, sock, peer);
+        if (refuse_over_peer_limit(ls, sock, peer))
+            continue; /* before any eviction: it would make room for
+                       * nobody */
+        if (full) {
+            char desc[192];
+            ls->ops->evict_idlest(ls->owner, desc, sizeof desc);
+            note_warn(&ls->evicted, "%zu connections open (--max-conns): "
+                      "%s to make room for %s", ls->limits.max_conns, desc,
+                      peer);
+        }
+        ls->ops->accept(ls->owner, sock, peer);
     }
 }
 
@@ -62,25 +175,34 @@ static void on_retry(timer *t)
     listener_resume(t->data);
 }
 
-void listener_init(listener *ls, loop *l, size_t max_conns,
-                   listener_accept_fn accept, listener_count_fn open_conns,
-                   void *owner)
+void listener_init(listener *ls, loop *l, const listener_limits *limits,
+                   const listener_ops *ops, void *owner)
 {
     memset(ls, 0, sizeof *ls);
     ls->loop = l;
-    ls->max_conns = max_conns;
-    ls->accept = accept;
-    ls->open_conns = open_conns;
+    ls->limits = *limits;
+    ls->ops = ops;
     ls->owner = owner;
     timer_init(&ls->retry, on_retry, ls);
+    note_init(&ls->full, l);
+    note_init(&ls->refused, l);
+    note_init(&ls->evicted, l);
 }
 
 void listener_resume(listener *ls)
 {
-    if (ls->accepting || ls->closed || timer_active(&ls->retry) ||
-        ls->open_conns(ls->owner) >= ls->max_conns)
+    if (ls->accepting || ls->closed || timer_active(&ls->retry))
         return;
-    ls->full_warned = 0;
+    if (is_full(ls)) {
+        uint64_t wait_ms;
+        if (!can_evict(ls, &wait_ms)) {
+            if (wait_ms != UINT64_MAX) /* look again then */
+                loop_timer_start(ls->loop, &ls->retry, wait_ms);
+            return;
+        }
+    } else {
+        ls->full_warned = 0;
+    }
     set_accepting(ls, 1);
 }
 
@@ -95,6 +217,9 @@ void listener_close(listener *ls)
     ls->n = 0;
     ls->closed = 1;
     loop_timer_stop(ls->loop, &ls->retry);
+    loop_timer_stop(ls->loop, &ls->full.window);
+    loop_timer_stop(ls->loop, &ls->refused.window);
+    loop_timer_stop(ls->loop, &ls->evicted.window);
 }
 
 static void format_name(const server_listen *addr, int port, char *out,

@@ -177,6 +177,7 @@ static void reap(conn_table *t)
         if (c->cb && c->cb->close)
             c->cb->close(c, c->reason);
         t->live--;
+        t->closed--;
         if (c->prev)
             c->prev->next = c->next;
         else
@@ -207,6 +208,7 @@ void conn_table_free(conn_table *t)
     conn_table_reset_all(t, CONN_REASON_STOP);
     conn_table_tick(t);
     conn__later_free(t);
+    conn__peers_free(t);
     free(t->rbuf);
     free(t);
 }
@@ -214,6 +216,16 @@ void conn_table_free(conn_table *t)
 size_t conn_table_live(const conn_table *t)
 {
     return t->live;
+}
+
+size_t conn_table_open(const conn_table *t)
+{
+    return t->live - t->closed;
+}
+
+conn *conn_table_idlest(conn_table *t)
+{
+    return t->active_last;
 }
 
 conn *conn_table_find(conn_table *t, uint64_t id)
@@ -261,7 +273,42 @@ static conn *new_conn(conn_table *t, net_socket sock, const char *peer)
     return c;
 }
 
-/* Count c as live and start its clock. */
+/* Take c out of the table's activity order. */
+static void unlink_active(conn_table *t, conn *c)
+{
+    if (c->more_active)
+        c->more_active->less_active = c->less_active;
+    else
+        t->active_first = c->less_active;
+    if (c->less_active)
+        c->less_active->more_active = c->more_active;
+    else
+        t->active_last = c->more_active;
+    c->more_active = c->less_active = NULL;
+}
+
+static void push_active(conn_table *t, conn *c)
+{
+    c->more_active = NULL;
+    c->less_active = t->active_first;
+    if (t->active_first)
+        t->active_first->more_active = c;
+    else
+        t->active_last = c;
+    t->active_first = c;
+}
+
+void conn__touch(conn *c)
+{
+    conn_table *t = c->table;
+    c->last_active_ms = loop_now(t->cfg.loop);
+    if (t->active_first == c || c->state == CONN_CLOSED)
+        return; /* a closed one is in no order any more */
+    unlink_active(t, c);
+    push_active(t, c);
+}
+
+/* Count c as live (and under its peer's address) and start its clock. */
 static void link_conn(conn_table *t, conn *c)
 {
     t->live++;
@@ -269,6 +316,11 @@ static void link_conn(conn_table *t, conn *c)
     if (t->all)
         t->all->prev = c;
     t->all = c;
+    push_active(t, c);
+    if (t->cfg.count_peers && conn__peers_add(t, c) != 0) {
+        conn__fail_nomem(c, "counting its peer's connections");
+        return;
+    }
     arm_deadline(c);
 }
 
@@ -282,7 +334,7 @@ conn *conn_accept(conn_table *t, net_socket sock, const char *peer)
     }
     link_conn(t, c);
     if (c->state == CONN_CLOSED)
-        return NULL; /* no memory for its deadline: freed at the tick */
+        return NULL; /* out of memory: reset, freed at the tick */
     log_trace("conn %llu: accepted from %s", (unsigned long long)c->id,
               peer);
     return c;
@@ -313,6 +365,11 @@ uint64_t conn_bytes_in(const conn *c) { return c->bytes_in; }
 uint64_t conn_bytes_out(const conn *c) { return c->bytes_out; }
 int conn_peer_done(const conn *c) { return c->peer_eof; }
 
+uint64_t conn_idle_ms(const conn *c)
+{
+    return loop_now(c->table->cfg.loop) - c->last_active_ms;
+}
+
 int conn_writable(const conn *c)
 {
     return c->state == CONN_OPEN || c->state == CONN_CLIENT_DONE;
@@ -333,6 +390,9 @@ void conn__close_now(conn *c, enum conn_reason reason, int abortive)
     loop_timer_stop(t->cfg.loop, &c->deadline);
     conn__frame_stop(c);
     conn__shaper_stop(c);
+    unlink_active(t, c);
+    conn__peers_remove(t, c);
+    t->closed++;
     /* an end the idle timeout began is a timeout, however it finishes */
     if (reason == CONN_REASON_DONE && c->timed_out)
         reason = CONN_REASON_TIMEOUT;
@@ -441,6 +501,19 @@ static size_t unsent(const conn *c)
     return buf_len(&c->out) + c->later_len;
 }
 
+int conn_evict(conn *c, const char *why)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    /* dropping output is never a clean end: those peers get a reset */
+    int abortive = conn__has_output(c);
+    log_debug("conn %llu: %s after %llu ms idle (%s), %zu bytes unsent",
+              (unsigned long long)c->id, abortive ? "reset" : "closed",
+              (unsigned long long)conn_idle_ms(c), why, unsent(c));
+    conn__close_now(c, CONN_REASON_TIMEOUT, abortive);
+    return abortive;
+}
+
 /* --- reading ------------------------------------------------------------- */
 
 /* The peer sent FIN. */
@@ -484,7 +557,7 @@ static void received(conn *c, const char *data, size_t len)
 {
     conn__trace_chunk(c, "in", c->bytes_in, data, len);
     c->bytes_in += (uint64_t)len;
-    c->last_active_ms = loop_now(conn__loop(c));
+    conn__touch(c);
     if (c->framing)
         conn__frame_input(c, data, len);
     else
@@ -547,7 +620,7 @@ static void idle_timeout(conn *c, uint64_t now)
             return;
         if (conn_writable(c)) { /* kept open: one more idle period */
             c->timed_out = 0;
-            c->last_active_ms = now;
+            conn__touch(c);
         }
     }
     arm_deadline(c);

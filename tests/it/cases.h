@@ -51,6 +51,9 @@
     X(idle_hook_check) \
     X(idle_unsent_reset) \
     X(stop_unsent_reset) \
+    X(cap_evicts_idlest) \
+    X(slowloris_cap) \
+    X(per_ip_limit) \
     X(action_reset) \
     X(action_close) \
     X(method_actions) \

@@ -73,6 +73,9 @@ void startup_bad_values(void)
         {"--drain-timeout", "-0.5"}, {"--out-limit", "1x"},
         {"--out-limit", "-1"},       {"--out-limit", "k"},
         {"--log-level", "loud"},
+        {"--max-conns-per-ip", "-1"}, {"--max-conns-per-ip", "2x"},
+        {"--max-conns-per-ip", ""},   {"--evict-idle", "-1"},
+        {"--evict-idle", "soon"},
     };
     it_run r;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -173,6 +176,7 @@ void help(void)
     static const char *const options[] = {
         "--listen", "--max-conns", "--idle-timeout", "--drain-timeout",
         "--out-limit", "--log-level", "--check", "--help", "--version",
+        "--max-conns-per-ip", "--evict-idle",
     };
     it_run r;
     RUN(&r, "--help");

@@ -96,6 +96,10 @@ void test_conn_frame_lines(void);
 void test_conn_frame_switch(void);
 void test_conn_frame_too_big(void);
 
+/* test_conn_limits.c */
+void test_conn_idlest(void);
+void test_conn_peer_counts(void);
+
 /* test_conn_wire.c */
 void test_conn_backpressure(void);
 void test_conn_drain_socket(void);

@@ -90,6 +90,8 @@ static const test_case cases[] = {
     CASE(conn_frame_lines),
     CASE(conn_frame_switch),
     CASE(conn_frame_too_big),
+    CASE(conn_idlest),
+    CASE(conn_peer_counts),
     CASE(conn_backpressure),
     CASE(conn_drain_socket),
     { NULL, NULL }
