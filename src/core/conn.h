@@ -112,9 +112,9 @@ size_t conn_table_open(const conn_table *t);
  * "[ADDR]:PORT"; the port is ignored). Counted only with count_peers
  * (else 0). */
 size_t conn_table_peer_open(const conn_table *t, const char *peer);
-/* The open connection that has gone longest with no byte in or out, or
- * NULL when none is open. O(1): the table keeps its connections in the
- * order of their last activity. */
+/* The open connection that has gone longest with no byte in or out (to
+ * within 50 ms: CONN_ORDER_GRAIN_MS), or NULL when none is open. O(1):
+ * the table keeps its connections in the order of their activity. */
 conn *conn_table_idlest(conn_table *t);
 /* The open (not closed) connection with this id, or NULL. */
 conn *conn_table_find(conn_table *t, uint64_t id);

@@ -97,6 +97,7 @@ struct conn {
     conn_shaper *shaper;        /* NULL: output goes straight out */
     conn *prev, *next;          /* in table->all */
     conn *more_active, *less_active; /* in table->active_first's list */
+    uint64_t ordered_ms;        /* when c last moved to its front */
     conn_peer_group *peer_group; /* count_peers: its address's count */
     conn *reap_next;
     char peer[64];              /* "ADDR:PORT" */
@@ -107,8 +108,11 @@ static inline loop *conn__loop(const conn *c) { return c->table->cfg.loop; }
 /* conn.c: the state machine. */
 void conn__set_state(conn *c, enum conn_state to);
 void conn__close_now(conn *c, enum conn_reason reason, int abortive);
-/* A byte went in or out now: c is the most recently active. */
+/* A byte went in or out now: c is (within CONN_ORDER_GRAIN_MS) the most
+ * recently active. */
 void conn__touch(conn *c);
+/* The table's order by activity may lag the truth by this much. */
+#define CONN_ORDER_GRAIN_MS 50
 /* A send or receive failed with err: the connection is over. */
 void conn__fail(conn *c, int err, const char *what);
 /* Memory ran out while doing what: log it, reset c; returns ERR_ENOMEM. */

@@ -6,7 +6,8 @@
 #include "cases.h"
 #include "fixture.h"
 
-/* The table orders its open connections by their last byte in or out. */
+/* The table orders its open connections by their last byte in or out,
+ * to within CONN_ORDER_GRAIN_MS (50 ms). */
 void test_conn_idlest(void)
 {
     fixture fx;
@@ -14,15 +15,15 @@ void test_conn_idlest(void)
     fx.tr.ids = 1;
     ASSERT(conn_table_idlest(fx.table) == NULL);
     conn *a = fixture_open(&fx);
-    fixture_advance(&fx, 10);
+    fixture_advance(&fx, 100);
     conn *b = fixture_open(&fx);
-    fixture_advance(&fx, 20);
+    fixture_advance(&fx, 200);
     conn *c = fixture_open(&fx);
     ASSERT(conn_table_idlest(fx.table) == a);
-    ASSERT_UEQ(conn_idle_ms(a), 20);
+    ASSERT_UEQ(conn_idle_ms(a), 200);
     ASSERT_UEQ(conn_idle_ms(c), 0);
     /* input and output are both activity; a refused send is not */
-    fixture_advance(&fx, 30);
+    fixture_advance(&fx, 300);
     feed(a, "in");
     ASSERT(conn_table_idlest(fx.table) == b);
     ASSERT_EQ(send_str(b, "out"), 0);
@@ -31,25 +32,48 @@ void test_conn_idlest(void)
     ASSERT_EQ(send_str(c, "refused"), 0);
     fx.tr.room = -1;
     ASSERT(conn_table_idlest(fx.table) == c);
-    ASSERT_UEQ(conn_idle_ms(c), 10);
-    EXPECT(&fx, "#1 data(in) #2 send(out) #3 eagain");
+    ASSERT_UEQ(conn_idle_ms(c), 100);
+    /* within the grain, activity counts for the idle time (and the idle
+     * timeout) but does not reorder */
+    conn_table *t = fx.table;
+    fixture_advance(&fx, 320);
+    conn_feed_writable(c);           /* c, moved at 200: moves */
+    ASSERT(conn_table_idlest(t) == a);
+    fixture_advance(&fx, 349);
+    feed(b, "y");                    /* b, moved at 300: stays */
+    ASSERT_UEQ(conn_idle_ms(b), 0);
+    ASSERT(conn_table_idlest(t) == a);
+    fixture_advance(&fx, 360);
+    feed(a, "w");                    /* a, moved at 300: moves */
+    ASSERT(conn_table_idlest(t) == b); /* c is idler, by less than 50 */
+    ASSERT_UEQ(conn_idle_ms(b), 11);
+    ASSERT_UEQ(conn_idle_ms(c), 40);
+    fixture_advance(&fx, 400);
+    feed(b, "v");
+    ASSERT(conn_table_idlest(t) == c);
+    EXPECT(&fx, "#1 data(in) #2 send(out) #3 eagain #3 send(refused) "
+                "#2 data(y) #1 data(w) #2 data(v)");
     /* evicting: a reset when output would be dropped, else a close;
      * either way, reason timeout, and the place is free at once */
-    ASSERT_UEQ(conn_table_open(fx.table), 3);
+    fx.tr.room = 0;
+    ASSERT_EQ(send_str(c, "stuck"), 0);
+    fx.tr.room = -1;
+    ASSERT_UEQ(conn_table_open(t), 3);
     ASSERT_EQ(conn_evict(c, "a test"), 1);
-    ASSERT_UEQ(conn_table_open(fx.table), 2);
-    ASSERT_UEQ(conn_table_live(fx.table), 3);
-    ASSERT(conn_table_idlest(fx.table) == a);
+    ASSERT_UEQ(conn_table_open(t), 2);
+    ASSERT_UEQ(conn_table_live(t), 3);
+    ASSERT(conn_table_idlest(t) == a);
     ASSERT_EQ(conn_evict(a, "a test"), 0);
     ASSERT_EQ(conn_evict(a, "again"), 0); /* closed: nothing happens */
-    ASSERT(conn_table_idlest(fx.table) == b);
+    ASSERT(conn_table_idlest(t) == b);
     ASSERT_EQ(conn_evict(b, "a test"), 0);
-    ASSERT(conn_table_idlest(fx.table) == NULL);
-    ASSERT_UEQ(conn_table_open(fx.table), 0);
-    conn_table_tick(fx.table);
-    EXPECT_PER_CONN(&fx, "#3 rst #1 close #2 close #3 closed(timeout) "
-                         "#1 closed(timeout) #2 closed(timeout)");
-    ASSERT_UEQ(conn_table_live(fx.table), 0);
+    ASSERT(conn_table_idlest(t) == NULL);
+    ASSERT_UEQ(conn_table_open(t), 0);
+    conn_table_tick(t);
+    EXPECT_PER_CONN(&fx, "#3 eagain #3 rst #1 close #2 close "
+                         "#3 closed(timeout) #1 closed(timeout) "
+                         "#2 closed(timeout)");
+    ASSERT_UEQ(conn_table_live(t), 0);
     fixture_end(&fx);
 }
 
