@@ -11,6 +11,8 @@
 #define LISTEN_BACKLOG 1024
 #define ACCEPT_RETRY_MS 100 /* after running out of descriptors */
 
+/* --- accepting ----------------------------------------------------------- */
+
 static void set_accepting(listener *ls, int on)
 {
     if (ls->accepting == on)
@@ -20,19 +22,79 @@ static void set_accepting(listener *ls, int on)
     ls->accepting = on;
 }
 
+static int is_full(const listener *ls)
+{
+    return ls->ops->open_conns(ls->owner) >= ls->limits.max_conns;
+}
+
+/* At the cap: 1 when the connection idle longest may give its place;
+ * else 0, with *wait_ms the time until it may (UINT64_MAX: never). */
+static int can_evict(const listener *ls, uint64_t *wait_ms)
+{
+    uint64_t need = ls->limits.evict_idle_ms;
+    *wait_ms = UINT64_MAX;
+    if (need == 0)
+        return 0;
+    uint64_t idle = ls->ops->idlest_ms(ls->owner);
+    if (idle == UINT64_MAX)
+        return 0;
+    if (idle >= need)
+        return 1;
+    *wait_ms = need - idle;
+    return 0;
+}
+
+/* Full, and no room to make: clients wait in the backlog; look again
+ * when the connection idle longest would have been idle long enough. */
+static void pause_full(listener *ls, uint64_t wait_ms)
+{
+    if (!ls->full_warned) {
+        size_t open = ls->ops->open_conns(ls->owner);
+        if (ls->limits.evict_idle_ms > 0)
+            log_warn("%zu connections open (--max-conns) and none idle "
+                     "for %.3g s (--evict-idle): new clients wait", open,
+                     (double)ls->limits.evict_idle_ms / 1000.0);
+        else
+            log_warn("%zu connections open (--max-conns): not accepting "
+                     "until one ends", open);
+    }
+    ls->full_warned = 1;
+    set_accepting(ls, 0);
+    if (wait_ms != UINT64_MAX && !timer_active(&ls->evict_wait))
+        loop_timer_start(ls->loop, &ls->evict_wait, wait_ms);
+}
+
+/* Refuse (reset) a client whose address has its share of connections
+ * open already. Returns 1 when it did. */
+static int refuse_over_peer_limit(listener *ls, net_socket sock,
+                                  const char *peer)
+{
+    size_t limit = ls->limits.max_per_peer;
+    if (limit == 0)
+        return 0;
+    size_t open = ls->ops->peer_conns(ls->owner, peer);
+    if (open < limit)
+        return 0;
+    net_abort(sock);
+    /* the address without the port: a flood from one address is one
+     * repeated line, which the log counts */
+    const char *colon = strrchr(peer, ':');
+    int addr_len = colon ? (int)(colon - peer) : (int)strlen(peer);
+    log_warn("refused a connection from %.*s: %zu open from its address "
+             "already (--max-conns-per-ip)", addr_len, peer, open);
+    return 1;
+}
+
 static void on_accept(loop *l, loop_io *io, int events)
 {
     listener *ls = io->data;
     (void)l;
     (void)events;
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
-        size_t open = ls->open_conns(ls->owner);
-        if (open >= ls->max_conns) {
-            if (!ls->full_warned)
-                log_warn("%zu connections open (--max-conns): not "
-                         "accepting until one ends", open);
-            ls->full_warned = 1;
-            set_accepting(ls, 0);
+        uint64_t wait_ms;
+        int full = is_full(ls);
+        if (full && !can_evict(ls, &wait_ms)) {
+            pause_full(ls, wait_ms);
             return;
         }
         net_socket sock;
@@ -53,7 +115,16 @@ static void on_accept(loop *l, loop_io *io, int events)
             log_debug("accept: %s", err_strerror(rc));
             continue; /* the client gave up before we took it */
         }
-        ls->accept(ls->owner, sock, peer);
+        if (refuse_over_peer_limit(ls, sock, peer))
+            continue; /* before any eviction: it would make room for
+                       * nobody */
+        if (full) {
+            char desc[192];
+            ls->ops->evict_idlest(ls->owner, desc, sizeof desc);
+            log_warn("%zu connections open (--max-conns): %s to make "
+                     "room for %s", ls->limits.max_conns, desc, peer);
+        }
+        ls->ops->accept(ls->owner, sock, peer);
     }
 }
 
@@ -62,25 +133,34 @@ static void on_retry(timer *t)
     listener_resume(t->data);
 }
 
-void listener_init(listener *ls, loop *l, size_t max_conns,
-                   listener_accept_fn accept, listener_count_fn open_conns,
-                   void *owner)
+void listener_init(listener *ls, loop *l, const listener_limits *limits,
+                   const listener_ops *ops, void *owner)
 {
     memset(ls, 0, sizeof *ls);
     ls->loop = l;
-    ls->max_conns = max_conns;
-    ls->accept = accept;
-    ls->open_conns = open_conns;
+    ls->limits = *limits;
+    ls->ops = ops;
     ls->owner = owner;
     timer_init(&ls->retry, on_retry, ls);
+    timer_init(&ls->evict_wait, on_retry, ls);
 }
 
 void listener_resume(listener *ls)
 {
-    if (ls->accepting || ls->closed || timer_active(&ls->retry) ||
-        ls->open_conns(ls->owner) >= ls->max_conns)
+    if (ls->accepting || ls->closed || timer_active(&ls->retry))
         return;
-    ls->full_warned = 0;
+    if (is_full(ls)) {
+        uint64_t wait_ms;
+        if (!can_evict(ls, &wait_ms)) {
+            if (wait_ms != UINT64_MAX && !timer_active(&ls->evict_wait))
+                loop_timer_start(ls->loop, &ls->evict_wait, wait_ms);
+            return; /* look again then */
+        }
+    } else {
+        ls->full_warned = 0;
+    }
+    /* a place is free (or can be made): no need to wait for the idlest */
+    loop_timer_stop(ls->loop, &ls->evict_wait);
     set_accepting(ls, 1);
 }
 
@@ -95,6 +175,7 @@ void listener_close(listener *ls)
     ls->n = 0;
     ls->closed = 1;
     loop_timer_stop(ls->loop, &ls->retry);
+    loop_timer_stop(ls->loop, &ls->evict_wait);
 }
 
 static void format_name(const server_listen *addr, int port, char *out,

@@ -4,22 +4,41 @@
  * With several workers each gets its own socket on every address
  * (SO_REUSEPORT), or, where the OS has no SO_REUSEPORT, all register the
  * same socket. A worker stops accepting while it is full (--max-conns)
- * and, for a while, when descriptors run out. */
+ * unless it can make room (--evict-idle), and, for a while, when
+ * descriptors run out; it refuses clients over --max-conns-per-ip. */
 #ifndef RICOCHET_LISTENER_H
 #define RICOCHET_LISTENER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "loop.h"
 #include "net.h"
 #include "server.h"
 
-/* A new connection was accepted (a non-blocking socket the owner now
- * owns) from peer "ADDR:PORT". */
-typedef void (*listener_accept_fn)(void *owner, net_socket sock,
-                                   const char *peer);
-/* How many connections the owner has open. */
-typedef size_t (*listener_count_fn)(void *owner);
+/* What a worker's listener asks its owner. */
+typedef struct listener_ops {
+    /* A new connection was accepted (a non-blocking socket the owner now
+     * owns) from peer "ADDR:PORT". */
+    void (*accept)(void *owner, net_socket sock, const char *peer);
+    /* How many connections the owner has open. */
+    size_t (*open_conns)(void *owner);
+    /* How many of them come from peer's address (its port aside). */
+    size_t (*peer_conns)(void *owner, const char *peer);
+    /* How long the open connection idle longest has had no traffic, in
+     * ms; UINT64_MAX when none is open. */
+    uint64_t (*idlest_ms)(void *owner);
+    /* Close that connection to make room; desc says what was done to
+     * which ("closed conn 7 (ADDR:PORT, idle 1200 ms)"). */
+    void (*evict_idlest)(void *owner, char *desc, size_t desclen);
+} listener_ops;
+
+/* One worker's limits: its shares of the options. */
+typedef struct listener_limits {
+    size_t max_conns;         /* --max-conns */
+    size_t max_per_peer;      /* --max-conns-per-ip; 0: none */
+    uint64_t evict_idle_ms;   /* --evict-idle; 0: never evict */
+} listener_limits;
 
 /* One worker's listening sockets. */
 typedef struct listener {
@@ -31,17 +50,21 @@ typedef struct listener {
     int full_warned;
     int closed;
     timer retry;                   /* after running out of descriptors */
-    size_t max_conns;              /* this worker's share of --max-conns */
-    listener_accept_fn accept;
-    listener_count_fn open_conns;
+    timer evict_wait;              /* full: until the idlest may give way */
+    listener_limits limits;
+    const listener_ops *ops;
     void *owner;
 } listener;
 
-/* Make ls a worker's (empty, not yet accepting) set on loop l, which
- * accepts while the owner has fewer than max_conns connections open. */
-void listener_init(listener *ls, loop *l, size_t max_conns,
-                   listener_accept_fn accept, listener_count_fn open_conns,
-                   void *owner);
+/* Make ls a worker's (empty, not yet accepting) set on loop l. It
+ * accepts while the owner has fewer than limits->max_conns connections
+ * open; at that cap, when evict_idle_ms is set, a waiting client takes
+ * the place of the connection idle longest if that one has been idle
+ * evict_idle_ms or more (else the client waits in the backlog). A client
+ * whose address has max_per_peer connections open already is refused
+ * with a reset. ops and owner outlive ls. */
+void listener_init(listener *ls, loop *l, const listener_limits *limits,
+                   const listener_ops *ops, void *owner);
 
 /* Open every address of cfg for each of the n workers' sets (port 0 is
  * resolved once, so all share the port), then print one "listening on

@@ -30,14 +30,23 @@ static const char usage_text[] =
 "                        [::1]:PORT; port 0 picks a free port.\n"
 "                        (default " DEFAULT_LISTEN ")\n"
 "  --max-conns N         most connections at once (shared out among the\n"
-"                        workers); more wait in the backlog (default 10000)\n"
+"                        workers); more wait in the backlog, unless\n"
+"                        --evict-idle makes room (default 10000)\n"
+"  --evict-idle SEC      at --max-conns, a new client takes the place of\n"
+"                        the connection idle longest if that one has had\n"
+"                        no traffic for SEC seconds; 0: never (default 1)\n"
+"  --max-conns-per-ip N  most connections from one address (shared out\n"
+"                        among the workers); more are refused with a\n"
+"                        reset; 0: no limit (default 0)\n"
 "  --workers N           event loops, one thread and one Lua state each,\n"
 "                        sharing the ports; Lua globals are per worker\n"
 "                        (default 1)\n"
-"  --idle-timeout SEC    close a connection with no traffic for SEC seconds;\n"
+"  --idle-timeout SEC    after SEC seconds with no traffic, the script's\n"
+"                        on_timeout, by default a graceful close (FIN);\n"
 "                        0: never (default 300)\n"
 "  --drain-timeout SEC   after our half-close, wait this long for the client\n"
-"                        to close; also bounds a graceful stop (default 5)\n"
+"                        to close; also bounds a graceful stop and the\n"
+"                        sending after an idle timeout (default 5)\n"
 "  --out-limit BYTES     unsent output per connection above which reading\n"
 "                        pauses; k, m, g suffixes (default 1m)\n"
 "  --log-level LEVEL     error, warn, info, debug or trace (default info)\n"
@@ -72,8 +81,9 @@ static const char usage_text[] =
 "Once every listener is bound, one line \"listening on ADDR:PORT\" per\n"
 "listener goes to stdout; logs go to stderr.\n"
 "Stop: SIGINT/SIGTERM (Windows: Ctrl-C, Ctrl-Break, closing the console)\n"
-"stop gracefully; a second one stops at once. Reload: SIGHUP or --watch;\n"
-"live connections finish on the script they started with.\n"
+"stop gracefully (a connection whose output is still unsent after\n"
+"--drain-timeout is reset); a second one stops at once. Reload: SIGHUP\n"
+"or --watch; live connections finish on the script they started with.\n"
 "\n"
 "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 script error,\n"
 "4 cannot listen.\n";
@@ -173,9 +183,10 @@ static void print_version(void)
 
 /* Options that take a value; the flags are handled by name below. */
 static const char *const value_options[] = {
-    "--listen", "--max-conns", "--idle-timeout", "--drain-timeout",
-    "--out-limit", "--log-level", "--hook-budget", "--lua-memory", "--seed",
-    "--simulate", "--workers", NULL
+    "--listen", "--max-conns", "--max-conns-per-ip", "--evict-idle",
+    "--idle-timeout", "--drain-timeout", "--out-limit", "--log-level",
+    "--hook-budget", "--lua-memory", "--seed", "--simulate", "--workers",
+    NULL
 };
 
 static int takes_value(const char *name)
@@ -223,6 +234,12 @@ static int apply_value(cli *o, const char *name, const char *value)
         return add_listen(&o->cfg, value);
     if (strcmp(name, "--max-conns") == 0) {
         rc = parse_count(value, &o->cfg.max_conns);
+    } else if (strcmp(name, "--max-conns-per-ip") == 0) {
+        size_t n = 0;
+        rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &n);
+        o->cfg.max_conns_per_ip = n;
+    } else if (strcmp(name, "--evict-idle") == 0) {
+        rc = parse_seconds(value, &o->cfg.evict_idle_ms);
     } else if (strcmp(name, "--idle-timeout") == 0) {
         rc = parse_seconds(value, &o->cfg.idle_ms);
     } else if (strcmp(name, "--drain-timeout") == 0) {
@@ -347,6 +364,8 @@ int main(int argc, char **argv)
 {
     static cli o; /* the options outlive every policy loaded with them */
     o.cfg.max_conns = 10000;
+    o.cfg.max_conns_per_ip = 0; /* loopback clients share one address */
+    o.cfg.evict_idle_ms = 1000;
     o.cfg.workers = 1;
     o.opts.worker = 1;
     o.cfg.idle_ms = 300 * 1000;

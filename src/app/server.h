@@ -20,6 +20,8 @@ typedef struct server_config {
     server_listen listen[SERVER_MAX_LISTEN];
     int nlisten;
     size_t max_conns;
+    size_t max_conns_per_ip;  /* 0: none */
+    uint64_t evict_idle_ms;   /* at max_conns; 0: never evict */
     uint64_t idle_ms;   /* 0: none */
     uint64_t drain_ms;
     size_t out_limit;

@@ -31,8 +31,38 @@ static void on_conn(void *owner, net_socket sock, const char *peer)
 static size_t open_conns(void *owner)
 {
     worker *w = owner;
-    return conn_table_live(w->conns);
+    return conn_table_open(w->conns);
 }
+
+static size_t peer_conns(void *owner, const char *peer)
+{
+    worker *w = owner;
+    return conn_table_peer_open(w->conns, peer);
+}
+
+static uint64_t idlest_ms(void *owner)
+{
+    worker *w = owner;
+    conn *c = conn_table_idlest(w->conns);
+    return c ? conn_idle_ms(c) : UINT64_MAX;
+}
+
+static void evict_idlest(void *owner, char *desc, size_t desclen)
+{
+    worker *w = owner;
+    conn *c = conn_table_idlest(w->conns);
+    uint64_t idle = conn_idle_ms(c);
+    int reset = conn_evict(c, "--max-conns reached, a new client waits");
+    /* c stays readable until the tick frees it */
+    snprintf(desc, desclen, "%s conn %llu (%s, idle %llu ms%s)",
+             reset ? "reset" : "closed", (unsigned long long)conn_id(c),
+             conn_peer(c), (unsigned long long)idle,
+             reset ? ", its output unsent" : "");
+}
+
+static const listener_ops worker_listener_ops = {
+    on_conn, open_conns, peer_conns, idlest_ms, evict_idlest
+};
 
 /* Switch to p, a reloaded policy loaded off this thread: bind it to this
  * worker's loop (ricochet.now and conn:after read it) and drop the
@@ -140,14 +170,19 @@ static int make_loop(worker *w)
         .loop = w->loop, .out_limit = cfg->out_limit,
         .idle_ms = cfg->idle_ms, .drain_ms = cfg->drain_ms,
         .first_id = (uint64_t)w->index, .id_stride = (uint64_t)w->nworkers,
-        .write_later = 1,
+        .write_later = 1, .count_peers = cfg->max_conns_per_ip > 0,
     };
     w->conns = conn_table_create(&cc);
     if (w->conns == NULL)
         return ERR_ENOMEM;
+    /* the limits are shared out among the workers, rounded up */
     size_t n = (size_t)w->nworkers;
-    size_t share = (cfg->max_conns + n - 1) / n;
-    listener_init(&w->listen, w->loop, share, on_conn, open_conns, w);
+    listener_limits limits = {
+        .max_conns = (cfg->max_conns + n - 1) / n,
+        .max_per_peer = (cfg->max_conns_per_ip + n - 1) / n,
+        .evict_idle_ms = cfg->evict_idle_ms,
+    };
+    listener_init(&w->listen, w->loop, &limits, &worker_listener_ops, w);
     net_socket cmd_r;
     int rc = net_wakeup_pair(&cmd_r, &w->cmd_w);
     if (rc != 0)

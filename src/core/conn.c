@@ -128,6 +128,8 @@ static void arm_deadline(conn *c)
     uint64_t due = UINT64_MAX;
     if (c->state == CONN_HALF_CLOSED)
         due = c->half_closed_ms + cfg->drain_ms;
+    else if (c->timed_out) /* what is queued has the drain timeout */
+        due = c->timed_out_ms + cfg->drain_ms;
     else if (cfg->idle_ms > 0)
         due = c->last_active_ms + cfg->idle_ms;
     if (c->stop_deadline_ms && c->stop_deadline_ms < due)
@@ -175,6 +177,7 @@ static void reap(conn_table *t)
         if (c->cb && c->cb->close)
             c->cb->close(c, c->reason);
         t->live--;
+        t->closed--;
         if (c->prev)
             c->prev->next = c->next;
         else
@@ -205,6 +208,7 @@ void conn_table_free(conn_table *t)
     conn_table_reset_all(t, CONN_REASON_STOP);
     conn_table_tick(t);
     conn__later_free(t);
+    conn__peers_free(t);
     free(t->rbuf);
     free(t);
 }
@@ -212,6 +216,16 @@ void conn_table_free(conn_table *t)
 size_t conn_table_live(const conn_table *t)
 {
     return t->live;
+}
+
+size_t conn_table_open(const conn_table *t)
+{
+    return t->live - t->closed;
+}
+
+conn *conn_table_idlest(conn_table *t)
+{
+    return t->active_last;
 }
 
 conn *conn_table_find(conn_table *t, uint64_t id)
@@ -250,6 +264,7 @@ static conn *new_conn(conn_table *t, net_socket sock, const char *peer)
     c->id = t->next_id;
     t->next_id += t->cfg.id_stride;
     c->opened_ms = c->last_active_ms = loop_now(t->cfg.loop);
+    c->ordered_ms = c->opened_ms;
     size_t peer_len = strlen(peer);
     if (peer_len >= sizeof c->peer)
         peer_len = sizeof c->peer - 1;
@@ -259,7 +274,50 @@ static conn *new_conn(conn_table *t, net_socket sock, const char *peer)
     return c;
 }
 
-/* Count c as live and start its clock. */
+/* Take c out of the table's activity order. */
+static void unlink_active(conn_table *t, conn *c)
+{
+    if (c->more_active)
+        c->more_active->less_active = c->less_active;
+    else
+        t->active_first = c->less_active;
+    if (c->less_active)
+        c->less_active->more_active = c->more_active;
+    else
+        t->active_last = c->more_active;
+    c->more_active = c->less_active = NULL;
+}
+
+static void push_active(conn_table *t, conn *c)
+{
+    c->more_active = NULL;
+    c->less_active = t->active_first;
+    if (t->active_first)
+        t->active_first->more_active = c;
+    else
+        t->active_last = c;
+    t->active_first = c;
+}
+
+void conn__touch(conn *c)
+{
+    conn_table *t = c->table;
+    uint64_t now = loop_now(t->cfg.loop);
+    c->last_active_ms = now;
+    /* A busy connection is touched twice a message: moving it at most
+     * once per grain keeps the pointer writes off the hot path, and the
+     * order (by ordered_ms) within a grain of the true one. */
+    if (now - c->ordered_ms < CONN_ORDER_GRAIN_MS ||
+        c->state == CONN_CLOSED) /* a closed one is in no order */
+        return;
+    c->ordered_ms = now;
+    if (t->active_first != c) {
+        unlink_active(t, c);
+        push_active(t, c);
+    }
+}
+
+/* Count c as live (and under its peer's address) and start its clock. */
 static void link_conn(conn_table *t, conn *c)
 {
     t->live++;
@@ -267,6 +325,11 @@ static void link_conn(conn_table *t, conn *c)
     if (t->all)
         t->all->prev = c;
     t->all = c;
+    push_active(t, c);
+    if (t->cfg.count_peers && conn__peers_add(t, c) != 0) {
+        conn__fail_nomem(c, "counting its peer's connections");
+        return;
+    }
     arm_deadline(c);
 }
 
@@ -280,7 +343,7 @@ conn *conn_accept(conn_table *t, net_socket sock, const char *peer)
     }
     link_conn(t, c);
     if (c->state == CONN_CLOSED)
-        return NULL; /* no memory for its deadline: freed at the tick */
+        return NULL; /* out of memory: reset, freed at the tick */
     log_trace("conn %llu: accepted from %s", (unsigned long long)c->id,
               peer);
     return c;
@@ -311,6 +374,11 @@ uint64_t conn_bytes_in(const conn *c) { return c->bytes_in; }
 uint64_t conn_bytes_out(const conn *c) { return c->bytes_out; }
 int conn_peer_done(const conn *c) { return c->peer_eof; }
 
+uint64_t conn_idle_ms(const conn *c)
+{
+    return loop_now(c->table->cfg.loop) - c->last_active_ms;
+}
+
 int conn_writable(const conn *c)
 {
     return c->state == CONN_OPEN || c->state == CONN_CLIENT_DONE;
@@ -331,6 +399,12 @@ void conn__close_now(conn *c, enum conn_reason reason, int abortive)
     loop_timer_stop(t->cfg.loop, &c->deadline);
     conn__frame_stop(c);
     conn__shaper_stop(c);
+    unlink_active(t, c);
+    conn__peers_remove(t, c);
+    t->closed++;
+    /* an end the idle timeout began is a timeout, however it finishes */
+    if (reason == CONN_REASON_DONE && c->timed_out)
+        reason = CONN_REASON_TIMEOUT;
     c->reason = reason;
     conn__tx_close(c, abortive);
     c->io.handle.sock = NET_INVALID;
@@ -430,6 +504,25 @@ void conn_reset(conn *c, enum conn_reason reason)
     conn__close_now(c, reason, 1);
 }
 
+/* Bytes of c not yet handed to the socket. */
+static size_t unsent(const conn *c)
+{
+    return buf_len(&c->out) + c->later_len;
+}
+
+int conn_evict(conn *c, const char *why)
+{
+    if (c->state == CONN_CLOSED)
+        return 0;
+    /* dropping output is never a clean end: those peers get a reset */
+    int abortive = conn__has_output(c);
+    log_debug("conn %llu: %s after %llu ms idle (%s), %zu bytes unsent",
+              (unsigned long long)c->id, abortive ? "reset" : "closed",
+              (unsigned long long)conn_idle_ms(c), why, unsent(c));
+    conn__close_now(c, CONN_REASON_TIMEOUT, abortive);
+    return abortive;
+}
+
 /* --- reading ------------------------------------------------------------- */
 
 /* The peer sent FIN. */
@@ -473,7 +566,7 @@ static void received(conn *c, const char *data, size_t len)
 {
     conn__trace_chunk(c, "in", c->bytes_in, data, len);
     c->bytes_in += (uint64_t)len;
-    c->last_active_ms = loop_now(conn__loop(c));
+    conn__touch(c);
     if (c->framing)
         conn__frame_input(c, data, len);
     else
@@ -518,28 +611,66 @@ static void on_io(loop *l, loop_io *io, int events)
         do_read(c);
 }
 
+/* No byte went in or out for the idle timeout: the owner (or the default,
+ * the graceful close) decides; what is queued then has the drain timeout
+ * to go out. */
+static void idle_timeout(conn *c, uint64_t now)
+{
+    log_info("conn %llu: idle timeout (%s)", (unsigned long long)c->id,
+             conn_state_name(c->state));
+    c->timed_out = 1;
+    c->timed_out_ms = now;
+    if (conn_writable(c)) {
+        if (c->cb && c->cb->timeout)
+            c->cb->timeout(c);
+        else
+            conn_shutdown(c);
+        if (c->state == CONN_CLOSED)
+            return;
+        if (conn_writable(c)) { /* kept open: one more idle period */
+            c->timed_out = 0;
+            conn__touch(c);
+        }
+    }
+    arm_deadline(c);
+}
+
 static void on_deadline(timer *t)
 {
     conn *c = t->data;
     const conn_config *cfg = &c->table->cfg;
+    unsigned long long id = (unsigned long long)c->id;
     uint64_t now = loop_now(cfg->loop);
     int stopping = c->stop_deadline_ms && now >= c->stop_deadline_ms;
     int draining = c->state == CONN_HALF_CLOSED &&
                    now >= c->half_closed_ms + cfg->drain_ms;
-    int idle = c->state != CONN_HALF_CLOSED && cfg->idle_ms > 0 &&
-               now >= c->last_active_ms + cfg->idle_ms;
-    if (stopping) {
-        log_info("conn %llu: closed by the server stop (%s)",
-                 (unsigned long long)c->id, conn_state_name(c->state));
+    int flushed_late = c->timed_out && c->state != CONN_HALF_CLOSED &&
+                       now >= c->timed_out_ms + cfg->drain_ms;
+    int idle = !c->timed_out && c->state != CONN_HALF_CLOSED &&
+               cfg->idle_ms > 0 && now >= c->last_active_ms + cfg->idle_ms;
+    /* Whenever bytes meant for the peer are dropped, the peer gets a
+     * reset: a plain close after them would pass a cut stream off as a
+     * whole one. */
+    if (stopping && conn__has_output(c)) {
+        log_warn("conn %llu: the server's stop deadline passed with %zu "
+                 "bytes unsent: resetting the connection", id, unsent(c));
+        conn__close_now(c, CONN_REASON_STOP, 1);
+    } else if (stopping) {
+        log_info("conn %llu: closed by the server stop (%s)", id,
+                 conn_state_name(c->state));
         conn__close_now(c, CONN_REASON_STOP, 0);
     } else if (draining) {
+        assert(!conn__has_output(c) && "output after our FIN");
         log_info("conn %llu: the peer did not close within the drain "
-                 "timeout", (unsigned long long)c->id);
+                 "timeout", id);
         conn__close_now(c, CONN_REASON_TIMEOUT, 0);
+    } else if (flushed_late) {
+        log_warn("conn %llu: %zu bytes still unsent %llu ms after the idle "
+                 "timeout: resetting the connection", id, unsent(c),
+                 (unsigned long long)cfg->drain_ms);
+        conn__close_now(c, CONN_REASON_TIMEOUT, conn__has_output(c));
     } else if (idle) {
-        log_info("conn %llu: idle timeout (%s)", (unsigned long long)c->id,
-                 conn_state_name(c->state));
-        conn__close_now(c, CONN_REASON_TIMEOUT, 1);
+        idle_timeout(c, now);
     } else {
         arm_deadline(c); /* activity moved the deadline: look again then */
     }

@@ -56,6 +56,16 @@ typedef struct conn_callbacks {
     /* The connection is closed; called from conn_table_tick(), just before
      * c is freed. The owner drops every pointer it keeps to c. */
     void (*close)(conn *c, enum conn_reason reason);
+    /* No byte went in or out for the idle timeout while the owner may
+     * still send (OPEN or CLIENT_DONE). The owner may send a last reply
+     * and end the connection (conn_shutdown, conn_close, conn_reset);
+     * if it leaves the connection writable, it gets one more idle
+     * period. When NULL: conn_shutdown(), the graceful close. Either
+     * way, once the idle timeout has ended a connection, what is queued
+     * has the drain timeout to go out; if it cannot (the peer does not
+     * read), the connection is reset (CONN_REASON_TIMEOUT), and a close
+     * that would have been "done" is reported as a timeout. */
+    void (*timeout)(conn *c);
 } conn_callbacks;
 
 /* Where a connection's bytes go instead of a socket: --simulate and the
@@ -80,6 +90,7 @@ typedef struct conn_config {
     uint64_t id_stride;  /* ids step by this (workers interleave); 0: 1 */
     const conn_transport *transport; /* NULL: real sockets */
     int write_later;     /* 1: small sends wait for conn_table_tick() */
+    int count_peers;     /* 1: count open connections per peer address */
 } conn_config;
 
 /* A table for the connections of one loop, with cfg's settings (copied).
@@ -93,11 +104,24 @@ void conn_table_free(conn_table *t);
  * then run the close callback of, and free, every connection closed since
  * the last call. */
 void conn_table_tick(conn_table *t);
-/* Connections not yet freed. */
+/* Connections not yet freed (the closed ones waiting for the tick too). */
 size_t conn_table_live(const conn_table *t);
+/* Connections not closed: what holds a place under a connection limit. */
+size_t conn_table_open(const conn_table *t);
+/* Open connections whose peer has the address of peer ("ADDR:PORT" or
+ * "[ADDR]:PORT"; the port is ignored). Counted only with count_peers
+ * (else 0). */
+size_t conn_table_peer_open(const conn_table *t, const char *peer);
+/* The open connection that has gone longest with no byte in or out (to
+ * within 50 ms: CONN_ORDER_GRAIN_MS), or NULL when none is open. O(1):
+ * the table keeps its connections in the order of their activity. */
+conn *conn_table_idlest(conn_table *t);
 /* The open (not closed) connection with this id, or NULL. */
 conn *conn_table_find(conn_table *t, uint64_t id);
-/* The server is stopping: bound every connection's life by deadline_ms. */
+/* The server is stopping: bound every connection's life by deadline_ms.
+ * A connection still open then is closed (reason stop); one with output
+ * still unsent is reset instead, so that its peer cannot take a cut
+ * stream for a whole one. */
 void conn_table_stop_by(conn_table *t, uint64_t deadline_ms);
 /* Reset every open connection now, with reason. */
 void conn_table_reset_all(conn_table *t, enum conn_reason reason);
@@ -135,6 +159,8 @@ uint64_t conn_bytes_in(const conn *c);
 uint64_t conn_bytes_out(const conn *c);
 /* 1 when the peer has finished sending (FIN seen). */
 int conn_peer_done(const conn *c);
+/* Milliseconds since c's last byte in or out (or since it opened). */
+uint64_t conn_idle_ms(const conn *c);
 /* 1 while the owner may send: OPEN or CLIENT_DONE. */
 int conn_writable(const conn *c);
 
@@ -156,6 +182,10 @@ int conn_shutdown(conn *c);
 int conn_close(conn *c);
 /* Abortive close (RST) now; queued output is dropped. */
 void conn_reset(conn *c, enum conn_reason reason);
+/* Close c now to give its place to another connection (why says who
+ * asked, for the log), reason timeout: a plain close, or a reset when
+ * output is still unsent. Returns 1 when it was a reset. */
+int conn_evict(conn *c, const char *why);
 
 /* Report something that happened to c that is neither bytes nor a close
  * (a script timer firing): a trace line, or the transport's note. */

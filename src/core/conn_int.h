@@ -26,15 +26,33 @@ typedef struct conn_later {
     conn *first;        /* the connections with bytes here */
 } conn_later;
 
+/* The open connections of one peer address (count_peers). */
+typedef struct conn_peer_group {
+    struct conn_peer_group *next;  /* in its hash bucket */
+    uint64_t hash;
+    size_t open;
+    char addr[64];
+} conn_peer_group;
+
+typedef struct conn_peers {
+    conn_peer_group **buckets;
+    size_t nbuckets;    /* 0 or a power of two */
+    size_t ngroups;
+} conn_peers;
+
 struct conn_table {
     conn_config cfg;
     char *rbuf;         /* one receive buffer for all connections */
     size_t rbuf_size;
     conn *all;          /* every connection not yet freed */
     conn *reap;         /* closed connections waiting for the tick */
+    conn *active_first; /* open connections, the last active first ... */
+    conn *active_last;  /* ... and the idle longest last */
     uint64_t next_id;
     size_t live;        /* connections not yet freed */
+    size_t closed;      /* of those, closed (waiting for the tick) */
     conn_later later;
+    conn_peers peers;
 };
 
 /* A connection's framer, for the connections that asked for one. */
@@ -62,6 +80,7 @@ struct conn {
     unsigned read_paused : 1;   /* output above out_limit */
     unsigned stalled : 1;       /* conn_stall: neither reading nor sending */
     unsigned later_listed : 1;  /* in table->later's list */
+    unsigned timed_out : 1;     /* the idle timeout began its end */
     buf out;                    /* unsent output */
     size_t later_off, later_len; /* bytes waiting in table->later */
     conn *later_next;
@@ -70,12 +89,16 @@ struct conn {
     uint64_t opened_ms;
     uint64_t last_active_ms;
     uint64_t half_closed_ms;
+    uint64_t timed_out_ms;      /* when the idle timeout began its end */
     uint64_t stop_deadline_ms;  /* 0: the server is not stopping */
     const conn_callbacks *cb;
     void *owner;
     conn_framing *framing;      /* NULL: input goes up as it arrives */
     conn_shaper *shaper;        /* NULL: output goes straight out */
     conn *prev, *next;          /* in table->all */
+    conn *more_active, *less_active; /* in table->active_first's list */
+    uint64_t ordered_ms;        /* when c last moved to its front */
+    conn_peer_group *peer_group; /* count_peers: its address's count */
     conn *reap_next;
     char peer[64];              /* "ADDR:PORT" */
 };
@@ -85,6 +108,11 @@ static inline loop *conn__loop(const conn *c) { return c->table->cfg.loop; }
 /* conn.c: the state machine. */
 void conn__set_state(conn *c, enum conn_state to);
 void conn__close_now(conn *c, enum conn_reason reason, int abortive);
+/* A byte went in or out now: c is (within CONN_ORDER_GRAIN_MS) the most
+ * recently active. */
+void conn__touch(conn *c);
+/* The table's order by activity may lag the truth by this much. */
+#define CONN_ORDER_GRAIN_MS 50
 /* A send or receive failed with err: the connection is over. */
 void conn__fail(conn *c, int err, const char *what);
 /* Memory ran out while doing what: log it, reset c; returns ERR_ENOMEM. */
@@ -124,6 +152,13 @@ static inline int conn__has_output(const conn *c)
 {
     return buf_len(&c->out) > 0 || c->later_len > 0;
 }
+
+/* conn_peers.c: open connections per peer address (count_peers). */
+/* Count c under its peer's address. Returns 0 or ERR_ENOMEM. */
+int conn__peers_add(conn_table *t, conn *c);
+/* c no longer counts (it closed); harmless when it never did. */
+void conn__peers_remove(conn_table *t, conn *c);
+void conn__peers_free(conn_table *t);
 
 /* conn_frame.c: framing glue. */
 void conn__frame_input(conn *c, const char *data, size_t len);

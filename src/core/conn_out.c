@@ -52,7 +52,7 @@ long conn__send_now(conn *c, const char *data, size_t len)
         c->bytes_out += (uint64_t)n;
     }
     if (sent > 0)
-        c->last_active_ms = loop_now(conn__loop(c));
+        conn__touch(c);
     return (long)sent;
 }
 

@@ -29,12 +29,12 @@
 #error "ricochet needs Lua 5.4 (5.5 changes lua_newstate)"
 #endif
 
-enum hook { HOOK_CONNECT, HOOK_DATA, HOOK_DONE, HOOK_CLOSE, HOOK_TIMER,
-            HOOK_COUNT };
+enum hook { HOOK_CONNECT, HOOK_DATA, HOOK_DONE, HOOK_TIMEOUT, HOOK_CLOSE,
+            HOOK_TIMER, HOOK_COUNT };
 
 /* Script-visible names; HOOK_TIMER is a conn:after callback, not a global. */
 static const char *const hook_names[HOOK_COUNT] = {
-    "on_connect", "on_data", "on_done", "on_close", "timer"
+    "on_connect", "on_data", "on_done", "on_timeout", "on_close", "timer"
 };
 
 struct policy {
@@ -79,14 +79,15 @@ static const char *check_action(lua_State *L, int idx, enum hook hook)
     for (int i = 0; actions[i]; i++) {
         if (strcmp(action, actions[i]) != 0)
             continue;
-        if (strcmp(action, "wait") == 0 && hook != HOOK_DONE)
+        if (strcmp(action, "wait") == 0 && hook != HOOK_DONE &&
+            hook != HOOK_TIMEOUT)
             luaL_error(L, "%s returned the action 'wait', which only "
-                       "on_done may return", name);
+                       "on_done and on_timeout may return", name);
         return actions[i];
     }
     luaL_error(L, "%s returned the unknown action '%s' (expected "
                "shutdown, close, reset%s or nil)", name, action,
-               hook == HOOK_DONE ? ", wait" : "");
+               hook == HOOK_DONE || hook == HOOK_TIMEOUT ? ", wait" : "");
     return NULL;
 }
 
@@ -112,15 +113,16 @@ static void apply_results(lua_State *L, const hook_call *hc)
     if (conn_state(c) == CONN_CLOSED)
         return;
     if (action == NULL) {
-        if (hc->hook == HOOK_DONE)
-            conn_shutdown(c);
+        if (hc->hook == HOOK_DONE || hc->hook == HOOK_TIMEOUT)
+            conn_shutdown(c); /* their default: the graceful close */
     } else if (action[0] == 's') {
         conn_shutdown(c);
     } else if (action[0] == 'c') {
         conn_close(c);
     } else if (action[0] == 'r') {
-        conn_reset(c, CONN_REASON_RESET);
-    } /* "wait": on_done keeps our side open; the script shuts it later */
+        conn_reset(c, hc->hook == HOOK_TIMEOUT ? CONN_REASON_TIMEOUT
+                                               : CONN_REASON_RESET);
+    } /* "wait": our side stays open (on_timeout: one more idle period) */
 }
 
 /* --- calls ---------------------------------------------------------------- */
@@ -229,6 +231,13 @@ static void cb_close(conn *c, enum conn_reason reason)
     policy_release(p);
 }
 
+/* The idle timeout passed (only set when the script has on_timeout). */
+static void cb_timeout(conn *c)
+{
+    lconn *lc = conn_owner(c);
+    run_hook(lc->owner, lc, HOOK_TIMEOUT, NULL, 0, NULL);
+}
+
 /* A conn:after timer fired: its function runs as a hook does. */
 static void on_timer(lconn *lc, int fn_ref)
 {
@@ -270,8 +279,8 @@ static void find_hooks(lua_State *L, policy *p)
             const char *name = lua_tostring(L, -2);
             if (strncmp(name, "on_", 3) == 0 && !is_known_hook(name))
                 log_warn("%s: global function %s is not a hook (the hooks "
-                         "are on_connect, on_data, on_done, on_close)",
-                         p->path, name);
+                         "are on_connect, on_data, on_done, on_timeout, "
+                         "on_close)", p->path, name);
         }
         lua_pop(L, 1);                                /* G key */
     }
@@ -352,6 +361,8 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
     p->callbacks.data = p->hook_ref[HOOK_DATA] != LUA_NOREF ? cb_data : NULL;
     p->callbacks.done = cb_done;
     p->callbacks.close = cb_close;
+    p->callbacks.timeout = p->hook_ref[HOOK_TIMEOUT] != LUA_NOREF
+                               ? cb_timeout : NULL; /* NULL: graceful */
     return p;
 }
 

@@ -46,7 +46,8 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
 void policy_bind_loop(policy *p, loop *l);
 
 /* Write the hooks the script defines, space separated, in the order
- * on_connect on_data on_done on_close; "(none)" when it defines none. */
+ * on_connect on_data on_done on_timeout on_close; "(none)" when it
+ * defines none. */
 void policy_describe(const policy *p, char *out, size_t outlen);
 
 /* Wire a new connection to the policy: set its callbacks and run

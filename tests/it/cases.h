@@ -46,6 +46,14 @@
     X(conn_fields) \
     X(drain_timeout) \
     X(idle_timeout) \
+    X(idle_hook) \
+    X(idle_hook_reset) \
+    X(idle_hook_check) \
+    X(idle_unsent_reset) \
+    X(stop_unsent_reset) \
+    X(cap_evicts_idlest) \
+    X(slowloris_cap) \
+    X(per_ip_limit) \
     X(action_reset) \
     X(action_close) \
     X(method_actions) \

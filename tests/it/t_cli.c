@@ -78,6 +78,9 @@ void startup_bad_values(void)
         {"--max-conns", " 5"},       {"--max-conns", "+5"},
         {"--out-limit", " 1k"},      {"--seed", " 7"},
         {"--seed", "-1"},            {"--workers", " 2"},
+        {"--max-conns-per-ip", "-1"}, {"--max-conns-per-ip", "2x"},
+        {"--max-conns-per-ip", ""},   {"--evict-idle", "-1"},
+        {"--evict-idle", "soon"},
     };
     it_run r;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -148,7 +151,8 @@ void check_hooks(void)
     it_run r;
     check_prints(FIXTURE("hooks_two.lua"), "hooks: on_connect on_data\n");
     check_prints(FIXTURE("hooks_all.lua"),
-                 "hooks: on_connect on_data on_done on_close\n");
+                 "hooks: on_connect on_data on_done on_timeout "
+                 "on_close\n");
     check_prints(FIXTURE("hooks_none.lua"), "hooks: (none)\n");
     /* the shipped scripts: echo.lua has no on_data, upper.lua has */
     RUN(&r, "--check", SCRIPT("echo.lua"));
@@ -182,6 +186,7 @@ void help(void)
     static const char *const options[] = {
         "--listen", "--max-conns", "--idle-timeout", "--drain-timeout",
         "--out-limit", "--log-level", "--check", "--help", "--version",
+        "--max-conns-per-ip", "--evict-idle",
     };
     it_run r;
     RUN(&r, "--help");

@@ -83,9 +83,12 @@ void test_conn_names(void);
 
 /* test_conn_time.c */
 void test_conn_idle_timeout(void);
+void test_conn_idle_flush(void);
+void test_conn_idle_callback(void);
 void test_conn_no_idle_timeout(void);
 void test_conn_drain_timeout(void);
 void test_conn_stop_deadline(void);
+void test_conn_stop_unsent_resets(void);
 void test_conn_stop_deadline_vs_idle(void);
 void test_conn_tick_frees_once(void);
 void test_conn_tick_rounds(void);
@@ -101,6 +104,10 @@ void test_conn_drain_shaped(void);
 void test_conn_frame_lines(void);
 void test_conn_frame_switch(void);
 void test_conn_frame_too_big(void);
+
+/* test_conn_limits.c */
+void test_conn_idlest(void);
+void test_conn_peer_counts(void);
 
 /* test_conn_wire.c */
 void test_conn_backpressure(void);

@@ -32,6 +32,14 @@ static void cb_close(conn *c, enum conn_reason reason)
         fx->on_close(fx, c);
 }
 
+void fixture_timeout(conn *c)
+{
+    fixture *fx = conn_owner(c);
+    vtrace_add(&fx->tr, c, "timeout", NULL, 0);
+    if (fx->on_timeout)
+        fx->on_timeout(fx, c);
+}
+
 void fixture_before_sleep(loop *l, void *data)
 {
     (void)l;

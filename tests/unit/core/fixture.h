@@ -8,7 +8,7 @@
  *
  *   data(BYTES)   the data callback            done   the done callback
  *   rest(BYTES)   conn_take_rest in done       closed(REASON)  the close
- *                                                     callback
+ *   timeout       the timeout callback (when set)     callback
  *
  * and each step asserts the exact trace it produced. */
 #ifndef RICOCHET_UNIT_CORE_FIXTURE_H
@@ -35,6 +35,7 @@ struct fixture {
     data_fn on_data;
     conn_fn on_done;
     conn_fn on_close;
+    conn_fn on_timeout;
     int closes;          /* close callbacks run */
     int last_send_rc;    /* what conn_send returned inside a callback */
 };
@@ -49,6 +50,10 @@ void fixture_start(fixture *fx, uint64_t idle_ms, uint64_t drain_ms,
 /* Frees the table (the close callbacks of the open ones run) and the
  * loop. */
 void fixture_end(fixture *fx);
+/* The timeout callback, which fixture_start leaves out (NULL: the core's
+ * default); a case that wants it sets callbacks.timeout to this: it
+ * traces "timeout", then runs the case's on_timeout. */
+void fixture_timeout(conn *c);
 /* The loop's before-sleep hook: data is the table, which is ticked. */
 void fixture_before_sleep(loop *l, void *data);
 

@@ -23,6 +23,7 @@ void test_policy_on_connect(void);
 void test_policy_on_done(void);
 void test_policy_on_done_default(void);
 void test_policy_on_close_reasons(void);
+void test_policy_on_timeout(void);
 void test_policy_after(void);
 void test_policy_budget(void);
 void test_policy_memory(void);

@@ -28,6 +28,7 @@ static const test_case cases[] = {
     CASE(policy_on_done),
     CASE(policy_on_done_default),
     CASE(policy_on_close_reasons),
+    CASE(policy_on_timeout),
     CASE(policy_after),
     CASE(policy_budget),
     CASE(policy_memory),

@@ -477,7 +477,8 @@ void test_policy_on_close_reasons(void)
     feed(c, "reset");                        /* 3: reset by the script */
     tick(&f);
     c = attach(&f);
-    advance_to(&f, 1000);                    /* 4: idle timeout */
+    advance_to(&f, 1000);                    /* 4: idle timeout: FIN, */
+    conn_feed_eof(c);                        /* then the peer's close */
     c = attach(&f);
     feed(c, "raise");                        /* 5: a hook error */
     tick(&f);
@@ -488,11 +489,119 @@ void test_policy_on_close_reasons(void)
     c = attach(&f);
     conn_feed_eof(c);
     tick(&f);
-    VTRACE_EXPECT(&f.tr, "#1 fin #1 close #2 close #3 rst #4 rst #5 rst "
-                         "#6 close #7 fin #7 close");
+    VTRACE_EXPECT(&f.tr, "#1 fin #1 close #2 close #3 rst #4 fin #4 close "
+                         "#5 rst #6 close #7 fin #7 close");
     EXPECT_REPORT(&f, "1:done 2:reset 3:reset 4:timeout 5:error 6:stop "
                       "7:done");
     /* a connection still open when the table goes: "stop" */
+    pfix_end(&f);
+}
+
+/* --- on_timeout ----------------------------------------------------------- */
+
+static const char timeout_script[] = UNIT_SCRIPT_PRELUDE
+    "function on_data(conn, data)\n"
+    "  if data == '?' then return report() end\n"
+    "  conn.mode = data\n"
+    "end\n"
+    "function on_timeout(conn)\n"
+    "  local m = conn.mode\n"
+    "  conn.idles = (conn.idles or 0) + 1\n"
+    "  note(conn.id, m, conn.idles)\n"
+    "  if m == 'default' then return 'bye' end\n"
+    "  if m == 'nothing' then return end\n"
+    "  if m == 'shutdown' then return 'bye', 'shutdown' end\n"
+    "  if m == 'close' then return 'bye', 'close' end\n"
+    "  if m == 'reset' then return 'unseen', 'reset' end\n"
+    "  if m == 'wait' then\n"
+    "    if conn.idles == 1 then return 'still there?', 'wait' end\n"
+    "    return 'bye'\n"
+    "  end\n"
+    "  if m == 'raise' then error('timeout boom') end\n"
+    "  if m == 'bad' then return 'unseen', 'explode' end\n"
+    "end\n"
+    "function on_close(conn, reason) note(conn.id, reason) end\n";
+
+/* on_timeout's reply goes out, then its action; nil is the graceful
+ * close, "wait" keeps the connection one more idle period; whatever the
+ * way it ends, on_close hears "timeout" (an error: "error"). */
+void test_policy_on_timeout(void)
+{
+    pfix f;
+    pfix_start(&f, "timeout", timeout_script, 0, 0, 1000);
+    char hooks[128];
+    policy_describe(f.p, hooks, sizeof hooks);
+    ASSERT_STR_EQ(hooks, "on_data on_timeout on_close");
+    static const struct {
+        const char *mode, *trace, *after_fin;
+    } cases[] = {
+        { "default", "send(bye) fin", "close" },
+        { "nothing", "fin", "close" },
+        { "shutdown", "send(bye) fin", "close" },
+        { "close", "send(bye) close", NULL },
+        /* the reply is sent before the reset, which drops it */
+        { "reset", "send(unseen) rst", NULL },
+        { "raise", "rst", NULL },
+        /* a bad action is refused before the reply goes out */
+        { "bad", "rst", NULL },
+    };
+    char want[512] = "";
+    uint64_t now = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        conn *c = attach(&f);
+        unsigned long long id = (unsigned long long)conn_id(c);
+        feed(c, cases[i].mode);
+        now += 1000;
+        advance_to(&f, now - 1);
+        VTRACE_EXPECT(&f.tr, "");
+        advance_to(&f, now);
+        char expect[256] = "", copy[256];
+        snprintf(copy, sizeof copy, "%s%s%s", cases[i].trace,
+                 cases[i].after_fin ? " " : "",
+                 cases[i].after_fin ? cases[i].after_fin : "");
+        if (cases[i].after_fin)
+            conn_feed_eof(c); /* the peer closes after our FIN */
+        for (char *word = strtok(copy, " "); word;
+             word = strtok(NULL, " "))
+            snprintf(expect + strlen(expect),
+                     sizeof expect - strlen(expect), "%s#%llu %s",
+                     expect[0] ? " " : "", id, word);
+        VTRACE_EXPECT(&f.tr, expect);
+        tick(&f);
+        int error = strcmp(cases[i].mode, "raise") == 0 ||
+                    strcmp(cases[i].mode, "bad") == 0;
+        snprintf(want + strlen(want), sizeof want - strlen(want),
+                 "%s%llu:%s:1 %llu:%s", i ? " " : "", id, cases[i].mode,
+                 id, error ? "error" : "timeout");
+    }
+    EXPECT_REPORT(&f, want);
+    /* the reporter above stays open: reset it before the wait case */
+    conn_table_reset_all(f.table, CONN_REASON_RESET);
+    tick(&f);
+    vtrace_clear(&f.tr);
+
+    /* wait: the reply, and one more idle period (from the hook's call) */
+    conn *w = attach(&f);
+    unsigned long long id = (unsigned long long)conn_id(w);
+    feed(w, "wait");
+    advance_to(&f, now + 1000);
+    char expect[256];
+    snprintf(expect, sizeof expect, "#%llu send(still there?)", id);
+    VTRACE_EXPECT(&f.tr, expect);
+    ASSERT_EQ(conn_state(w), CONN_OPEN);
+    advance_to(&f, now + 1999);
+    VTRACE_EXPECT(&f.tr, "");
+    advance_to(&f, now + 2000);
+    snprintf(expect, sizeof expect, "#%llu send(bye) #%llu fin", id, id);
+    VTRACE_EXPECT(&f.tr, expect);
+    conn_feed_eof(w);
+    tick(&f);
+    char report[128];
+    /* the reporter (id - 1) heard of its own reset */
+    snprintf(report, sizeof report,
+             "%llu:reset %llu:wait:1 %llu:wait:2 %llu:timeout", id - 1, id,
+             id, id);
+    EXPECT_REPORT(&f, report);
     pfix_end(&f);
 }
 
