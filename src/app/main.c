@@ -15,6 +15,7 @@
 #include "simulate.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:7007"
+#define MAX_CONNS 100000000ULL /* --max-conns and --max-conns-per-ip */
 
 static const char usage_text[] =
 "usage: ricochet [options] SCRIPT.lua [options] [-- key=value ...]\n"
@@ -121,14 +122,16 @@ static int parse_seconds(const char *s, uint64_t *ms)
     return 0;
 }
 
-static int parse_count(const char *s, size_t *out)
+/* A whole number from 1 to max; "0" too when zero_ok (it means none). */
+static int parse_count(const char *s, unsigned long long max, int zero_ok,
+                       size_t *out)
 {
     char *end;
     errno = 0;
     if (!starts_with_digit(s))
         return ERR_EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v == 0 || v > 100000000ULL)
+    if (errno || end == s || *end || (v == 0 && !zero_ok) || v > max)
         return ERR_EINVAL;
     *out = (size_t)v;
     return 0;
@@ -233,11 +236,9 @@ static int apply_value(cli *o, const char *name, const char *value)
     if (strcmp(name, "--listen") == 0)
         return add_listen(&o->cfg, value);
     if (strcmp(name, "--max-conns") == 0) {
-        rc = parse_count(value, &o->cfg.max_conns);
+        rc = parse_count(value, MAX_CONNS, 0, &o->cfg.max_conns);
     } else if (strcmp(name, "--max-conns-per-ip") == 0) {
-        size_t n = 0;
-        rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &n);
-        o->cfg.max_conns_per_ip = n;
+        rc = parse_count(value, MAX_CONNS, 1, &o->cfg.max_conns_per_ip);
     } else if (strcmp(name, "--evict-idle") == 0) {
         rc = parse_seconds(value, &o->cfg.evict_idle_ms);
     } else if (strcmp(name, "--idle-timeout") == 0) {
@@ -248,15 +249,11 @@ static int apply_value(cli *o, const char *name, const char *value)
         rc = parse_bytes(value, &o->cfg.out_limit);
     } else if (strcmp(name, "--hook-budget") == 0) {
         size_t n = 0;
-        rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &n);
-        if (rc == 0 && n > POLICY_MAX_BUDGET)
-            rc = ERR_EINVAL;
+        rc = parse_count(value, POLICY_MAX_BUDGET, 1, &n);
         o->opts.hook_budget = n;
     } else if (strcmp(name, "--lua-memory") == 0) {
         size_t mb = 0;
-        rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &mb);
-        if (rc == 0 && mb > (1u << 20))
-            rc = ERR_EINVAL;
+        rc = parse_count(value, 1u << 20, 1, &mb);
         o->opts.memory_limit = mb << 20;
     } else if (strcmp(name, "--seed") == 0) {
         char *end;
@@ -268,9 +265,7 @@ static int apply_value(cli *o, const char *name, const char *value)
             rng_seed((uint64_t)seed);
     } else if (strcmp(name, "--workers") == 0) {
         size_t n = 0;
-        rc = parse_count(value, &n);
-        if (rc == 0 && n > SERVER_MAX_WORKERS)
-            rc = ERR_EINVAL;
+        rc = parse_count(value, SERVER_MAX_WORKERS, 0, &n);
         o->cfg.workers = (int)n;
     } else if (strcmp(name, "--simulate") == 0) {
         o->simulate = value;

@@ -78,6 +78,7 @@ void startup_bad_values(void)
         {"--max-conns", " 5"},       {"--max-conns", "+5"},
         {"--out-limit", " 1k"},      {"--seed", " 7"},
         {"--seed", "-1"},            {"--workers", " 2"},
+        {"--hook-budget", "2000000001"}, {"--workers", "65"},
         {"--max-conns-per-ip", "-1"}, {"--max-conns-per-ip", "2x"},
         {"--max-conns-per-ip", ""},   {"--evict-idle", "-1"},
         {"--evict-idle", "soon"},
@@ -90,6 +91,14 @@ void startup_bad_values(void)
         it_run_assert_error(&r, 2, bad[i][0]);
         it_run_free(&r);
     }
+    /* the largest values each option takes are taken */
+    RUN(&r, "--check", "--hook-budget", "2000000000", "--lua-memory",
+        "1048576", "--workers", "64", "--max-conns", "100000000",
+        SCRIPT("echo.lua"));
+    if (r.code != 0 || strcmp(r.out, "hooks: (none)\n") != 0)
+        TEST_FAIL("largest values refused: exit %d, stderr: %s", r.code,
+                  r.err);
+    it_run_free(&r);
     /* the message says what the value must be */
     RUN(&r, "--idle-timeout", "0.0001", SCRIPT("echo.lua"));
     it_run_assert_error(&r, 2, "bad value '0.0001' (seconds: 0 for none, "
