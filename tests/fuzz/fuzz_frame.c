@@ -208,7 +208,7 @@ static int next_after_chunk(const plan *pl, progress *at)
     return 1;
 }
 
-/* --- the model: the whole stream at once ---------------------------------- */
+/* --- the model: what has arrived, cut at once ---------------------------- */
 
 /* Cut one frame at the front of p[0..n) by the rules of README.md:
  * FRAME_READY with the payload at p + *off, *flen long, *total bytes of
@@ -327,7 +327,7 @@ static void run_model(const plan *pl, record *r)
     rec_flush_raw(r);
 }
 
-/* --- the framer, chunk by chunk --------------------------------------------- */
+/* --- the framer, chunk by chunk ------------------------------------------ */
 
 /* The most a framer may hold while it waits for more (frame_spec docs). */
 static size_t held_bound(const frame_spec *s)

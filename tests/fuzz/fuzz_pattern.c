@@ -27,7 +27,7 @@
 
 #define PATTERN_MAX 48
 #define REPL_MAX 16
-#define STEP_BUDGET 300000UL     /* our matcher's steps per call */
+#define STEP_BUDGET 20000UL      /* our matcher's steps per call */
 #define HOOK_EVERY 100           /* instructions per count hook */
 #define INSN_LIMIT 2000000L      /* Lua instructions per call */
 #define BUDGET_MESSAGE "fuzz: step budget"

@@ -83,7 +83,7 @@ options_for() {
     case "$1" in
     frame) echo "-max_len=4096" ;;
     addr) echo "-max_len=256" ;;
-    pattern) echo "-max_len=2048 -dict=$here/pattern.dict" ;;
+    pattern) echo "-max_len=512 -dict=$here/pattern.dict" ;;
     simulate)
         echo "-max_len=4096 -dict=$here/simulate.dict"
         [ "$keep_stderr" -eq 1 ] || echo "-close_fd_mask=2"
