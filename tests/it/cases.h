@@ -23,6 +23,7 @@
     X(hook_error_batch) \
     X(send_order) \
     X(conns_1000) \
+    X(soak_lifecycles) \
     X(backpressure_rss) \
     X(reset_mid_stream) \
     X(sigterm_mid_echo) \
