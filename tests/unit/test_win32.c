@@ -1,10 +1,19 @@
-/* test_win32.c -- the Winsock traps, checked through net.h and poller.h.
+/* test_win32.c -- the Winsock traps, checked through net.h, poller.h and
+ * signals.h.
  *
  * Built only for Windows (run under Wine in CI). The peer side of each
  * connection is plain blocking Winsock, so what is under test is only
  * net_win32.c, poll_wsapoll.c and signals_win32.c. Everything talks to
  * 127.0.0.1. Nothing here depends on the Winsock edge cases where Wine and
- * Windows differ (an RST read as end-of-stream, WSAPoll's count). */
+ * Windows differ (an RST read as end-of-stream, WSAPoll's count).
+ *
+ * Those three files are compiled into this runner (included below) rather
+ * than taken from ricochet_os, each with a few of the calls it makes seen
+ * through a thin layer of this file's: a case can then count WSAPoll
+ * calls instead of guessing them from timings, make a call fail the way
+ * an old or broken Windows would (which no socket can be made to do), and
+ * hold the console handler in the middle of its send. Everything else
+ * they call is the real thing. */
 #define WIN32_LEAN_AND_MEAN
 #if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
 #undef _WIN32_WINNT
@@ -14,10 +23,101 @@
 #include <ws2tcpip.h>
 #include <windows.h>
 
+#include "clock.h"
 #include "net.h"
 #include "poller.h"
 #include "signals.h"
 #include "test.h"
+
+/* WSAPoll, for poll_wsapoll.c. */
+static struct {
+    int calls;      /* WSAPoll calls so far */
+    int fail_with;  /* > 0: the next call fails with this code; -1: fails
+                     * with no code set at all (a broken implementation) */
+    int none_valid; /* calls given no valid socket (WSAPoll fails them) */
+} wsapoll_fake;
+
+static int WSAAPI counted_wsapoll(WSAPOLLFD *fds, ULONG count, INT timeout)
+{
+    ULONG valid = 0;
+
+    wsapoll_fake.calls++;
+    for (ULONG i = 0; i < count; i++)
+        valid += (INT_PTR)fds[i].fd >= 0;
+    wsapoll_fake.none_valid += valid == 0;
+    if (wsapoll_fake.fail_with != 0) {
+        if (wsapoll_fake.fail_with > 0)
+            WSASetLastError(wsapoll_fake.fail_with);
+        wsapoll_fake.fail_with = 0;
+        return SOCKET_ERROR;
+    }
+    return WSAPoll(fds, count, timeout);
+}
+
+/* WSASocketW and SetHandleInformation, for net_win32.c. */
+static struct {
+    int refuse_flag;   /* WSA_FLAG_NO_HANDLE_INHERIT is refused with
+                        * WSAEINVAL, as before Windows 7 SP1 */
+    DWORD set_fails;   /* non-zero: SetHandleInformation fails so */
+    int flag_tries;    /* WSASocketW calls with the flag */
+    int set_calls;     /* SetHandleInformation calls */
+} net_fake;
+
+static SOCKET WSAAPI fake_wsasocketw(int family, int type, int protocol,
+                                     LPWSAPROTOCOL_INFOW info, GROUP group,
+                                     DWORD flags)
+{
+    if (flags & WSA_FLAG_NO_HANDLE_INHERIT) {
+        net_fake.flag_tries++;
+        if (net_fake.refuse_flag) {
+            WSASetLastError(WSAEINVAL);
+            return INVALID_SOCKET;
+        }
+    }
+    return WSASocketW(family, type, protocol, info, group, flags);
+}
+
+static BOOL WINAPI fake_set_handle_information(HANDLE h, DWORD mask,
+                                               DWORD flags)
+{
+    net_fake.set_calls++;
+    if (net_fake.set_fails != 0) {
+        SetLastError(net_fake.set_fails);
+        return FALSE;
+    }
+    return SetHandleInformation(h, mask, flags);
+}
+
+/* net_send, for signals_win32.c: a send that can be held half-way. */
+static struct {
+    volatile LONG sends;
+    HANDLE entered; /* non-NULL: set on entry, then wait for release */
+    HANDLE release;
+} send_fake;
+
+static long held_net_send(net_socket s, const void *buf, size_t len)
+{
+    InterlockedIncrement(&send_fake.sends);
+    if (send_fake.entered != NULL) {
+        SetEvent(send_fake.entered);
+        WaitForSingleObject(send_fake.release, 5000);
+    }
+    return net_send(s, buf, len);
+}
+
+#define WSAPoll counted_wsapoll
+#include "poll_wsapoll.c"
+#undef WSAPoll
+
+#define WSASocketW fake_wsasocketw
+#define SetHandleInformation fake_set_handle_information
+#include "net_win32.c"
+#undef WSASocketW
+#undef SetHandleInformation
+
+#define net_send held_net_send
+#include "signals_win32.c"
+#undef net_send
 
 static void start(void)
 {
@@ -358,6 +458,103 @@ static void test_poller_hangup(void)
     net_cleanup();
 }
 
+static int inheritable(net_socket s)
+{
+    DWORD flags = 0;
+
+    ASSERT(GetHandleInformation((HANDLE)(SOCKET)s, &flags));
+    return (flags & HANDLE_FLAG_INHERIT) != 0;
+}
+
+/* One listener, one client of it, one accepted socket and one wake-up
+ * pair: none of them inheritable. */
+static void expect_no_inherit(void)
+{
+    net_socket listener, server, r, w;
+    SOCKET client;
+    poller *p = poller_create();
+
+    accepted_pair(&listener, &server, &client, p);
+    ASSERT_EQ(net_wakeup_pair(&r, &w), ERR_OK);
+    ASSERT(!inheritable(listener));
+    ASSERT(!inheritable(server));
+    ASSERT(!inheritable(r));
+    ASSERT(!inheritable(w));
+    closesocket(client);
+    ASSERT_EQ(net_close(server), ERR_OK);
+    ASSERT_EQ(net_close(listener), ERR_OK);
+    ASSERT_EQ(net_close(r), ERR_OK);
+    ASSERT_EQ(net_close(w), ERR_OK);
+    poller_free(p);
+}
+
+/* No socket leaks into a child process: made so at creation where
+ * Windows can, after it where it cannot, and a failure to make it so is
+ * an error, not a socket that leaks. */
+static void test_no_inherit(void)
+{
+    net_socket s, server;
+    SOCKET client, plain;
+    poller *p = poller_create();
+    poller_handle lh = { 0 };
+    char peer[64];
+
+    start();
+    /* The check means something: a plain socket() is inheritable. */
+    plain = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    ASSERT(plain != INVALID_SOCKET);
+    ASSERT(inheritable((net_socket)plain));
+    closesocket(plain);
+
+    /* Today's Windows: the flag, and SetHandleInformation only for the
+     * accepted sockets (accept has no flag). */
+    memset(&net_fake, 0, sizeof(net_fake));
+    no_inherit_flag_refused = 0;
+    expect_no_inherit();
+    ASSERT_EQ(net_fake.flag_tries, 3); /* listener, wake-up pair's two */
+    ASSERT_EQ(net_fake.set_calls, 2);  /* accepted, wake-up pair's one */
+
+    /* Before Windows 7 SP1: the flag is refused once, then not tried. */
+    memset(&net_fake, 0, sizeof(net_fake));
+    net_fake.refuse_flag = 1;
+    expect_no_inherit();
+    ASSERT_EQ(net_fake.flag_tries, 1);
+    ASSERT_EQ(net_fake.set_calls, 5);
+
+    /* SetHandleInformation fails: so do the calls that needed it. */
+    net_fake.set_fails = ERROR_ACCESS_DENIED;
+    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, &s), ERR_EACCES);
+    ASSERT(s == NET_INVALID);
+    {
+        net_socket r, w;
+        ASSERT_EQ(net_wakeup_pair(&r, &w), ERR_EACCES);
+        ASSERT(r == NET_INVALID && w == NET_INVALID);
+    }
+    /* An accepted socket too (the listener made while it still worked):
+     * the client sees its connection closed. */
+    net_fake.set_fails = 0;
+    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, &s), ERR_OK);
+    client = connect_to(port_of(s));
+    lh.sock = s;
+    ASSERT_EQ(poller_set(p, &lh, POLLER_READ), ERR_OK);
+    ASSERT(wait_for(p, &lh, 5000) & POLLER_READ);
+    net_fake.set_fails = ERROR_ACCESS_DENIED;
+    ASSERT_EQ(net_accept(s, &server, peer, sizeof(peer)), ERR_EACCES);
+    ASSERT(server == NET_INVALID);
+    {
+        char byte;
+        ASSERT_LE(recv(client, &byte, 1, 0), 0);
+    }
+    ASSERT_EQ(poller_set(p, &lh, 0), ERR_OK);
+    closesocket(client);
+    ASSERT_EQ(net_close(s), ERR_OK);
+
+    memset(&net_fake, 0, sizeof(net_fake));
+    no_inherit_flag_refused = 0;
+    poller_free(p);
+    net_cleanup();
+}
+
 static void test_errors(void)
 {
     char byte;
@@ -400,6 +597,7 @@ static const test_case cases[] = {
     { "win32_poller_empty_timeout", test_poller_empty_timeout },
     { "win32_poller_many", test_poller_many },
     { "win32_poller_hangup", test_poller_hangup },
+    { "win32_no_inherit", test_no_inherit },
     { "win32_errors", test_errors },
     { "win32_signals", test_signals },
     { NULL, NULL }
