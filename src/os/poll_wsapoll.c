@@ -8,7 +8,9 @@
  *   includes POLLRDBAND, is avoided too): only POLLRDNORM and POLLWRNORM;
  * - its return count is not a reliable bound on the entries with revents
  *   (Wine, for one, skips invalid entries in it): every entry is scanned;
- * - it fails when given no sockets at all, so an empty set sleeps. */
+ * - it fails when given no sockets at all, so an empty set sleeps.
+ * One WSAPoll costs a pass over every socket, so its results are handed
+ * out to the end, over as many calls as it takes, before the next one. */
 #define WIN32_LEAN_AND_MEAN
 #if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
 #undef _WIN32_WINNT
@@ -27,7 +29,9 @@ struct poller {
     WSAPOLLFD *fds;
     poller_handle **handles; /* handles[i] owns fds[i] */
     size_t len, cap;
-    size_t next_start; /* where the next scan begins, for fairness */
+    /* fds[scan_pos, len) may hold results of the last WSAPoll not handed
+     * out yet; fds[0, scan_pos) holds none. */
+    size_t scan_pos;
 };
 
 static SHORT to_wsa_events(int events)
@@ -73,16 +77,33 @@ static int grow(poller *p)
     return ERR_OK;
 }
 
+static void move_entry(poller *p, size_t from, size_t to)
+{
+    p->fds[to] = p->fds[from];
+    p->handles[to] = p->handles[from];
+    p->handles[to]->slot = (int)to;
+}
+
+/* Fill the hole with the last entry. While results are pending, a hole
+ * among the entries already scanned is filled with the last scanned one,
+ * and that one's place with the last entry, so no pending result moves
+ * where the scan has already been. */
 static void remove_slot(poller *p, poller_handle *h)
 {
     size_t slot = (size_t)h->slot, last = p->len - 1;
 
-    if (slot != last) {
-        p->fds[slot] = p->fds[last];
-        p->handles[slot] = p->handles[last];
-        p->handles[slot]->slot = (int)slot;
+    if (slot < p->scan_pos && p->scan_pos <= last) {
+        size_t scanned = p->scan_pos - 1;
+        if (slot != scanned)
+            move_entry(p, scanned, slot);
+        slot = scanned;
+        p->scan_pos--;
     }
+    if (slot != last)
+        move_entry(p, last, slot);
     p->len--;
+    if (p->scan_pos > p->len)
+        p->scan_pos = p->len;
     h->slot = -1;
     h->events = 0;
 }
@@ -120,33 +141,19 @@ int poller_set(poller *p, poller_handle *h, int events)
     return ERR_OK;
 }
 
-int poller_wait(poller *p, poller_event *out, int max, int timeout_ms)
+/* Hand out up to max of the pending results, from scan_pos on. */
+static int hand_out(poller *p, poller_event *out, int max)
 {
-    size_t i, k, start;
-    int rc, n = 0;
+    int n = 0;
 
-    if (p->len == 0) {
-        /* WSAPoll rejects an empty set, but the timeout still holds. */
-        Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
-        return 0;
-    }
-    rc = WSAPoll(p->fds, (ULONG)p->len, timeout_ms < 0 ? -1 : timeout_ms);
-    if (rc == SOCKET_ERROR) {
-        rc = err_from_os(WSAGetLastError());
-        return rc == ERR_EINTR ? 0 : rc;
-    }
-    /* The count is only a hint: look at every entry. Start where the last
-     * full batch stopped, so the low slots cannot starve the others. */
-    start = p->next_start < p->len ? p->next_start : 0;
-    for (k = 0; k < p->len && n < max; k++) {
-        SHORT rev;
+    while (p->scan_pos < p->len && n < max) {
+        size_t i = p->scan_pos++;
+        SHORT rev = p->fds[i].revents;
         int events = 0;
 
-        i = (start + k) % p->len;
-        rev = p->fds[i].revents;
+        p->fds[i].revents = 0;
         if (rev == 0)
             continue;
-        p->fds[i].revents = 0;
         if (rev & (POLLRDNORM | POLLRDBAND))
             events |= POLLER_READ;
         if (rev & POLLWRNORM)
@@ -157,12 +164,35 @@ int poller_wait(poller *p, poller_event *out, int max, int timeout_ms)
         out[n].events = events;
         n++;
     }
-    p->next_start = n == max ? (start + k) % p->len : 0;
-    /* What was not reported is still pending: WSAPoll is level-triggered
-     * and will report it again. Clear the rest so no stale revents stays. */
-    for (; k < p->len; k++)
-        p->fds[(start + k) % p->len].revents = 0;
     return n;
+}
+
+int poller_wait(poller *p, poller_event *out, int max, int timeout_ms)
+{
+    int rc, n;
+
+    if (max <= 0)
+        return ERR_EINVAL;
+    /* What the last WSAPoll found and did not fit in its call goes first:
+     * polling every socket again to find it again costs a full scan of
+     * the set per batch. */
+    n = hand_out(p, out, max);
+    if (n > 0)
+        return n;
+    if (p->len == 0) {
+        /* WSAPoll rejects an empty set, but the timeout still holds. */
+        Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+        return 0;
+    }
+    rc = WSAPoll(p->fds, (ULONG)p->len, timeout_ms < 0 ? -1 : timeout_ms);
+    if (rc == SOCKET_ERROR) {
+        rc = err_from_os(WSAGetLastError());
+        return rc == ERR_EINTR ? 0 : rc;
+    }
+    /* The count is only a hint (Wine leaves invalid entries out of it):
+     * every entry is scanned. */
+    p->scan_pos = 0;
+    return hand_out(p, out, max);
 }
 
 const char *poller_name(void)

@@ -458,6 +458,96 @@ static void test_poller_hangup(void)
     net_cleanup();
 }
 
+#define NKEEP 24
+#define KEEP_MAX 16
+
+/* More ready than fit in one call: the rest of one WSAPoll's results are
+ * handed out by the next call, each once, without polling again, even
+ * when registrations are removed in between (removal moves entries). */
+static void test_poller_keeps_results(void)
+{
+    net_socket r[NKEEP], w[NKEEP];
+    poller_handle h[NKEEP], h2[NKEEP];
+    poller_event ev[NKEEP];
+    poller *p = poller_create(), *p2 = poller_create();
+    int i, n, seen[NKEEP], ready = 0, lowest, dropped_pending = -1;
+    char byte;
+
+    start();
+    for (i = 0; i < NKEEP; i++) {
+        ASSERT_EQ(net_wakeup_pair(&r[i], &w[i]), ERR_OK);
+        memset(&h[i], 0, sizeof(h[i]));
+        memset(&h2[i], 0, sizeof(h2[i]));
+        h[i].sock = h2[i].sock = r[i];
+        ASSERT_EQ(poller_set(p, &h[i], POLLER_READ), ERR_OK);
+        ASSERT_EQ(poller_set(p2, &h2[i], POLLER_READ), ERR_OK);
+        ASSERT_EQ(net_send(w[i], "k", 1), 1);
+    }
+    /* Loopback delivers when it does: a second poller sees them all
+     * readable before the first one looks. */
+    memset(seen, 0, sizeof(seen));
+    for (int round = 0; round < 100 && ready < NKEEP; round++) {
+        n = poller_wait(p2, ev, NKEEP, 5000);
+        ASSERT_GE(n, 0);
+        for (int k = 0; k < n; k++) {
+            i = (int)(ev[k].handle - h2);
+            if (!seen[i]++)
+                ready++;
+        }
+    }
+    ASSERT_EQ(ready, NKEEP);
+
+    memset(seen, 0, sizeof(seen));
+    wsapoll_fake.calls = 0;
+    n = poller_wait(p, ev, KEEP_MAX, 5000);
+    ASSERT_EQ(n, KEEP_MAX);
+    ASSERT_EQ(wsapoll_fake.calls, 1);
+    lowest = -1;
+    for (int k = 0; k < n; k++) {
+        i = (int)(ev[k].handle - h);
+        ASSERT(i >= 0 && i < NKEEP);
+        ASSERT_EQ(seen[i]++, 0);
+        ASSERT_EQ(net_recv(r[i], &byte, 1), 1); /* as the owner would */
+        if (lowest < 0 || h[i].slot < h[lowest].slot)
+            lowest = i;
+    }
+    /* Remove the lowest entry handed out (the last entry moves) and one
+     * not handed out yet. */
+    ASSERT_EQ(poller_set(p, &h[lowest], 0), ERR_OK);
+    for (i = 0; i < NKEEP && dropped_pending < 0; i++)
+        if (!seen[i])
+            dropped_pending = i;
+    ASSERT_EQ(poller_set(p, &h[dropped_pending], 0), ERR_OK);
+
+    n = poller_wait(p, ev, KEEP_MAX, 5000);
+    ASSERT_EQ(n, NKEEP - KEEP_MAX - 1);
+    ASSERT_EQ(wsapoll_fake.calls, 1); /* no second WSAPoll */
+    for (int k = 0; k < n; k++) {
+        i = (int)(ev[k].handle - h);
+        ASSERT(i >= 0 && i < NKEEP);
+        ASSERT(i != dropped_pending);
+        ASSERT_EQ(seen[i]++, 0);
+        ASSERT(ev[k].events & POLLER_READ);
+        ASSERT_EQ(net_recv(r[i], &byte, 1), 1);
+    }
+    for (i = 0; i < NKEEP; i++)
+        ASSERT_EQ(seen[i], i == dropped_pending ? 0 : 1);
+
+    /* Everything handed out: the next call polls again, finds nothing. */
+    ASSERT_EQ(poller_wait(p, ev, KEEP_MAX, 0), 0);
+    ASSERT_EQ(wsapoll_fake.calls, 2);
+
+    for (i = 0; i < NKEEP; i++) {
+        ASSERT_EQ(poller_set(p, &h[i], 0), ERR_OK);
+        ASSERT_EQ(poller_set(p2, &h2[i], 0), ERR_OK);
+        net_close(r[i]);
+        net_close(w[i]);
+    }
+    poller_free(p);
+    poller_free(p2);
+    net_cleanup();
+}
+
 static int inheritable(net_socket s)
 {
     DWORD flags = 0;
@@ -673,6 +763,7 @@ static const test_case cases[] = {
     { "win32_poller_empty_timeout", test_poller_empty_timeout },
     { "win32_poller_many", test_poller_many },
     { "win32_poller_hangup", test_poller_hangup },
+    { "win32_poller_keeps_results", test_poller_keeps_results },
     { "win32_no_inherit", test_no_inherit },
     { "win32_errors", test_errors },
     { "win32_signals", test_signals },
