@@ -458,6 +458,155 @@ static void test_poller_hangup(void)
     net_cleanup();
 }
 
+/* Send until the socket takes no more; returns how many bytes it took. */
+static long fill(net_socket s)
+{
+    static char block[65536];
+    long total = 0, n = 0;
+
+    for (int round = 0; round < 10000; round++) {
+        n = net_send(s, block, sizeof(block));
+        if (n <= 0)
+            break;
+        total += n;
+    }
+    ASSERT_EQ(n, ERR_EAGAIN);
+    return total;
+}
+
+/* Fill s until it stays full for 100 ms: loopback moves bytes on for a
+ * while, and the peer's receive window may still grow. */
+static long fill_until_full(net_socket s)
+{
+    long total = 0;
+
+    for (int round = 0; round < 100; round++) {
+        fd_set writable;
+        struct timeval tv = { 0, 100000 };
+        int rc;
+
+        total += fill(s);
+        FD_ZERO(&writable);
+        FD_SET((SOCKET)s, &writable);
+        rc = select(0, NULL, &writable, NULL, &tv);
+        ASSERT_GE(rc, 0);
+        if (rc == 0)
+            return total;
+    }
+    TEST_FAIL("the socket never stayed full");
+}
+
+/* The client finished sending and reads nothing, and our output is
+ * blocked: WSAPoll reports POLLHUP on every call, asked for it or not.
+ * The poller must not wake its owner for it more than a few times per
+ * short interval, and must report the room to write soon after the client
+ * reads. */
+static void test_poller_hangup_blocked(void)
+{
+    net_socket listener, server, wake_r, wake_w;
+    SOCKET client;
+    poller *p = poller_create();
+    poller_handle h = { 0 }, wake = { 0 };
+    poller_event ev[8];
+    char buf[65536];
+    long sent, got = 0, n;
+    uint64_t t0, elapsed = 0;
+    int wakeups = 0, reports = 0, calls, writable = 0;
+
+    start();
+    accepted_pair(&listener, &server, &client, p);
+    /* A loop always has its wake-up socket in the set: WSAPoll then runs
+     * with the hung-up entry left out, not on an empty set. */
+    ASSERT_EQ(net_wakeup_pair(&wake_r, &wake_w), ERR_OK);
+    wake.sock = wake_r;
+    ASSERT_EQ(poller_set(p, &wake, POLLER_READ), ERR_OK);
+    ASSERT_EQ(shutdown(client, SD_SEND), 0);
+    h.sock = server;
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), ERR_OK);
+    ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
+    ASSERT_EQ(net_recv(server, buf, sizeof(buf)), 0); /* the client's FIN */
+    sent = fill_until_full(server);
+    ASSERT_EQ(poller_set(p, &h, POLLER_WRITE), ERR_OK);
+
+    /* 300 ms measured by the poller's own timeouts. */
+    wsapoll_fake.calls = 0;
+    t0 = clock_monotonic_ms();
+    while (elapsed < 300 && wakeups < 100000) {
+        n = poller_wait(p, ev, 8, (int)(300 - elapsed));
+        ASSERT_GE(n, 0);
+        wakeups++;
+        for (int k = 0; k < n; k++) {
+            ASSERT(ev[k].handle == &h);
+            ASSERT(ev[k].events & POLLER_WRITE);
+            /* As the owner would: try to send (it may take a few bytes
+             * more, if the client's window still grew). */
+            sent += fill(server);
+            reports++;
+        }
+        elapsed = clock_monotonic_ms() - t0;
+    }
+    calls = wsapoll_fake.calls;
+    fprintf(stderr, "300 ms blocked after the client's FIN: %d wake-ups, "
+            "%d reports, %d WSAPoll calls\n", wakeups, reports, calls);
+    ASSERT_GE(reports, 1); /* the owner did get to try its send */
+    ASSERT_LE(wakeups, 40);
+    ASSERT_LE(calls, 80); /* a wait cut short to take it back, a poll */
+
+    /* Left out of the set for a while, but a new interest is polled at
+     * once: reading is reported (the end of stream), and so is writing. */
+    ASSERT_EQ(poller_wait(p, ev, 8, 1000), 1); /* to park it for sure */
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ | POLLER_WRITE), ERR_OK);
+    ASSERT_EQ(poller_wait(p, ev, 8, 0), 1);
+    ASSERT(ev[0].handle == &h);
+    ASSERT_EQ(ev[0].events, POLLER_READ | POLLER_WRITE);
+    ASSERT_EQ(poller_set(p, &h, POLLER_WRITE), ERR_OK);
+
+    /* With nothing else in the set, WSAPoll is never given a set with
+     * no valid socket (it fails on one): the poller sleeps instead. */
+    ASSERT_EQ(poller_set(p, &wake, 0), ERR_OK);
+    wsapoll_fake.none_valid = 0;
+    wakeups = 0;
+    t0 = clock_monotonic_ms();
+    elapsed = 0;
+    while (elapsed < 100 && wakeups < 100000) {
+        n = poller_wait(p, ev, 8, (int)(100 - elapsed));
+        ASSERT_GE(n, 0);
+        wakeups++;
+        elapsed = clock_monotonic_ms() - t0;
+    }
+    ASSERT_EQ(wsapoll_fake.none_valid, 0);
+    ASSERT_LE(wakeups, 20);
+
+    /* The client reads everything: our side can write again, soon. */
+    while (got < sent) {
+        int r = recv(client, buf, (int)sizeof(buf), 0);
+        ASSERT_GT(r, 0);
+        got += r;
+    }
+    ASSERT_EQ(got, sent);
+    t0 = clock_monotonic_ms();
+    for (int round = 0; round < 1000 && !writable; round++) {
+        n = poller_wait(p, ev, 8, 1000);
+        ASSERT_GE(n, 0);
+        if (n > 0 && (ev[0].events & POLLER_WRITE))
+            writable = net_send(server, "z", 1) == 1;
+        ASSERT_LT(clock_monotonic_ms() - t0, 2000);
+    }
+    ASSERT(writable);
+    fprintf(stderr, "writable %llu ms after the client read\n",
+            (unsigned long long)(clock_monotonic_ms() - t0));
+    ASSERT_LE(clock_monotonic_ms() - t0, 250);
+
+    ASSERT_EQ(poller_set(p, &h, 0), ERR_OK);
+    closesocket(client);
+    ASSERT_EQ(net_close(server), ERR_OK);
+    ASSERT_EQ(net_close(listener), ERR_OK);
+    ASSERT_EQ(net_close(wake_r), ERR_OK);
+    ASSERT_EQ(net_close(wake_w), ERR_OK);
+    poller_free(p);
+    net_cleanup();
+}
+
 #define NKEEP 24
 #define KEEP_MAX 16
 
@@ -763,6 +912,7 @@ static const test_case cases[] = {
     { "win32_poller_empty_timeout", test_poller_empty_timeout },
     { "win32_poller_many", test_poller_many },
     { "win32_poller_hangup", test_poller_hangup },
+    { "win32_poller_hangup_blocked", test_poller_hangup_blocked },
     { "win32_poller_keeps_results", test_poller_keeps_results },
     { "win32_no_inherit", test_no_inherit },
     { "win32_errors", test_errors },
