@@ -255,9 +255,15 @@ int poller_wait(poller *p, poller_event *out, int max, int timeout_ms)
              * included), but the timeout still holds. */
             Sleep(wait < 0 ? INFINITE : (DWORD)wait);
         } else {
-            int rc = WSAPoll(p->fds, (ULONG)p->len, wait);
+            int rc, code;
+
+            /* Cleared first, so that a failure that sets no code is not
+             * reported as whatever failed earlier on this thread. */
+            WSASetLastError(0);
+            rc = WSAPoll(p->fds, (ULONG)p->len, wait);
             if (rc == SOCKET_ERROR) {
-                rc = err_from_os(WSAGetLastError());
+                code = WSAGetLastError();
+                rc = err_from_os(code != 0 ? code : WSASYSCALLFAILURE);
                 return rc == ERR_EINTR ? 0 : rc;
             }
             /* The count is only a hint (Wine leaves invalid entries out

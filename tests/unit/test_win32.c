@@ -697,6 +697,57 @@ static void test_poller_keeps_results(void)
     net_cleanup();
 }
 
+/* A failed WSAPoll is reported with its own error, never with whatever
+ * failed earlier on the thread, and leaves the poller usable. */
+static void test_poller_error(void)
+{
+    net_socket r, w;
+    poller *p = poller_create();
+    poller_handle h = { 0 };
+    poller_event ev[4];
+    char own[256], byte;
+
+    start();
+    ASSERT_EQ(net_wakeup_pair(&r, &w), ERR_OK);
+    h.sock = r;
+    ASSERT_EQ(poller_set(p, &h, POLLER_READ), ERR_OK);
+
+    /* The text a failure with no code of its own must give. */
+    ASSERT_EQ(err_from_os(WSASYSCALLFAILURE), ERR_EOTHER);
+    snprintf(own, sizeof(own), "%s", err_strerror(ERR_EOTHER));
+
+    /* An unrelated earlier failure, both as the thread's last Winsock
+     * error and as the last error err_strerror would describe. */
+    ASSERT_EQ(err_from_os(WSAEHOSTDOWN), ERR_EOTHER);
+    ASSERT(strcmp(err_strerror(ERR_EOTHER), own) != 0);
+    WSASetLastError(WSAEHOSTDOWN);
+    wsapoll_fake.fail_with = -1; /* fails, and sets no code */
+    ASSERT_EQ(poller_wait(p, ev, 4, 1000), ERR_EOTHER);
+    ASSERT_STR_EQ(err_strerror(ERR_EOTHER), own);
+
+    /* A code of its own is its own, translated. */
+    WSASetLastError(WSAEHOSTDOWN);
+    wsapoll_fake.fail_with = WSAENOBUFS;
+    ASSERT_EQ(poller_wait(p, ev, 4, 1000), ERR_ENOMEM);
+    wsapoll_fake.fail_with = WSAEINTR; /* interrupted: nothing happened */
+    ASSERT_EQ(poller_wait(p, ev, 4, 1000), 0);
+
+    /* The poller still works. */
+    ASSERT_EQ(net_send(w, "x", 1), 1);
+    ASSERT(wait_for(p, &h, 5000) & POLLER_READ);
+    ASSERT_EQ(net_recv(r, &byte, 1), 1);
+
+    /* A real failure: the only socket closed behind the poller's back
+     * (Windows says WSAEINVAL, Wine WSAENOTSOCK). */
+    ASSERT_EQ(net_close(r), ERR_OK);
+    ASSERT_EQ(err_from_os(WSAEHOSTDOWN), ERR_EOTHER);
+    ASSERT_EQ(poller_wait(p, ev, 4, 1000), ERR_EINVAL);
+    ASSERT_EQ(poller_set(p, &h, 0), ERR_OK);
+    ASSERT_EQ(net_close(w), ERR_OK);
+    poller_free(p);
+    net_cleanup();
+}
+
 static int inheritable(net_socket s)
 {
     DWORD flags = 0;
@@ -914,6 +965,7 @@ static const test_case cases[] = {
     { "win32_poller_hangup", test_poller_hangup },
     { "win32_poller_hangup_blocked", test_poller_hangup_blocked },
     { "win32_poller_keeps_results", test_poller_keeps_results },
+    { "win32_poller_error", test_poller_error },
     { "win32_no_inherit", test_no_inherit },
     { "win32_errors", test_errors },
     { "win32_signals", test_signals },
