@@ -22,6 +22,10 @@
 
 #include "net.h"
 
+#ifndef WSA_FLAG_NO_HANDLE_INHERIT
+#define WSA_FLAG_NO_HANDLE_INHERIT 0x80 /* Windows 7 SP1 and later */
+#endif
+
 /* SOCKET and net_socket must be the same width for the casts below. */
 typedef char net_socket_fits[sizeof(SOCKET) == sizeof(net_socket) ? 1 : -1];
 
@@ -89,11 +93,51 @@ static int set_int_option(SOCKET s, int level, int name, int value)
     return ERR_OK;
 }
 
-/* Sockets must not leak into child processes (we start none, but a script
- * host might); Vista has no WSA_FLAG_NO_HANDLE_INHERIT yet. */
-static void set_no_inherit(SOCKET s)
+/* Sockets must not leak into child processes (we start none, but a
+ * script host might). */
+static int set_no_inherit(SOCKET s)
 {
-    SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0);
+    if (!SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0))
+        return err_from_os((int)GetLastError());
+    return ERR_OK;
+}
+
+/* Set once WSASocketW has refused WSA_FLAG_NO_HANDLE_INHERIT (Windows
+ * before 7 SP1 does not know it): from then on the flag is not tried. */
+static volatile LONG no_inherit_flag_refused;
+
+/* socket(), not inherited by child processes: created so in one call
+ * where Windows can (WSA_FLAG_NO_HANDLE_INHERIT), else made so after.
+ * WSA_FLAG_OVERLAPPED is what socket() gives. On failure, *out is
+ * INVALID_SOCKET and the error is returned. */
+static int open_socket(int family, int type, int protocol, SOCKET *out)
+{
+    const DWORD flags = WSA_FLAG_OVERLAPPED;
+    SOCKET s = INVALID_SOCKET;
+    int rc;
+
+    *out = INVALID_SOCKET;
+    if (!no_inherit_flag_refused) {
+        s = WSASocketW(family, type, protocol, NULL, 0,
+                       flags | WSA_FLAG_NO_HANDLE_INHERIT);
+        if (s != INVALID_SOCKET) {
+            *out = s;
+            return ERR_OK;
+        }
+        if (WSAGetLastError() != WSAEINVAL)
+            return last_error();
+        InterlockedExchange(&no_inherit_flag_refused, 1);
+    }
+    s = WSASocketW(family, type, protocol, NULL, 0, flags);
+    if (s == INVALID_SOCKET)
+        return last_error();
+    rc = set_no_inherit(s);
+    if (rc != ERR_OK) {
+        closesocket(s);
+        return rc;
+    }
+    *out = s;
+    return ERR_OK;
 }
 
 /* "ADDR:PORT", with IPv6 addresses in brackets. */
@@ -193,13 +237,11 @@ int net_listen(const char *host, int port, int backlog, int reuseport,
     if (rc != 0)
         return map_gai_error(rc);
 
-    s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    if (s == INVALID_SOCKET) {
-        rc = last_error();
+    rc = open_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol, &s);
+    if (rc != ERR_OK) {
         freeaddrinfo(ai);
         return rc;
     }
-    set_no_inherit(s);
     /* Nobody else may bind this port while we hold it. */
     rc = set_int_option(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
     if (rc == ERR_OK && ai->ai_family == AF_INET6)
@@ -244,10 +286,12 @@ int net_accept(net_socket listener, net_socket *out, char *peer,
     s = accept(TO_SOCKET(listener), (struct sockaddr *)&ss, &len);
     if (s == INVALID_SOCKET)
         return last_error();
-    set_no_inherit(s);
+    /* accept has no flag for it: made so after, as on old Windows. */
+    rc = set_no_inherit(s);
     /* Windows accepted sockets inherit the listener's mode, Linux ones do
      * not: set it whatever the platform did. */
-    rc = set_nonblocking(s);
+    if (rc == ERR_OK)
+        rc = set_nonblocking(s);
     if (rc == ERR_OK)
         rc = set_int_option(s, IPPROTO_TCP, TCP_NODELAY, 1);
     if (rc != ERR_OK) {
@@ -328,10 +372,9 @@ int net_wakeup_pair(net_socket *r, net_socket *w)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
 
-    listener = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    if (listener == INVALID_SOCKET)
-        return last_error();
-    set_no_inherit(listener);
+    rc = open_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP, &listener);
+    if (rc != ERR_OK)
+        return rc;
     rc = set_int_option(listener, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
     if (rc == ERR_OK &&
         bind(listener, (struct sockaddr *)&addr, (int)sizeof(addr)) ==
@@ -346,12 +389,9 @@ int net_wakeup_pair(net_socket *r, net_socket *w)
     if (rc != ERR_OK)
         goto fail;
 
-    client = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    if (client == INVALID_SOCKET) {
-        rc = last_error();
+    rc = open_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP, &client);
+    if (rc != ERR_OK)
         goto fail;
-    }
-    set_no_inherit(client);
     if (connect(client, (struct sockaddr *)&addr, (int)sizeof(addr)) ==
         SOCKET_ERROR) {
         rc = last_error();
@@ -380,8 +420,9 @@ int net_wakeup_pair(net_socket *r, net_socket *w)
     closesocket(listener);
     listener = INVALID_SOCKET;
 
-    set_no_inherit(server);
-    rc = set_nonblocking(server);
+    rc = set_no_inherit(server);
+    if (rc == ERR_OK)
+        rc = set_nonblocking(server);
     if (rc == ERR_OK)
         rc = set_nonblocking(client);
     /* One byte per wake-up: do not let Nagle hold it back. */

@@ -2,7 +2,9 @@
  *
  * A dense pollfd array and a parallel array of handle pointers; a handle's
  * slot is its index in both. Removal moves the last entry into the hole,
- * so the arrays stay dense and nothing is ever indexed by socket value. */
+ * so the arrays stay dense and nothing is ever indexed by socket value.
+ * One poll() costs a pass over every descriptor, so its results are handed
+ * out to the end, over as many calls as it takes, before the next one. */
 #include "poller.h"
 
 #include <errno.h>
@@ -16,7 +18,10 @@ struct poller {
     struct pollfd *fds;
     poller_handle **handles;
     int len, cap;
-    int next_scan; /* where the next wait starts looking, for fairness */
+    /* fds[scan_pos, len) may hold results of the last poll() not handed
+     * out yet, ready_left of them; fds[0, scan_pos) holds none. */
+    int scan_pos;
+    int ready_left;
 };
 
 poller *poller_create(void)
@@ -62,16 +67,34 @@ static int grow(poller *p)
     return 0;
 }
 
+static void move_entry(poller *p, int from, int to)
+{
+    p->fds[to] = p->fds[from];
+    p->handles[to] = p->handles[from];
+    p->handles[to]->slot = to;
+}
+
+/* Fill the hole with the last entry. While results are pending, a hole
+ * among the entries already scanned is filled with the last scanned one,
+ * and that one's place with the last entry, so no pending result moves
+ * where the scan has already been. */
 static void remove_slot(poller *p, int slot)
 {
-    int last = --p->len;
-    if (slot != last) {
-        p->fds[slot] = p->fds[last];
-        p->handles[slot] = p->handles[last];
-        p->handles[slot]->slot = slot;
+    int last = p->len - 1;
+    if (slot >= p->scan_pos && p->fds[slot].revents != 0)
+        p->ready_left--; /* a pending result that goes with it */
+    if (slot < p->scan_pos && p->scan_pos <= last) {
+        int scanned = p->scan_pos - 1;
+        if (slot != scanned)
+            move_entry(p, scanned, slot);
+        slot = scanned;
+        p->scan_pos--;
     }
-    if (p->next_scan >= p->len)
-        p->next_scan = 0;
+    if (slot != last)
+        move_entry(p, last, slot);
+    p->len--;
+    if (p->scan_pos > p->len)
+        p->scan_pos = p->len;
 }
 
 void poller_forget(poller *p, poller_handle *h)
@@ -106,38 +129,51 @@ int poller_set(poller *p, poller_handle *h, int events)
     return 0;
 }
 
+/* Hand out up to max of the pending results, from scan_pos on. */
+static int hand_out(poller *p, poller_event *out, int max)
+{
+    int n = 0;
+    while (p->ready_left > 0 && p->scan_pos < p->len && n < max) {
+        int i = p->scan_pos++;
+        short got = p->fds[i].revents;
+        if (got == 0)
+            continue;
+        p->fds[i].revents = 0;
+        p->ready_left--;
+        int events = 0;
+        if (got & (POLLERR | POLLHUP | POLLNVAL))
+            events = POLLER_READ | POLLER_WRITE;
+        if (got & POLLIN)
+            events |= POLLER_READ;
+        if (got & POLLOUT)
+            events |= POLLER_WRITE;
+        out[n].handle = p->handles[i];
+        out[n].events = events;
+        n++;
+    }
+    if (p->ready_left == 0)
+        p->scan_pos = p->len; /* nothing further on: skip the rest */
+    return n;
+}
+
 int poller_wait(poller *p, poller_event *out, int max, int timeout_ms)
 {
     if (max <= 0)
         return ERR_EINVAL;
+    /* What the last poll() found and did not fit in its call goes first:
+     * polling every descriptor again to find it again costs a full scan
+     * per batch, and every result is handed out before the next poll(),
+     * so no descriptor waits behind the low slots. */
+    int n = hand_out(p, out, max);
+    if (n > 0)
+        return n;
     int ready = poll(p->fds, (nfds_t)p->len, timeout_ms < 0 ? -1
                                                              : timeout_ms);
     if (ready < 0)
         return errno == EINTR ? 0 : err_from_os(errno);
-
-    /* When more are ready than fit, start the next scan after the last
-     * one reported: level-triggered, the rest are reported next time, and
-     * no descriptor waits behind the same low slots forever. */
-    int n = 0, i = p->next_scan;
-    for (int seen = 0; seen < p->len && n < ready && n < max; seen++) {
-        short got = p->fds[i].revents;
-        if (got != 0) {
-            int events = 0;
-            if (got & (POLLERR | POLLHUP | POLLNVAL))
-                events = POLLER_READ | POLLER_WRITE;
-            if (got & POLLIN)
-                events |= POLLER_READ;
-            if (got & POLLOUT)
-                events |= POLLER_WRITE;
-            out[n].handle = p->handles[i];
-            out[n].events = events;
-            n++;
-        }
-        if (++i == p->len)
-            i = 0;
-    }
-    p->next_scan = n == max && p->len > 0 ? i : 0;
-    return n;
+    p->scan_pos = 0;
+    p->ready_left = ready;
+    return hand_out(p, out, max);
 }
 
 const char *poller_name(void) { return "poll"; }

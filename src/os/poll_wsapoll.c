@@ -8,7 +8,11 @@
  *   includes POLLRDBAND, is avoided too): only POLLRDNORM and POLLWRNORM;
  * - its return count is not a reliable bound on the entries with revents
  *   (Wine, for one, skips invalid entries in it): every entry is scanned;
- * - it fails when given no sockets at all, so an empty set sleeps. */
+ * - it fails when given no valid socket at all, so such a set sleeps;
+ * - it reports POLLHUP after the peer's FIN on every call, asked for or
+ *   not: see should_park.
+ * One WSAPoll costs a pass over every socket, so its results are handed
+ * out to the end, over as many calls as it takes, before the next one. */
 #define WIN32_LEAN_AND_MEAN
 #if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
 #undef _WIN32_WINNT
@@ -18,16 +22,28 @@
 #include <winsock2.h>
 #include <windows.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "net.h"
 #include "poller.h"
+
+/* How long a hung-up socket that only waits for room to write stays out
+ * of the set (see park). Parked entries come back together, at the next
+ * multiple of this on the monotonic clock, so however many there are they
+ * cost at most one wake-up per interval. */
+#define PARK_MS 16
 
 struct poller {
     WSAPOLLFD *fds;
     poller_handle **handles; /* handles[i] owns fds[i] */
     size_t len, cap;
-    size_t next_start; /* where the next scan begins, for fairness */
+    /* fds[scan_pos, len) may hold results of the last WSAPoll not handed
+     * out yet; fds[0, scan_pos) holds none. */
+    size_t scan_pos;
+    size_t parked;      /* entries whose fd is INVALID_SOCKET for now */
+    uint64_t unpark_at; /* when they come back (when parked > 0) */
 };
 
 static SHORT to_wsa_events(int events)
@@ -73,18 +89,46 @@ static int grow(poller *p)
     return ERR_OK;
 }
 
+static void move_entry(poller *p, size_t from, size_t to)
+{
+    p->fds[to] = p->fds[from];
+    p->handles[to] = p->handles[from];
+    p->handles[to]->slot = (int)to;
+}
+
+/* Fill the hole with the last entry. While results are pending, a hole
+ * among the entries already scanned is filled with the last scanned one,
+ * and that one's place with the last entry, so no pending result moves
+ * where the scan has already been. */
 static void remove_slot(poller *p, poller_handle *h)
 {
     size_t slot = (size_t)h->slot, last = p->len - 1;
 
-    if (slot != last) {
-        p->fds[slot] = p->fds[last];
-        p->handles[slot] = p->handles[last];
-        p->handles[slot]->slot = (int)slot;
+    if (p->fds[slot].fd == INVALID_SOCKET)
+        p->parked--;
+    if (slot < p->scan_pos && p->scan_pos <= last) {
+        size_t scanned = p->scan_pos - 1;
+        if (slot != scanned)
+            move_entry(p, scanned, slot);
+        slot = scanned;
+        p->scan_pos--;
     }
+    if (slot != last)
+        move_entry(p, last, slot);
     p->len--;
+    if (p->scan_pos > p->len)
+        p->scan_pos = p->len;
     h->slot = -1;
     h->events = 0;
+}
+
+/* Back into the set. Wine marks a negative fd POLLNVAL where Windows
+ * clears it: whatever WSAPoll wrote there meant nothing. */
+static void unpark(poller *p, size_t slot)
+{
+    p->fds[slot].fd = (SOCKET)p->handles[slot]->sock;
+    p->fds[slot].revents = 0;
+    p->parked--;
 }
 
 void poller_forget(poller *p, poller_handle *h)
@@ -114,55 +158,125 @@ int poller_set(poller *p, poller_handle *h, int events)
         p->handles[p->len] = h;
         h->slot = (int)p->len;
         p->len++;
+    } else if (p->fds[h->slot].fd == INVALID_SOCKET) {
+        unpark(p, (size_t)h->slot); /* a new interest is polled at once */
     }
     p->fds[h->slot].events = to_wsa_events(events);
     h->events = events;
     return ERR_OK;
 }
 
-int poller_wait(poller *p, poller_event *out, int max, int timeout_ms)
+/* After the peer's FIN, WSAPoll reports POLLHUP on every call, whatever
+ * was asked. For an owner that only waits for room to write (it has read
+ * the end already, or stopped reading), that would wake the loop at once
+ * for as long as the peer does not read: such an entry is reported (its
+ * owner's send then sees any error) and parked, out of the set, until the
+ * next multiple of PARK_MS or a change of its interest. A negative fd is
+ * ignored by WSAPoll. */
+static int should_park(SHORT rev, const poller_handle *h)
 {
-    size_t i, k, start;
-    int rc, n = 0;
+    return (rev & POLLHUP) && !(rev & (POLLWRNORM | POLLERR | POLLNVAL)) &&
+           h->events == POLLER_WRITE;
+}
 
-    if (p->len == 0) {
-        /* WSAPoll rejects an empty set, but the timeout still holds. */
-        Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
-        return 0;
-    }
-    rc = WSAPoll(p->fds, (ULONG)p->len, timeout_ms < 0 ? -1 : timeout_ms);
-    if (rc == SOCKET_ERROR) {
-        rc = err_from_os(WSAGetLastError());
-        return rc == ERR_EINTR ? 0 : rc;
-    }
-    /* The count is only a hint: look at every entry. Start where the last
-     * full batch stopped, so the low slots cannot starve the others. */
-    start = p->next_start < p->len ? p->next_start : 0;
-    for (k = 0; k < p->len && n < max; k++) {
-        SHORT rev;
+static void park(poller *p, size_t slot, uint64_t now)
+{
+    /* With others parked and their time still to come, unpark_at is the
+     * next multiple after now already. */
+    if (p->parked++ == 0 || p->unpark_at <= now)
+        p->unpark_at = (now / PARK_MS + 1) * PARK_MS;
+    p->fds[slot].fd = INVALID_SOCKET;
+}
+
+static void unpark_all(poller *p)
+{
+    for (size_t i = 0; i < p->len && p->parked > 0; i++)
+        if (p->fds[i].fd == INVALID_SOCKET)
+            unpark(p, i);
+}
+
+/* Hand out up to max of the pending results, from scan_pos on. */
+static int hand_out(poller *p, poller_event *out, int max, uint64_t now)
+{
+    int n = 0;
+
+    while (p->scan_pos < p->len && n < max) {
+        size_t i = p->scan_pos++;
+        SHORT rev = p->fds[i].revents;
+        poller_handle *h = p->handles[i];
         int events = 0;
 
-        i = (start + k) % p->len;
-        rev = p->fds[i].revents;
-        if (rev == 0)
-            continue;
         p->fds[i].revents = 0;
+        if (rev == 0 || p->fds[i].fd == INVALID_SOCKET)
+            continue;
         if (rev & (POLLRDNORM | POLLRDBAND))
             events |= POLLER_READ;
         if (rev & POLLWRNORM)
             events |= POLLER_WRITE;
         if (rev & (POLLERR | POLLHUP | POLLNVAL))
             events |= POLLER_READ | POLLER_WRITE;
-        out[n].handle = p->handles[i];
+        if (should_park(rev, h))
+            park(p, i, now);
+        out[n].handle = h;
         out[n].events = events;
         n++;
     }
-    p->next_start = n == max ? (start + k) % p->len : 0;
-    /* What was not reported is still pending: WSAPoll is level-triggered
-     * and will report it again. Clear the rest so no stale revents stays. */
-    for (; k < p->len; k++)
-        p->fds[(start + k) % p->len].revents = 0;
     return n;
+}
+
+int poller_wait(poller *p, poller_event *out, int max, int timeout_ms)
+{
+    uint64_t now = clock_monotonic_ms(), deadline;
+    int n;
+
+    if (max <= 0)
+        return ERR_EINVAL;
+    /* What the last WSAPoll found and did not fit in its call goes first:
+     * polling every socket again to find it again costs a full scan of
+     * the set per batch. */
+    n = hand_out(p, out, max, now);
+    if (n > 0)
+        return n;
+    deadline = timeout_ms < 0 ? 0 : now + (uint64_t)timeout_ms;
+    for (;;) {
+        int wait = timeout_ms < 0 ? -1
+                 : deadline > now ? (int)(deadline - now) : 0;
+        int capped = 0;
+
+        if (p->parked > 0 && now >= p->unpark_at)
+            unpark_all(p);
+        if (p->parked > 0 &&
+            (wait < 0 || (uint64_t)wait > p->unpark_at - now)) {
+            wait = (int)(p->unpark_at - now);
+            capped = 1;
+        }
+        if (p->len == p->parked) {
+            /* WSAPoll fails on a set with no valid socket (an empty one
+             * included), but the timeout still holds. */
+            Sleep(wait < 0 ? INFINITE : (DWORD)wait);
+        } else {
+            int rc, code;
+
+            /* Cleared first, so that a failure that sets no code is not
+             * reported as whatever failed earlier on this thread. */
+            WSASetLastError(0);
+            rc = WSAPoll(p->fds, (ULONG)p->len, wait);
+            if (rc == SOCKET_ERROR) {
+                code = WSAGetLastError();
+                rc = err_from_os(code != 0 ? code : WSASYSCALLFAILURE);
+                return rc == ERR_EINTR ? 0 : rc;
+            }
+            /* The count is only a hint (Wine leaves invalid entries out
+             * of it): every entry is scanned. */
+            p->scan_pos = 0;
+            n = hand_out(p, out, max, clock_monotonic_ms());
+            if (n > 0)
+                return n;
+        }
+        if (!capped)
+            return 0;
+        now = clock_monotonic_ms();
+    }
 }
 
 const char *poller_name(void)
