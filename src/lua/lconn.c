@@ -8,6 +8,7 @@
 
 #include "frame.h"
 #include "log.h"
+#include "lsandbox.h"
 
 /* The userdata: its lconn while the connection lives. */
 typedef struct lobj {
@@ -493,5 +494,9 @@ void lconn_open(lua_State *L, lconn_env *env)
     lua_setfield(L, -2, "__tostring");        /* mt */
     lua_pushliteral(L, "conn");               /* mt name */
     lua_setfield(L, -2, "__name");            /* mt */
+    /* Shared by every conn: a script that reached it could add __gc,
+     * and every later conn would carry a finalizer that runs outside
+     * the budget (hooks are off in the collector and in lua_close). */
+    lsandbox_protect(L, -1);
     lua_pop(L, 1);                            /* */
 }

@@ -84,6 +84,7 @@
     X(rt_budget_coroutine_split) \
     X(rt_budget_xpcall_handler) \
     X(rt_budget_gc_finalizer) \
+    X(rt_isolation_metatables) \
     X(rt_memory_bomb) \
     X(rt_sandbox) \
     X(rt_sandbox_unsafe) \
