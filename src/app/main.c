@@ -48,8 +48,12 @@ static const char usage_text[] =
 "\n"
 "script options:\n"
 "  --hook-budget N       instructions one hook call may run before it is\n"
+"                        stopped (its connection ends); the bytes a call\n"
+"                        builds or touches count, 8 bytes an instruction;\n"
+"                        0: no limit (default 50000000)\n"
+"  --hook-timeout MS     wall-clock time one hook call may run before it is\n"
 "                        stopped (its connection ends); 0: no limit\n"
-"                        (default 50000000)\n"
+"                        (default 1000)\n"
 "  --lua-memory MB       memory cap of the script's Lua state; 0: no cap\n"
 "                        (default 256)\n"
 "  --unsafe              give scripts every standard library: io, os,\n"
@@ -158,7 +162,8 @@ static void print_version(void)
 /* Options that take a value; the flags are handled by name below. */
 static const char *const value_options[] = {
     "--listen", "--max-conns", "--idle-timeout", "--drain-timeout",
-    "--out-limit", "--log-level", "--hook-budget", "--lua-memory", "--seed",
+    "--out-limit", "--log-level", "--hook-budget", "--hook-timeout",
+    "--lua-memory", "--seed",
     "--simulate", "--workers", NULL
 };
 
@@ -198,6 +203,12 @@ static int apply_value(cli *o, const char *name, const char *value)
         if (rc == 0 && n > POLICY_MAX_BUDGET)
             rc = -1;
         o->opts.hook_budget = n;
+    } else if (strcmp(name, "--hook-timeout") == 0) {
+        size_t ms = 0;
+        rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &ms);
+        if (rc == 0 && ms > POLICY_MAX_TIMEOUT_MS)
+            rc = -1;
+        o->opts.hook_timeout_ms = ms;
     } else if (strcmp(name, "--lua-memory") == 0) {
         size_t mb = 0;
         rc = strcmp(value, "0") == 0 ? 0 : parse_count(value, &mb);
@@ -315,6 +326,7 @@ int main(int argc, char **argv)
     o.cfg.policy_opts = &o.opts;
     o.opts.memory_limit = POLICY_DEFAULT_MEMORY;
     o.opts.hook_budget = POLICY_DEFAULT_BUDGET;
+    o.opts.hook_timeout_ms = POLICY_DEFAULT_TIMEOUT_MS;
 
     int rc = parse_args(&o, argc, argv);
     if (rc >= 0)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "lbudget.h"
 #include "log.h"
 #include "lsandbox.h"
 
@@ -69,12 +70,14 @@ void lconn_warn_discard(lconn *lc, const char *what, size_t len)
              conn_state_name(conn_state(lc->c)));
 }
 
-/* conn:send(s): true, or nil and a message when our side is shut. */
+/* conn:send(s): true, or nil and a message when our side is shut. The
+ * bytes are copied out of Lua: charged to the budget. */
 static int l_send(lua_State *L)
 {
     lconn *lc = check(L, 1);
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
+    lbudget_charge_bytes(L, len);
     int rc = conn_send(lc->c, s, len);
     if (rc == 0) {
         lua_pushboolean(L, 1);

@@ -19,6 +19,7 @@
 #include "lbudget.h"
 #include "lcall.h"
 #include "lcase.h"
+#include "lcharge.h"
 #include "lconn.h"
 #include "log.h"
 #include "lricochet.h"
@@ -288,6 +289,7 @@ static int load_main(lua_State *L)
     else
         lsandbox_open(L, p->path);
     lbudget_open(L);
+    lcharge_open(L);
     lua_getglobal(L, LUA_STRLIBNAME);                 /* p string */
     lcase_install(L, -1);
     lua_pop(L, 1);                                    /* p */
@@ -335,7 +337,8 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
         return NULL;
     }
     lcall_init(p->L);
-    lbudget_install(p->L, &p->budget, opts->hook_budget);
+    lbudget_install(p->L, &p->budget, opts->hook_budget,
+                    opts->hook_timeout_ms, &p->alloc);
     lcall_status status = lcall(p->L, load_main, p);
     if (status != LCALL_OK) {
         const char *msg = lua_tostring(p->L, -1);

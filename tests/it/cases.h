@@ -85,6 +85,11 @@
     X(rt_budget_xpcall_handler) \
     X(rt_budget_gc_finalizer) \
     X(rt_isolation_metatables) \
+    X(rt_charge_budget) \
+    X(rt_charge_rep_default) \
+    X(rt_charge_rep_empty) \
+    X(rt_hook_timeout) \
+    X(rt_hook_timeout_option) \
     X(rt_memory_bomb) \
     X(rt_sandbox) \
     X(rt_sandbox_unsafe) \
