@@ -3,6 +3,7 @@
 #include "lconn.h"
 
 #include <lauxlib.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,7 @@ static int l_after(lua_State *L)
     lua_Number ms = luaL_checknumber(L, 2);
     luaL_checktype(L, 3, LUA_TFUNCTION);
     luaL_argcheck(L, ms >= 0 && ms <= 1e12, 2, "delay out of range");
+    ms = ceil(ms); /* as the shaping calls do: 0.5 ms is 1 */
     lua_pushvalue(L, 3);                          /* ... fn */
     int fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);  /* ... */
     ltimer *lt = malloc(sizeof *lt);
@@ -300,12 +302,14 @@ static int l_frame(lua_State *L)
 
 /* --- shaping ------------------------------------------------------------ */
 
-/* A non-negative number argument (milliseconds, bytes) up to hi. */
+/* A non-negative number argument (milliseconds, bytes) up to hi. A
+ * fraction rounds up: conn:rate(0.5) is one byte a second, not 0 ("off"),
+ * and conn:delay(0.9) one millisecond. */
 static uint64_t check_amount(lua_State *L, int arg, double hi)
 {
     lua_Number v = luaL_checknumber(L, arg);
     luaL_argcheck(L, v >= 0 && v <= hi, arg, "out of range");
-    return (uint64_t)v;
+    return (uint64_t)ceil(v);
 }
 
 static uint64_t opt_amount(lua_State *L, int arg, double hi)

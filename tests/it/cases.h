@@ -90,6 +90,9 @@
     X(rt_charge_rep_empty) \
     X(rt_hook_timeout) \
     X(rt_hook_timeout_option) \
+    X(rt_shape_fractions) \
+    X(rt_scripts_refuse_unknown_args) \
+    X(rt_load_errors) \
     X(rt_memory_bomb) \
     X(rt_sandbox) \
     X(rt_sandbox_unsafe) \
