@@ -85,6 +85,7 @@
     X(rt_budget_xpcall_handler) \
     X(rt_budget_gc_finalizer) \
     X(rt_isolation_metatables) \
+    X(rt_traceback_many_globals) \
     X(rt_charge_budget) \
     X(rt_charge_rep_default) \
     X(rt_charge_rep_empty) \

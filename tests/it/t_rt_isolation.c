@@ -57,3 +57,39 @@ void rt_isolation_metatables(void)
     /* and the stop (lua_close runs every pending finalizer) ends at once */
     it_server_stop_clean(s);
 }
+
+void rt_traceback_many_globals(void)
+{
+    /* A failing hook's traceback names each level's function. Lua's own
+     * searched every global for it, at every level: with a million
+     * globals one failing hook held the worker for 18 s, outside every
+     * limit (half a million: 9 s). The growing takes its time under a
+     * sanitizer: the time limit is not what this case is about. */
+    it_server *s = SERVER_START(FIXTURE("rt_traceback.lua"),
+                                "--hook-timeout", "10000");
+    char id[32], want[64], head[64];
+    char *log;
+    int64_t t0, ms;
+    int fd = it_cli_connect_to(s, 0);
+    for (int i = 1; i <= 10; i++) {
+        snprintf(want, sizeof want, "globals %d\n", i * 50000);
+        it_rt_ask_expect(fd, "GROW\n", want);
+    }
+    it_rt_ask_id(fd, id, sizeof id);
+    t0 = it_clock_now_us();
+    CLI_SEND(fd, "FAIL\n");
+    /* well within a second (--hook-timeout's default: what no hook call
+     * may hold the worker for); the search took seconds */
+    it_rt_expect_reset(fd, "FAIL", 1000);
+    ms = (it_clock_now_us() - t0) / 1000;
+    fprintf(stderr, "the failing hook's connection was reset after %lld "
+            "ms\n", (long long)ms);
+    close(fd);
+    ASSERT_ECHO(s, "still served\n", 13);
+    it_server_stop(s);
+    log = it_log_read(s);
+    snprintf(head, sizeof head, "conn %s: on_data failed: ", id);
+    it_rt_expect_entries(log, "error", head, "failed deep down", 1);
+    it_rt_expect_entries(log, "error", head, "(skipping 12 levels)", 1);
+    free(log);
+}
