@@ -11,10 +11,11 @@
  * swallow the stop (Redis's luaMaskCountHook does the same).
  *
  * A wall-clock ceiling bounds the call too: the same checks read a
- * monotonic clock (every count hook, about every 1,000 instructions, and
- * sooner after slow ones; at every forced check, after each MiB the
- * allocator gives out; every 16,000 units charged), from the first check
- * of the call on. A call stopped by either limit ends as LCALL_BUDGET. */
+ * monotonic clock (every count hook: every 1,000 instructions, fewer in
+ * a state whose heap is over 4 MiB and after slow instructions; at every
+ * forced check, after each MiB the allocator gives out; every 16,000
+ * units charged), from the first check of the call on. A call stopped by
+ * either limit ends as LCALL_BUDGET. */
 #ifndef RICOCHET_LBUDGET_H
 #define RICOCHET_LBUDGET_H
 

@@ -350,7 +350,7 @@ static int l_move(lua_State *L)
     int dest = lua_isnoneornil(L, 5) ? 1 : 5;
     if (!opt_integer(L, 2, 0, &f) || !opt_integer(L, 3, 0, &e) ||
         !opt_integer(L, 4, 0, &t) || lua_isnone(L, 4) || e < f ||
-        span(f, e) <= SLICE || (f <= 0 && e >= LUA_MAXINTEGER + f) ||
+        (f <= 0 && e >= LUA_MAXINTEGER + f) || span(f, e) <= SLICE ||
         t > LUA_MAXINTEGER - (lua_Integer)(span(f, e) - 1))
         return call_stock(L); /* small, empty, or the stock error */
     check_table(L, 1, TAB_R);

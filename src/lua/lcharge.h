@@ -19,10 +19,10 @@
  * string.rep is replaced by one that copies by doubling (the stock one
  * loops once per copy, for ever with an empty string); table.concat,
  * insert and remove by ones that charge as they go; table.move works in
- * slices and table.sort, past a few thousand elements, through an order
+ * slices and table.sort, past 65,536 elements, through an order
  * function that charges, so these stop mid-call when over a limit (a
  * huge table.move ran for ever in one call). Results and error messages
- * are the stock ones. */
+ * are the stock ones (tests/unit/lua/test_lcharge.c compares them). */
 #ifndef RICOCHET_LCHARGE_H
 #define RICOCHET_LCHARGE_H
 
