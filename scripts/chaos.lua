@@ -43,8 +43,8 @@ local known = {
 local opt = {}
 for key, value in pairs(args) do
     if not known[key] then
-        error("chaos.lua: unknown argument '" .. key .. "' (the arguments "
-              .. "are listed at the top of the script)", 0)
+        error("chaos.lua: unknown argument '" .. key .. "' (chaos.lua "
+              .. "takes the arguments listed at its top)", 0)
     end
     local n = value == "true" and 1 or tonumber(value)  -- a bare flag
     if n == nil or n < 0 then

@@ -7,3 +7,9 @@
 --
 --   ricochet scripts/echo.lua
 --   printf 'hello' | nc -N 127.0.0.1 7007      -> hello
+
+-- No arguments: one given is refused, so a typo does not pass unnoticed.
+for key in pairs(ricochet and ricochet.args or {}) do
+    error("echo.lua: unknown argument '" .. key .. "' (echo.lua takes "
+          .. "none)", 0)
+end

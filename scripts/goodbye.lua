@@ -10,6 +10,12 @@
 
 local DELAY_MS = 300
 
+-- No arguments: one given is refused, so a typo does not pass unnoticed.
+for key in pairs(ricochet and ricochet.args or {}) do
+    error("goodbye.lua: unknown argument '" .. key .. "' (goodbye.lua takes "
+          .. "none)", 0)
+end
+
 function on_done(conn)
     conn:after(DELAY_MS, function(c)
         return "goodbye\r\n", "shutdown"

@@ -14,6 +14,12 @@
 --   nc 127.0.0.1 7007          (type lines; Ctrl-D half-closes)
 
 local args = ricochet and ricochet.args or {}
+for key in pairs(args) do
+    if key ~= "max" then
+        error("lines.lua: unknown argument '" .. key .. "' (lines.lua "
+              .. "takes max=N)", 0)
+    end
+end
 local max = tonumber(args.max or "1024")
 if max == nil or max < 1 or max > 64 * 1024 * 1024 or max % 1 ~= 0 then
     error("lines.lua: max must be a whole number of bytes from 1 to "

@@ -9,6 +9,12 @@
 --   ricochet scripts/quit.lua
 --   nc 127.0.0.1 7007      (type lines, then QUIT)
 
+-- No arguments: one given is refused, so a typo does not pass unnoticed.
+for key in pairs(ricochet and ricochet.args or {}) do
+    error("quit.lua: unknown argument '" .. key .. "' (quit.lua takes "
+          .. "none)", 0)
+end
+
 function on_data(conn, data)
     local pending = (conn.pending or "") .. data
     local out = {}

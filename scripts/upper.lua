@@ -11,6 +11,12 @@
 
 local upper = string.upper
 
+-- No arguments: one given is refused, so a typo does not pass unnoticed.
+for key in pairs(ricochet and ricochet.args or {}) do
+    error("upper.lua: unknown argument '" .. key .. "' (upper.lua takes "
+          .. "none)", 0)
+end
+
 function on_data(conn, data)
     return upper(data)
 end

@@ -58,8 +58,12 @@ static const char usage_text[] =
 "\n"
 "script options:\n"
 "  --hook-budget N       instructions one hook call may run before it is\n"
+"                        stopped (its connection ends); library calls count\n"
+"                        the work they do (8 bytes built an instruction,\n"
+"                        see README); 0: no limit (default 50000000)\n"
+"  --hook-timeout MS     wall-clock time one hook call may run before it is\n"
 "                        stopped (its connection ends); 0: no limit\n"
-"                        (default 50000000)\n"
+"                        (default 1000)\n"
 "  --lua-memory MB       memory cap of the script's Lua state; 0: no cap\n"
 "                        (default 256)\n"
 "  --unsafe              give scripts every standard library: io, os,\n"
@@ -188,8 +192,8 @@ static void print_version(void)
 static const char *const value_options[] = {
     "--listen", "--max-conns", "--max-conns-per-ip", "--evict-idle",
     "--idle-timeout", "--drain-timeout", "--out-limit", "--log-level",
-    "--hook-budget", "--lua-memory", "--seed", "--simulate", "--workers",
-    NULL
+    "--hook-budget", "--hook-timeout", "--lua-memory", "--seed",
+    "--simulate", "--workers", NULL
 };
 
 static int takes_value(const char *name)
@@ -219,6 +223,7 @@ static const char *expected(const char *name)
         {"--workers", "a whole number from 1 to 64"},
         {"--out-limit", "bytes, with k, m or g: 1 to 1 TiB"},
         {"--hook-budget", "instructions: 0 for none, or 1 to 2000000000"},
+        {"--hook-timeout", "milliseconds: 0 for none, or 1 to 3600000"},
         {"--lua-memory", "MiB: 0 for none, or 1 to 1048576"},
         {"--seed", "a whole number, decimal or 0x hex"},
         {"--log-level", "error, warn, info, debug or trace"},
@@ -251,6 +256,10 @@ static int apply_value(cli *o, const char *name, const char *value)
         size_t n = 0;
         rc = parse_count(value, POLICY_MAX_BUDGET, 1, &n);
         o->opts.hook_budget = n;
+    } else if (strcmp(name, "--hook-timeout") == 0) {
+        size_t ms = 0;
+        rc = parse_count(value, POLICY_MAX_TIMEOUT_MS, 1, &ms);
+        o->opts.hook_timeout_ms = ms;
     } else if (strcmp(name, "--lua-memory") == 0) {
         size_t mb = 0;
         rc = parse_count(value, 1u << 20, 1, &mb);
@@ -369,6 +378,7 @@ int main(int argc, char **argv)
     o.cfg.policy_opts = &o.opts;
     o.opts.memory_limit = POLICY_DEFAULT_MEMORY;
     o.opts.hook_budget = POLICY_DEFAULT_BUDGET;
+    o.opts.hook_timeout_ms = POLICY_DEFAULT_TIMEOUT_MS;
 
     int rc = parse_args(&o, argc, argv);
     if (rc >= 0)

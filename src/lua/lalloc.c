@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define CLASS_STEP 16
-#define SMALL_MAX (LALLOC_CLASSES * CLASS_STEP)
+#define SMALL_MAX LALLOC_SMALL_MAX
 #define MAX_DEPTH 64 /* blocks kept per class: at most 64 * 256 B each */
 
 typedef struct free_block {
@@ -22,6 +22,15 @@ void lalloc_init(lalloc *a, size_t limit)
     memset(a, 0, sizeof *a);
     a->limit = limit;
     a->sys_realloc = realloc;
+    a->notify_at = UINT64_MAX;
+}
+
+/* n more bytes were given out in a big block. */
+static void count_grown(lalloc *a, size_t n)
+{
+    a->grown += n;
+    if (a->grown >= a->notify_at)
+        a->notify(a->notify_ud);
 }
 
 /* The cached block of class cls, or NULL. */
@@ -82,8 +91,11 @@ static NOINLINE void *slow_path(lalloc *a, void *ptr, size_t osize,
         if (nsize == 0 || (a->limit && a->used + nsize > a->limit))
             return NULL;
         void *b = get(a, nsize);
-        if (b != NULL)
+        if (b != NULL) {
             a->used += nsize;
+            if (nsize > SMALL_MAX)
+                count_grown(a, nsize);
+        }
         return b;
     }
     if (nsize == 0) {
@@ -111,6 +123,8 @@ static NOINLINE void *slow_path(lalloc *a, void *ptr, size_t osize,
     /* A shrink the C library refused keeps the (bigger) block: Lua now
      * sees it as nsize bytes and will free it as such, so count that. */
     a->used = a->used - osize + nsize;
+    if (nsize > osize && nsize > SMALL_MAX)
+        count_grown(a, nsize - osize);
     return moved != NULL ? moved : ptr;
 }
 

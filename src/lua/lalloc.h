@@ -13,7 +13,10 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #define LALLOC_CLASSES 16 /* free lists for 16, 32, ... 256 bytes */
+#define LALLOC_SMALL_MAX (LALLOC_CLASSES * 16) /* the biggest cached block */
 
 /* Under AddressSanitizer the free lists are off: a block kept for reuse
  * would hide a use after free from it. */
@@ -36,8 +39,21 @@ typedef struct lalloc {
     /* The C library's realloc (ptr NULL: malloc); a test may put one that
      * fails here. Blocks are freed with free(). */
     void *(*sys_realloc)(void *ptr, size_t size);
+    /* Bytes given out in blocks over LALLOC_SMALL_MAX (a new block's
+     * size, what a block grew by), since the state began: the instruction
+     * budget charges them, so a script cannot build strings or tables
+     * at no cost in a few instructions (lbudget.h). Smaller blocks cost
+     * about as much as the instruction that asked for them. */
+    uint64_t grown;
+    /* When grown reaches notify_at, notify(notify_ud) is called, from
+     * inside the allocation: it must not use the state (it may set a
+     * hook, which Lua allows at any time). */
+    uint64_t notify_at;
+    void (*notify)(void *ud);
+    void *notify_ud;
 } lalloc;
 
+/* No cap when limit is 0; no notify until one is set. */
 void lalloc_init(lalloc *a, size_t limit);
 /* The lua_Alloc function; ud is the lalloc. */
 void *lalloc_fn(void *ud, void *ptr, size_t osize, size_t nsize);

@@ -3,11 +3,14 @@
 #include "lconn.h"
 
 #include <lauxlib.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frame.h"
+#include "lbudget.h"
 #include "log.h"
+#include "lsandbox.h"
 
 /* The userdata: its lconn while the connection lives. */
 typedef struct lobj {
@@ -68,12 +71,14 @@ void lconn_warn_discard(lconn *lc, const char *what, size_t len)
              conn_state_name(conn_state(lc->c)));
 }
 
-/* conn:send(s): true, or nil and a message when our side is shut. */
+/* conn:send(s): true, or nil and a message when our side is shut. The
+ * bytes are copied out of Lua: charged to the budget. */
 static int l_send(lua_State *L)
 {
     lconn *lc = check(L, 1);
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
+    lbudget_charge_bytes(L, len);
     int rc = conn_send(lc->c, s, len);
     if (rc == 0) {
         lua_pushboolean(L, 1);
@@ -145,6 +150,7 @@ static int l_after(lua_State *L)
     lua_Number ms = luaL_checknumber(L, 2);
     luaL_checktype(L, 3, LUA_TFUNCTION);
     luaL_argcheck(L, ms >= 0 && ms <= 1e12, 2, "delay out of range");
+    ms = ceil(ms); /* as the shaping calls do: 0.5 ms is 1 */
     lua_pushvalue(L, 3);                          /* ... fn */
     int fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);  /* ... */
     ltimer *lt = malloc(sizeof *lt);
@@ -296,12 +302,14 @@ static int l_frame(lua_State *L)
 
 /* --- shaping ------------------------------------------------------------ */
 
-/* A non-negative number argument (milliseconds, bytes) up to hi. */
+/* A non-negative number argument (milliseconds, bytes) up to hi. A
+ * fraction rounds up: conn:rate(0.5) is one byte a second, not 0 ("off"),
+ * and conn:delay(0.9) one millisecond. */
 static uint64_t check_amount(lua_State *L, int arg, double hi)
 {
     lua_Number v = luaL_checknumber(L, arg);
     luaL_argcheck(L, v >= 0 && v <= hi, arg, "out of range");
-    return (uint64_t)v;
+    return (uint64_t)ceil(v);
 }
 
 static uint64_t opt_amount(lua_State *L, int arg, double hi)
@@ -493,5 +501,9 @@ void lconn_open(lua_State *L, lconn_env *env)
     lua_setfield(L, -2, "__tostring");        /* mt */
     lua_pushliteral(L, "conn");               /* mt name */
     lua_setfield(L, -2, "__name");            /* mt */
+    /* Shared by every conn: a script that reached it could add __gc,
+     * and every later conn would carry a finalizer that runs outside
+     * the budget (hooks are off in the collector and in lua_close). */
+    lsandbox_protect(L, -1);
     lua_pop(L, 1);                            /* */
 }

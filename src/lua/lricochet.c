@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "lbudget.h"
 #include "log.h"
 #include "rng.h"
 
@@ -14,7 +15,9 @@ static lricochet *lib_of(lua_State *L)
     return lua_touserdata(L, lua_upvalueindex(1));
 }
 
-/* Push the arguments from index first on, as print would show them. */
+/* Push the arguments from index first on, as print would show them. The
+ * line is charged to the budget (the log copies it, formats it and
+ * writes it). */
 static const char *join_args(lua_State *L, int first)
 {
     luaL_Buffer b;
@@ -27,6 +30,7 @@ static const char *join_args(lua_State *L, int first)
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
+    lbudget_charge_bytes(L, lua_rawlen(L, -1));
     return lua_tostring(L, -1);
 }
 

@@ -21,7 +21,12 @@ void lsandbox_wrap(lua_State *L, const char *name, lua_CFunction fn)
  * metatable has __gc when set, so checking here is enough. */
 static int l_setmetatable(lua_State *L)
 {
-    if (lua_type(L, 2) == LUA_TTABLE) {
+    int mt_type = lua_type(L, 2);
+    /* the stock checks, here so that their messages name setmetatable */
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, mt_type == LUA_TNIL || mt_type == LUA_TTABLE, 2,
+                     "nil or table");
+    if (mt_type == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
         int has_gc = lua_rawget(L, 2) != LUA_TNIL;
         lua_pop(L, 1);
@@ -52,14 +57,19 @@ static int l_safe_load(lua_State *L)
     return lua_gettop(L);
 }
 
-/* A require searcher for Lua modules only, loaded as text. */
+/* A require searcher for Lua modules beside the script only, loaded as
+ * text. Its path (upvalue 1) is fixed when the state is made, and the
+ * path search (upvalue 2, the stock package.searchpath) is not left to
+ * scripts: with any path a script could probe the whole file system,
+ * read any file as Lua source (its first token leaks in the syntax
+ * error), or block the worker for ever in fopen on a FIFO or a
+ * terminal. */
 static int l_text_searcher(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    lua_getglobal(L, "package");                      /* name package */
-    lua_getfield(L, -1, "searchpath");                /* ... searchpath */
+    lua_pushvalue(L, lua_upvalueindex(2));            /* name searchpath */
     lua_pushvalue(L, 1);
-    lua_getfield(L, -3, "path");                      /* ... sp name path */
+    lua_pushvalue(L, lua_upvalueindex(1));            /* ... sp name path */
     lua_call(L, 2, 2);                                /* ... file|nil msg */
     if (lua_isnil(L, -2))
         return 1;                                     /* the message */
@@ -115,16 +125,29 @@ void lsandbox_open(lua_State *L, const char *script)
     char dir[4096];
     path_dirname(script, dir, sizeof dir);
     lua_pushfstring(L, "%s/?.lua;%s/?/init.lua", dir, dir);
-    lua_setfield(L, -2, "path");                      /* G package */
-    lua_getfield(L, -1, "searchers");                 /* G package s */
-    lua_createtable(L, 2, 0);                         /* G package s new */
+    lua_pushvalue(L, -1);                             /* G package p p */
+    lua_setfield(L, -3, "path");       /* what it says; changing it does */
+    lua_getfield(L, -2, "searchpath"); /* nothing     G package p sp */
+    lua_pushcclosure(L, l_text_searcher, 2);          /* G package searcher */
+    lua_getfield(L, -2, "searchers");                 /* G package ts s */
+    lua_createtable(L, 2, 0);                         /* G package ts s new */
     lua_rawgeti(L, -2, 1);                            /* ... new preload */
     lua_rawseti(L, -2, 1);
-    lua_pushcfunction(L, l_text_searcher);
-    lua_rawseti(L, -2, 2);                            /* G package s new */
-    lua_setfield(L, -3, "searchers");                 /* G package s */
-    lua_pop(L, 3);                                    /* */
+    lua_pushvalue(L, -3);                             /* ... new ts */
+    lua_rawseti(L, -2, 2);                            /* G package ts s new */
+    lua_setfield(L, -4, "searchers");                 /* G package ts s */
+    lua_pop(L, 2);                                    /* G package */
+    lua_pushnil(L);
+    lua_setfield(L, -2, "searchpath");                /* G package */
+    lua_pop(L, 2);                                    /* */
     lsandbox_wrap(L, "setmetatable", l_setmetatable);
+    /* the strings' metatable (its __index is the string table) */
+    lua_pushliteral(L, "");                           /* "" */
+    if (lua_getmetatable(L, -1)) {                    /* "" mt */
+        lsandbox_protect(L, -1);
+        lua_pop(L, 1);                                /* "" */
+    }
+    lua_pop(L, 1);                                    /* */
 }
 
 /* __index of _G: reading a global that does not exist is a typo. */
@@ -139,9 +162,17 @@ static int l_undefined_global(lua_State *L)
 void lsandbox_strict_globals(lua_State *L)
 {
     lua_pushglobaltable(L);                           /* G */
-    lua_createtable(L, 0, 1);                         /* G mt */
+    lua_createtable(L, 0, 2);                         /* G mt */
     lua_pushcfunction(L, l_undefined_global);
     lua_setfield(L, -2, "__index");
+    lsandbox_protect(L, -1);
     lua_setmetatable(L, -2);                          /* G */
     lua_pop(L, 1);                                    /* */
+}
+
+void lsandbox_protect(lua_State *L, int metatable)
+{
+    metatable = lua_absindex(L, metatable);
+    lua_pushliteral(L, LSANDBOX_PROTECTED);           /* ... "protected" */
+    lua_setfield(L, metatable, "__metatable");        /* ... */
 }

@@ -19,6 +19,7 @@
 #include "lbudget.h"
 #include "lcall.h"
 #include "lcase.h"
+#include "lcharge.h"
 #include "lconn.h"
 #include "log.h"
 #include "lricochet.h"
@@ -297,6 +298,7 @@ static int load_main(lua_State *L)
     else
         lsandbox_open(L, p->path);
     lbudget_open(L);
+    lcharge_open(L);
     lua_getglobal(L, LUA_STRLIBNAME);                 /* p string */
     lcase_install(L, -1);
     lua_pop(L, 1);                                    /* p */
@@ -309,7 +311,12 @@ static int load_main(lua_State *L)
     lconn_open(L, &p->env);
     lsandbox_strict_globals(L);
     lua_pushglobaltable(L);                           /* p G */
-    if (luaL_loadfilex(L, p->path, "t") != LUA_OK)    /* p G chunk|msg */
+    int status = luaL_loadfilex(L, p->path, "t");     /* p G chunk|msg */
+    if (status == LUA_ERRSYNTAX && strncmp(lua_tostring(L, -1),
+                                           "attempt to load a ", 18) == 0)
+        luaL_error(L, "%s: %s: scripts load as text only", p->path,
+                   lua_tostring(L, -1));              /* a binary chunk */
+    if (status != LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 0);                                /* p G */
     find_hooks(L, p);
@@ -344,16 +351,24 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
         return NULL;
     }
     lcall_init(p->L);
-    lbudget_install(p->L, &p->budget, opts->hook_budget);
+    lbudget_install(p->L, &p->budget, opts->hook_budget,
+                    opts->hook_timeout_ms, &p->alloc);
     lcall_status status = lcall(p->L, load_main, p);
     if (status != LCALL_OK) {
         const char *msg = lua_tostring(p->L, -1);
-        if (status == LCALL_MEMORY || msg == NULL)
-            msg = "not enough memory";
-        /* "file:line: message": the traceback says only "in main chunk" */
-        const char *trace = strstr(msg, "\nstack traceback:");
-        int len = trace ? (int)(trace - msg) : (int)strlen(msg);
-        snprintf(err, errlen, "%.*s", len, msg);
+        if (status == LCALL_MEMORY && opts->memory_limit) {
+            snprintf(err, errlen, "%s: not enough memory (the script's "
+                     "state is capped at %zu MiB by --lua-memory)", path,
+                     opts->memory_limit >> 20);
+        } else if (status == LCALL_MEMORY || msg == NULL) {
+            snprintf(err, errlen, "%s: not enough memory", path);
+        } else {
+            /* "file:line: message": the traceback says only "in main
+             * chunk" */
+            const char *trace = strstr(msg, "\nstack traceback:");
+            int len = trace ? (int)(trace - msg) : (int)strlen(msg);
+            snprintf(err, errlen, "%.*s", len, msg);
+        }
         policy_release(p);
         return NULL;
     }

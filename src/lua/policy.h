@@ -25,6 +25,7 @@ typedef struct policy policy;
 typedef struct policy_opts {
     size_t memory_limit;   /* bytes per Lua state; 0: none */
     uint64_t hook_budget;  /* instructions per hook call; 0: none */
+    uint64_t hook_timeout_ms; /* wall-clock time per hook call; 0: none */
     int unsafe;            /* every standard library, unrestricted */
     char **args;           /* "key=value" script arguments */
     int nargs;
@@ -34,6 +35,8 @@ typedef struct policy_opts {
 #define POLICY_DEFAULT_MEMORY ((size_t)256 << 20)
 #define POLICY_DEFAULT_BUDGET 50000000u
 #define POLICY_MAX_BUDGET 2000000000u
+#define POLICY_DEFAULT_TIMEOUT_MS 1000u
+#define POLICY_MAX_TIMEOUT_MS 3600000u
 
 /* Compile the script at path (as text) into a new Lua state and run its top
  * level. Returns the policy with one reference held by the caller, or NULL

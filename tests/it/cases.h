@@ -93,6 +93,16 @@
     X(rt_budget_coroutine_split) \
     X(rt_budget_xpcall_handler) \
     X(rt_budget_gc_finalizer) \
+    X(rt_isolation_metatables) \
+    X(rt_traceback_many_globals) \
+    X(rt_charge_budget) \
+    X(rt_charge_rep_default) \
+    X(rt_charge_rep_empty) \
+    X(rt_hook_timeout) \
+    X(rt_hook_timeout_option) \
+    X(rt_shape_fractions) \
+    X(rt_scripts_refuse_unknown_args) \
+    X(rt_load_errors) \
     X(rt_memory_bomb) \
     X(rt_sandbox) \
     X(rt_sandbox_unsafe) \

@@ -29,6 +29,14 @@ local function report()
         or (err:find("not found", 1, true) and not err:find("error loading")
             and "not found" or "tried to load"))
 
+    -- require looks beside the script whatever package.path says, and
+    -- scripts get no path search of their own (it probes any file).
+    add("package.searchpath", type(package.searchpath))
+    package.path = dir .. "/rt_?.lua"
+    ok = pcall(require, "mod")
+    package.path = path
+    add("require(package.path elsewhere)", ok and "loaded" or "not found")
+
     local chunk = string.dump(function() return 7 end)
     local f, msg = load(chunk)
     add("load(binary)", f and "loaded" or msg)

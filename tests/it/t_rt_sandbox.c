@@ -111,6 +111,8 @@ void rt_sandbox(void)
         "package.loadlib=nil\n"
         "package.cpath=empty\n"
         "require(C)=not found\n"
+        "package.searchpath=nil\n"
+        "require(package.path elsewhere)=not found\n"
         "load(binary)=attempt to load a binary chunk (mode is 't')\n"
         "load(binary, b)=load: binary chunks are not allowed (run with "
         "--unsafe to allow them)\n"

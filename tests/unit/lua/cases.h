@@ -14,6 +14,11 @@ void test_lalloc_cap(void);
 void test_lalloc_cache(void);
 void test_lalloc_state(void);
 void test_lalloc_shrink_refused(void);
+void test_lalloc_counts_big_blocks(void);
+
+void test_lcharge_matches_stock(void);
+void test_lcharge_stops(void);
+void test_lcharge_time_limit(void);
 
 void test_policy_replies(void);
 void test_policy_actions(void);

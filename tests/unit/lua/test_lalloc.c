@@ -107,3 +107,46 @@ void test_lalloc_shrink_refused(void)
     ASSERT_UEQ(a.used, 0);
     lalloc_release(&a);
 }
+
+static void count_notify(void *ud)
+{
+    (*(int *)ud)++;
+}
+
+void test_lalloc_counts_big_blocks(void)
+{
+    lalloc a;
+    int notified = 0;
+    lalloc_init(&a, 0);
+    a.notify = count_notify;
+    a.notify_ud = &notified;
+    a.notify_at = 3000;
+    /* small blocks cost what their instruction costs: not counted */
+    void *small = lalloc_fn(&a, NULL, LUA_TSTRING, LALLOC_SMALL_MAX);
+    ASSERT_UEQ(a.grown, 0);
+    /* a big block counts its size; growing it, what it grew by (a small
+     * block growing past the limit too) */
+    void *big = lalloc_fn(&a, NULL, LUA_TSTRING, 1000);
+    ASSERT_UEQ(a.grown, 1000);
+    big = lalloc_fn(&a, big, 1000, 1500);
+    ASSERT_UEQ(a.grown, 1500);
+    small = lalloc_fn(&a, small, LALLOC_SMALL_MAX, LALLOC_SMALL_MAX + 1);
+    ASSERT_UEQ(a.grown, 1501);
+    ASSERT_EQ(notified, 0);
+    /* shrinking and freeing count nothing */
+    big = lalloc_fn(&a, big, 1500, 400);
+    ASSERT_UEQ(a.grown, 1501);
+    /* reaching notify_at calls notify, once per allocation past it */
+    void *third = lalloc_fn(&a, NULL, LUA_TTABLE, 2000);
+    ASSERT_EQ(notified, 1);
+    /* a refused block counts nothing */
+    a.limit = a.used;
+    ASSERT(lalloc_fn(&a, NULL, LUA_TSTRING, 5000) == NULL);
+    ASSERT_UEQ(a.grown, 3501);
+    ASSERT_EQ(notified, 1);
+    lalloc_fn(&a, third, 2000, 0);
+    lalloc_fn(&a, big, 400, 0);
+    lalloc_fn(&a, small, LALLOC_SMALL_MAX + 1, 0);
+    ASSERT_UEQ(a.used, 0);
+    lalloc_release(&a);
+}
