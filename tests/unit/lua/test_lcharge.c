@@ -287,8 +287,7 @@ static const char *const stopped[] = {
     "return utf8.len(string.rep('a', 200000))",
     "return string.packsize(string.rep('<', 200000))",
     "return load('--' .. string.rep('x', 200000))",
-    "local s = string.rep(' ', 20000)"
-    " return load(function() return s end)",
+    "local s = string.rep(' ', 20000) return load(function() return s end)",
     "local t = {} for i = 1, 30000 do t[i] = '' end return table.concat(t)",
     "return table.move({}, 1, 1 << 40, 2)",
     "local t = {} for i = 1, 30000 do t[i] = i end table.insert(t, 1, 0)",
