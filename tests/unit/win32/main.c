@@ -15,7 +15,6 @@
  * an old or broken Windows would (which no socket can be made to do), and
  * hold the console handler in the middle of its send. Everything else
  * they call is the real thing. */
-#include "test.h"
 #include "win32.h"
 
 static const test_case cases[] = {

@@ -2,21 +2,7 @@
  * SetHandleInformation seen through fakes that can refuse: the loopback
  * pair, listeners, accept, the half-close, the abort, handle inheritance
  * and the errors. */
-#define WIN32_LEAN_AND_MEAN
-#if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
-#undef _WIN32_WINNT
-#define _WIN32_WINNT 0x0600
-#endif
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#include <windows.h>
-
-#include "clock.h"
-#include "net.h"
-#include "poller.h"
-#include "signals.h"
-#include "test.h"
-#include "win32.h"
+#include "win32.h" /* first: it sets up <windows.h> */
 
 /* WSASocketW and SetHandleInformation, for net_win32.c. */
 static struct {

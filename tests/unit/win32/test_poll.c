@@ -1,21 +1,7 @@
 /* test_poll.c -- poll_wsapoll.c, compiled in with WSAPoll seen
  * through a counter that can also fail: timeouts, many sockets, hang-ups
  * (and no spin on one), results kept across waits, its errors. */
-#define WIN32_LEAN_AND_MEAN
-#if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
-#undef _WIN32_WINNT
-#define _WIN32_WINNT 0x0600
-#endif
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#include <windows.h>
-
-#include "clock.h"
-#include "net.h"
-#include "poller.h"
-#include "signals.h"
-#include "test.h"
-#include "win32.h"
+#include "win32.h" /* first: it sets up <windows.h> */
 
 /* WSAPoll, for poll_wsapoll.c. */
 static struct {

@@ -1,21 +1,7 @@
 /* test_signals.c -- signals_win32.c, compiled in with its send
  * seen through one that can be held half-way: install and restore, and a
  * Ctrl-C racing the teardown. */
-#define WIN32_LEAN_AND_MEAN
-#if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
-#undef _WIN32_WINNT
-#define _WIN32_WINNT 0x0600
-#endif
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#include <windows.h>
-
-#include "clock.h"
-#include "net.h"
-#include "poller.h"
-#include "signals.h"
-#include "test.h"
-#include "win32.h"
+#include "win32.h" /* first: it sets up <windows.h> */
 
 /* net_send, for signals_win32.c: a send that can be held half-way. */
 static struct {

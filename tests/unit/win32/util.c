@@ -1,20 +1,6 @@
 /* util.c -- what the Winsock cases share: start, a blocking client, a
  * wait for readiness, an accepted pair. */
-#define WIN32_LEAN_AND_MEAN
-#if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
-#undef _WIN32_WINNT
-#define _WIN32_WINNT 0x0600
-#endif
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#include <windows.h>
-
-#include "clock.h"
-#include "net.h"
-#include "poller.h"
-#include "signals.h"
-#include "test.h"
-#include "win32.h"
+#include "win32.h" /* first: it sets up <windows.h> */
 
 void start(void)
 {

@@ -3,10 +3,22 @@
 #ifndef RICOCHET_TEST_WIN32_H
 #define RICOCHET_TEST_WIN32_H
 
+/* Vista's API (WSAPoll), without the rarely used parts of <windows.h>;
+ * before any Windows header. */
+#define WIN32_LEAN_AND_MEAN
+#if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
+#undef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600
+#endif
 #include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
 
+#include "clock.h"
 #include "net.h"
 #include "poller.h"
+#include "signals.h"
+#include "test.h"
 
 /* net_init, twice (the second is harmless). */
 void start(void);
