@@ -108,8 +108,10 @@ void conn__update_interest(conn *c)
     int events = 0;
     if (c->state == CONN_CLOSED || c->table->cfg.transport)
         return;
-    if (!c->peer_eof && !c->read_paused && !c->stalled &&
-        c->state != CONN_CLOSING)
+    if (c->connecting) /* writable once connected (or failed) */
+        events = POLLER_WRITE;
+    else if (!c->peer_eof && !c->read_paused && !c->stalled && !c->held &&
+             c->state != CONN_CLOSING)
         events |= POLLER_READ;
     if (buf_len(&c->out) > 0 && (c->shaper == NULL || c->shaper->socket_full))
         events |= POLLER_WRITE; /* shaped: timers pace the rest */
@@ -130,8 +132,10 @@ static void arm_deadline(conn *c)
         due = c->half_closed_ms + cfg->drain_ms;
     else if (c->timed_out) /* what is queued has the drain timeout */
         due = c->timed_out_ms + cfg->drain_ms;
-    else if (cfg->idle_ms > 0)
+    else if (cfg->idle_ms > 0 && !c->outbound)
         due = c->last_active_ms + cfg->idle_ms;
+    if (conn__connect_deadline(c) < due)
+        due = conn__connect_deadline(c);
     if (c->stop_deadline_ms && c->stop_deadline_ms < due)
         due = c->stop_deadline_ms;
     if (due == UINT64_MAX) {
@@ -186,6 +190,7 @@ static void reap(conn_table *t)
             c->next->prev = c->prev;
         conn__frame_free(c);
         conn__shaper_free(c);
+        conn__connect_free(c);
         free(c);
     }
 }
@@ -220,7 +225,7 @@ size_t conn_table_live(const conn_table *t)
 
 size_t conn_table_open(const conn_table *t)
 {
-    return t->live - t->closed;
+    return t->live - t->closed - t->outbound_open;
 }
 
 conn *conn_table_idlest(conn_table *t)
@@ -254,7 +259,7 @@ void conn_table_reset_all(conn_table *t, enum conn_reason reason)
 
 /* --- creating ------------------------------------------------------------ */
 
-static conn *new_conn(conn_table *t, net_socket sock, const char *peer)
+conn *conn__new(conn_table *t, net_socket sock, const char *peer)
 {
     conn *c = calloc(1, sizeof *c);
     if (c == NULL)
@@ -304,6 +309,8 @@ void conn__touch(conn *c)
     conn_table *t = c->table;
     uint64_t now = loop_now(t->cfg.loop);
     c->last_active_ms = now;
+    if (c->outbound)
+        return; /* in no order: never evicted */
     /* A busy connection is touched twice a message: moving it at most
      * once per grain keeps the pointer writes off the hot path, and the
      * order (by ordered_ms) within a grain of the true one. */
@@ -317,16 +324,21 @@ void conn__touch(conn *c)
     }
 }
 
-/* Count c as live (and under its peer's address) and start its clock. */
-static void link_conn(conn_table *t, conn *c)
+/* Count c as live (and, unless it is outbound, in the activity order and
+ * under its peer's address) and start its clock. */
+void conn__link(conn_table *t, conn *c)
 {
     t->live++;
     c->next = t->all;
     if (t->all)
         t->all->prev = c;
     t->all = c;
-    push_active(t, c);
-    if (t->cfg.count_peers && conn__peers_add(t, c) != 0) {
+    if (c->outbound) {
+        t->outbound_open++;
+    } else {
+        push_active(t, c);
+    }
+    if (!c->outbound && t->cfg.count_peers && conn__peers_add(t, c) != 0) {
         conn__fail_nomem(c, "counting its peer's connections");
         return;
     }
@@ -335,13 +347,13 @@ static void link_conn(conn_table *t, conn *c)
 
 conn *conn_accept(conn_table *t, net_socket sock, const char *peer)
 {
-    conn *c = new_conn(t, sock, peer);
+    conn *c = conn__new(t, sock, peer);
     if (c == NULL || loop_io_set(t->cfg.loop, &c->io, POLLER_READ) != 0) {
         net_close(sock);
         free(c);
         return NULL;
     }
-    link_conn(t, c);
+    conn__link(t, c);
     if (c->state == CONN_CLOSED)
         return NULL; /* out of memory: reset, freed at the tick */
     log_trace("conn %llu: accepted from %s", (unsigned long long)c->id,
@@ -352,10 +364,10 @@ conn *conn_accept(conn_table *t, net_socket sock, const char *peer)
 conn *conn_open_virtual(conn_table *t, const char *peer)
 {
     assert(t->cfg.transport != NULL);
-    conn *c = new_conn(t, NET_INVALID, peer);
+    conn *c = conn__new(t, NET_INVALID, peer);
     if (c == NULL)
         return NULL;
-    link_conn(t, c);
+    conn__link(t, c);
     return c->state == CONN_CLOSED ? NULL : c;
 }
 
@@ -366,6 +378,7 @@ void conn_set_callbacks(conn *c, const conn_callbacks *cb, void *owner)
 }
 
 void *conn_owner(const conn *c) { return c->owner; }
+conn_table *conn_table_of(const conn *c) { return c->table; }
 uint64_t conn_id(const conn *c) { return c->id; }
 const char *conn_peer(const conn *c) { return c->peer; }
 enum conn_state conn_state(const conn *c) { return c->state; }
@@ -377,6 +390,14 @@ int conn_peer_done(const conn *c) { return c->peer_eof; }
 uint64_t conn_idle_ms(const conn *c)
 {
     return loop_now(c->table->cfg.loop) - c->last_active_ms;
+}
+
+void conn_hold_reading(conn *c, int hold)
+{
+    if (c->state == CONN_CLOSED || (int)c->held == (hold != 0))
+        return;
+    c->held = hold != 0;
+    conn__update_interest(c);
 }
 
 int conn_writable(const conn *c)
@@ -399,8 +420,13 @@ void conn__close_now(conn *c, enum conn_reason reason, int abortive)
     loop_timer_stop(t->cfg.loop, &c->deadline);
     conn__frame_stop(c);
     conn__shaper_stop(c);
-    unlink_active(t, c);
-    conn__peers_remove(t, c);
+    conn__connect_stop(c);
+    if (c->outbound) {
+        t->outbound_open--;
+    } else {
+        unlink_active(t, c);
+        conn__peers_remove(t, c);
+    }
     t->closed++;
     /* an end the idle timeout began is a timeout, however it finishes */
     if (reason == CONN_REASON_DONE && c->timed_out)
@@ -462,10 +488,18 @@ static void drained(conn *c)
 
 void conn__after_write(conn *c)
 {
-    if (c->read_paused && buf_len(&c->out) <= c->table->cfg.out_limit / 2) {
+    size_t half = c->table->cfg.out_limit / 2;
+    if (c->read_paused && buf_len(&c->out) <= half) {
         c->read_paused = 0;
         log_debug("conn %llu: output drained, reading again",
                   (unsigned long long)c->id);
+    }
+    if (c->over_limit && buf_len(&c->out) <= half) {
+        c->over_limit = 0;
+        if (c->cb && c->cb->pressure)
+            c->cb->pressure(c, 0);
+        if (c->state == CONN_CLOSED)
+            return;
     }
     if (!conn__has_output(c))
         drained(c);
@@ -478,7 +512,7 @@ int conn_shutdown(conn *c)
     if (!conn_writable(c))
         return ERR_ENOTWRITABLE;
     conn__set_state(c, CONN_SHUTTING);
-    if (!conn__has_output(c))
+    if (!conn__has_output(c) && !c->connecting)
         conn__send_fin(c);
     return 0;
 }
@@ -492,7 +526,7 @@ int conn_close(conn *c)
     if (!conn_writable(c) && c->state != CONN_SHUTTING)
         return ERR_ENOTWRITABLE;
     conn__set_state(c, CONN_CLOSING);
-    if (!conn__has_output(c))
+    if (!conn__has_output(c) && !c->connecting)
         conn__close_now(c, CONN_REASON_DONE, 0);
     else
         conn__update_interest(c);
@@ -578,6 +612,7 @@ static void do_read(conn *c)
     conn_table *t = c->table;
     size_t budget = CONN_MAX_IO_PER_EVENT;
     while (budget > 0 && !c->read_paused && !c->peer_eof && !c->stalled &&
+           !c->held &&
            c->state != CONN_CLOSED && c->state != CONN_CLOSING) {
         long n = conn__tx_recv(c, t->rbuf, t->rbuf_size);
         if (n == ERR_EINTR)
@@ -605,6 +640,10 @@ static void on_io(loop *l, loop_io *io, int events)
 {
     conn *c = io->data;
     (void)l;
+    if (c->connecting) {
+        conn__connect_io(c);
+        return;
+    }
     if ((events & POLLER_WRITE) && c->state != CONN_CLOSED)
         conn__flush(c);
     if ((events & POLLER_READ) && c->state != CONN_CLOSED)
@@ -647,7 +686,9 @@ static void on_deadline(timer *t)
     int flushed_late = c->timed_out && c->state != CONN_HALF_CLOSED &&
                        now >= c->timed_out_ms + cfg->drain_ms;
     int idle = !c->timed_out && c->state != CONN_HALF_CLOSED &&
-               cfg->idle_ms > 0 && now >= c->last_active_ms + cfg->idle_ms;
+               !c->outbound && cfg->idle_ms > 0 &&
+               now >= c->last_active_ms + cfg->idle_ms;
+    int connect_late = now >= conn__connect_deadline(c);
     /* Whenever bytes meant for the peer are dropped, the peer gets a
      * reset: a plain close after them would pass a cut stream off as a
      * whole one. */
@@ -659,6 +700,8 @@ static void on_deadline(timer *t)
         log_info("conn %llu: closed by the server stop (%s)", id,
                  conn_state_name(c->state));
         conn__close_now(c, CONN_REASON_STOP, 0);
+    } else if (connect_late) {
+        conn__connect_timed_out(c);
     } else if (draining) {
         assert(!conn__has_output(c) && "output after our FIN");
         log_info("conn %llu: the peer did not close within the drain "

@@ -66,6 +66,16 @@ typedef struct conn_callbacks {
      * read), the connection is reset (CONN_REASON_TIMEOUT), and a close
      * that would have been "done" is reported as a timeout. */
     void (*timeout)(conn *c);
+    /* An outbound connection (conn_connect) finished connecting: err is 0
+     * (it is open: what was sent meanwhile goes out now) or the reason it
+     * could not (ERR_ECONNREFUSED, ERR_ETIMEDOUT for --connect-timeout,
+     * ...; the connection then closes, CONN_REASON_ERROR). */
+    void (*connected)(conn *c, int err);
+    /* c's unsent output went over out_limit (over = 1) or back down to
+     * half of it (over = 0). When set, c does not pause its own reading
+     * for its output: the owner pauses the connection it feeds c from
+     * (conn_hold_reading), as a relay must. */
+    void (*pressure)(conn *c, int over);
 } conn_callbacks;
 
 /* Where a connection's bytes go instead of a socket: --simulate and the
@@ -145,7 +155,24 @@ void conn_feed_eof(conn *c);
 void conn_feed_reset(conn *c);
 void conn_feed_writable(conn *c);
 
+/* Start an outbound connection to the numeric address host:port, in
+ * *out. It is OPEN at once: what is sent or asked meanwhile (a shutdown,
+ * a close) waits until it connects; it reads only then. The connected
+ * callback says how it ended, within timeout_ms (0: none). An outbound
+ * connection has no idle timeout of its own (its owner ties it to
+ * another's), does not count against a listener's cap and is never
+ * evicted. Returns 0, or an err.h code (nothing was made). */
+int conn_connect(conn_table *t, const char *host, int port,
+                 uint64_t timeout_ms, conn **out);
+/* 1 while an outbound connection is still connecting. */
+int conn_connecting(const conn *c);
+/* Stop (hold = 1) or resume reading from c, whatever else holds it: the
+ * owner of a relay holds the side whose bytes it cannot pass on. */
+void conn_hold_reading(conn *c, int hold);
+
 void conn_set_callbacks(conn *c, const conn_callbacks *cb, void *owner);
+/* The table c belongs to (to connect a companion from the same loop). */
+conn_table *conn_table_of(const conn *c);
 /* The owner's pointer given to conn_set_callbacks. */
 void *conn_owner(const conn *c);
 

@@ -48,6 +48,7 @@ struct conn_table {
     conn *reap;         /* closed connections waiting for the tick */
     conn *active_first; /* open connections, the last active first ... */
     conn *active_last;  /* ... and the idle longest last */
+    size_t outbound_open; /* open outbound connections (conn_connect) */
     uint64_t next_id;
     size_t live;        /* connections not yet freed */
     size_t closed;      /* of those, closed (waiting for the tick) */
@@ -81,6 +82,9 @@ struct conn {
     unsigned stalled : 1;       /* conn_stall: neither reading nor sending */
     unsigned later_listed : 1;  /* in table->later's list */
     unsigned timed_out : 1;     /* the idle timeout began its end */
+    unsigned outbound : 1;      /* made by conn_connect */
+    unsigned held : 1;          /* conn_hold_reading */
+    unsigned over_limit : 1;    /* pressure reported over the limit */
     buf out;                    /* unsent output */
     size_t later_off, later_len; /* bytes waiting in table->later */
     conn *later_next;
@@ -95,6 +99,7 @@ struct conn {
     void *owner;
     conn_framing *framing;      /* NULL: input goes up as it arrives */
     conn_shaper *shaper;        /* NULL: output goes straight out */
+    struct conn_connecting *connecting; /* NULL: connected (or inbound) */
     conn *prev, *next;          /* in table->all */
     conn *more_active, *less_active; /* in table->active_first's list */
     uint64_t ordered_ms;        /* when c last moved to its front */
@@ -159,6 +164,19 @@ int conn__peers_add(conn_table *t, conn *c);
 /* c no longer counts (it closed); harmless when it never did. */
 void conn__peers_remove(conn_table *t, conn *c);
 void conn__peers_free(conn_table *t);
+
+/* conn_connect.c: outbound connections. */
+/* c's socket turned writable while connecting: see how it went. */
+void conn__connect_io(conn *c);
+/* The deadline of c's connect, or UINT64_MAX when c is not connecting. */
+uint64_t conn__connect_deadline(const conn *c);
+/* c's connect deadline passed. */
+void conn__connect_timed_out(conn *c);
+void conn__connect_stop(conn *c);
+void conn__connect_free(conn *c);
+/* Count c as live, as conn_accept's do (conn.c). */
+void conn__link(conn_table *t, conn *c);
+conn *conn__new(conn_table *t, net_socket sock, const char *peer);
 
 /* conn_frame.c: framing glue. */
 void conn__frame_input(conn *c, const char *data, size_t len);

@@ -27,7 +27,14 @@
 
 void conn__pause_if_over_limit(conn *c)
 {
-    if (buf_len(&c->out) > c->table->cfg.out_limit && !c->read_paused) {
+    if (buf_len(&c->out) <= c->table->cfg.out_limit)
+        return;
+    if (c->cb && c->cb->pressure) { /* a relay: the owner holds the feed */
+        if (!c->over_limit) {
+            c->over_limit = 1;
+            c->cb->pressure(c, 1);
+        }
+    } else if (!c->read_paused) {
         c->read_paused = 1;
         log_debug("conn %llu: %zu bytes unsent, pausing reads",
                   (unsigned long long)c->id, buf_len(&c->out));
@@ -195,6 +202,8 @@ int conn__send_or_queue(conn *c, const char *data, size_t len)
 {
     if (len == 0)
         return 0;
+    if (c->connecting)
+        return queue(c, data, len); /* goes out once connected */
     if (c->shaper)
         return conn__shaped_send(c, data, len);
     if (c->table->cfg.write_later && buf_len(&c->out) == 0) {

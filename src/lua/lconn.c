@@ -45,6 +45,9 @@ void lconn_init(lconn *lc, conn *c, lua_State *L, void *owner)
     lc->obj_ref = LUA_NOREF;
     lc->warned_discard = 0;
     lc->timers = NULL;
+    lc->refs = 1;
+    lc->up_failed = 0;
+    lc->up = NULL;
 }
 
 void lconn_push(lua_State *L, lconn *lc)

@@ -39,6 +39,9 @@ struct lconn {
     void *owner;               /* the state's owner (the policy) */
     int obj_ref;               /* the `conn` userdata; LUA_NOREF until used */
     unsigned warned_discard : 1; /* the "discarded" warning was given */
+    unsigned refs : 2;         /* its connections not yet closed */
+    unsigned up_failed : 1;    /* the upstream's connect failed */
+    conn *up;                  /* proxy mode: the upstream's connection */
     ltimer *timers;            /* conn:after timers still pending */
 };
 

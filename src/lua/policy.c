@@ -21,6 +21,8 @@
 #include "lcase.h"
 #include "lcharge.h"
 #include "lconn.h"
+#include "lhook.h"
+#include "lproxy.h"
 #include "log.h"
 #include "lricochet.h"
 #include "lsandbox.h"
@@ -30,182 +32,12 @@
 #error "ricochet needs Lua 5.4 (5.5 changes lua_newstate)"
 #endif
 
-enum hook { HOOK_CONNECT, HOOK_DATA, HOOK_DONE, HOOK_TIMEOUT, HOOK_CLOSE,
-            HOOK_TIMER, HOOK_COUNT };
-
-/* Script-visible names; HOOK_TIMER is a conn:after callback, not a global. */
-static const char *const hook_names[HOOK_COUNT] = {
-    "on_connect", "on_data", "on_done", "on_timeout", "on_close", "timer"
-};
-
-struct policy {
-    lua_State *L;
-    char *path;
-    const policy_opts *opts;
-    int refs;
-    int hook_ref[HOOK_TIMER];  /* LUA_NOREF when the script lacks it */
-    conn_callbacks callbacks;  /* data is NULL without on_data: C echo */
-    lalloc alloc;              /* the state's memory: count, cap, cache */
-    lbudget budget;            /* instructions per call */
-    lricochet lib;             /* what ricochet.* reads */
-    lconn_env env;             /* what the conn methods need */
-};
-
-/* What the trampoline needs for one hook call. */
-typedef struct hook_call {
-    lconn *lc;
-    enum hook hook;
-    int fn_ref;          /* the function to call (a hook or a timer's) */
-    const char *data;    /* on_data's bytes, on_done's unfinished frame */
-    size_t len;
-    const char *reason;  /* on_close */
-} hook_call;
-
-/* --- results ------------------------------------------------------------ */
-
-/* The action at index idx (nil or one of the names), checked before the
- * reply goes out, so a hook that returns a bad action sends nothing. */
-static const char *check_action(lua_State *L, int idx, enum hook hook)
-{
-    static const char *const actions[] = {"shutdown", "close", "reset",
-                                          "wait", NULL};
-    const char *name = hook_names[hook];
-    int type = lua_type(L, idx);
-    if (type == LUA_TNIL)
-        return NULL;
-    if (type != LUA_TSTRING)
-        luaL_error(L, "%s returned a %s as its action (a string or nil "
-                   "was expected)", name, luaL_typename(L, idx));
-    const char *action = lua_tostring(L, idx);
-    for (int i = 0; actions[i]; i++) {
-        if (strcmp(action, actions[i]) != 0)
-            continue;
-        if (strcmp(action, "wait") == 0 && hook != HOOK_DONE &&
-            hook != HOOK_TIMEOUT)
-            luaL_error(L, "%s returned the action 'wait', which only "
-                       "on_done and on_timeout may return", name);
-        return actions[i];
-    }
-    luaL_error(L, "%s returned the unknown action '%s' (expected "
-               "shutdown, close, reset%s or nil)", name, action,
-               hook == HOOK_DONE || hook == HOOK_TIMEOUT ? ", wait" : "");
-    return NULL;
-}
-
-/* Apply `reply, action` at the top of the stack. Runs protected. */
-static void apply_results(lua_State *L, const hook_call *hc)
-{
-    conn *c = hc->lc->c;
-    const char *name = hook_names[hc->hook];
-    if (hc->hook == HOOK_CLOSE)
-        return; /* the connection is gone: nothing to send */
-    int reply_type = lua_type(L, -2);
-    if (reply_type != LUA_TNIL && reply_type != LUA_TSTRING &&
-        reply_type != LUA_TNUMBER)
-        luaL_error(L, "%s returned a %s as its reply (a string or nil was "
-                   "expected)", name, luaL_typename(L, -2));
-    const char *action = check_action(L, -1, hc->hook);
-    if (reply_type != LUA_TNIL) {
-        size_t len;
-        const char *s = lua_tolstring(L, -2, &len);
-        if (len > 0 && conn_send(c, s, len) == ERR_ENOTWRITABLE)
-            lconn_warn_discard(hc->lc, name, len);
-    }
-    if (conn_state(c) == CONN_CLOSED)
-        return;
-    if (action == NULL) {
-        if (hc->hook == HOOK_DONE || hc->hook == HOOK_TIMEOUT)
-            conn_shutdown(c); /* their default: the graceful close */
-    } else if (action[0] == 's') {
-        conn_shutdown(c);
-    } else if (action[0] == 'c') {
-        conn_close(c);
-    } else if (action[0] == 'r') {
-        conn_reset(c, hc->hook == HOOK_TIMEOUT ? CONN_REASON_TIMEOUT
-                                               : CONN_REASON_RESET);
-    } /* "wait": our side stays open (on_timeout: one more idle period) */
-}
-
-/* --- calls ---------------------------------------------------------------- */
-
-/* The protected part of a hook call: push the hook and its arguments,
- * call it, apply its results. */
-static int trampoline(lua_State *L)
-{
-    const hook_call *hc = lua_touserdata(L, 1);
-    int nargs = 1;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, hc->fn_ref); /* hc fn */
-    lconn_push(L, hc->lc);                         /* hc fn conn */
-    if (hc->hook == HOOK_CLOSE) {
-        lua_pushstring(L, hc->reason);             /* hc fn conn reason */
-        nargs++;
-    } else if (hc->hook == HOOK_DATA || hc->data != NULL) {
-        lua_pushlstring(L, hc->data, hc->len);     /* hc fn conn data */
-        nargs++;                                   /* (or on_done's rest) */
-    }
-    lua_call(L, nargs, 2);                         /* hc reply action */
-    apply_results(L, hc);
-    return 0;
-}
-
-/* A hook call failed with status; its message is on top of the stack.
- * Log it with the connection id and reset the connection. */
-static void hook_failed(policy *p, const hook_call *hc, lcall_status status)
-{
-    lua_State *L = p->L;
-    conn *c = hc->lc->c;
-    unsigned long long id = (unsigned long long)conn_id(c);
-    const char *name = hook_names[hc->hook];
-    const char *msg = lua_tostring(L, -1);         /* msg */
-    if (status == LCALL_MEMORY)
-        log_error("conn %llu: %s failed: not enough memory (the script's "
-                  "state is capped at %zu MiB by --lua-memory)", id, name,
-                  p->opts->memory_limit >> 20);
-    else if (status == LCALL_BUDGET)
-        log_error("conn %llu: %s %s", id, name,
-                  msg ? msg : "stopped (over budget)");
-    else
-        log_error("conn %llu: %s failed: %s", id, name,
-                  msg ? msg : "(no message)");
-    lua_pop(L, 1);                                 /* */
-    if (status == LCALL_MEMORY)
-        lua_gc(L, LUA_GCCOLLECT, 0);  /* give the bomb's memory back now */
-    if (hc->hook != HOOK_CLOSE)
-        conn_reset(c, CONN_REASON_ERROR);
-}
-
-/* Run one hook call under the budget; on error the message and traceback
- * are logged with the connection id and the connection is reset. */
-static void call_hook(policy *p, const hook_call *hc)
-{
-    uint64_t started = log_get_level() >= LOG_TRACE ? clock_monotonic_us()
-                                                     : 0;
-    uint64_t outer = p->lib.current_id;
-    p->lib.current_id = conn_id(hc->lc->c);
-    lcall_status status = lcall(p->L, trampoline, (void *)hc);
-    p->lib.current_id = outer;
-    if (started)
-        log_msg(LOG_TRACE, "conn %llu: %s%s took %llu us",
-                (unsigned long long)conn_id(hc->lc->c),
-                hook_names[hc->hook], hc->hook == HOOK_DATA ? " (data)" : "",
-                (unsigned long long)(clock_monotonic_us() - started));
-    if (status != LCALL_OK)
-        hook_failed(p, hc, status);
-}
-
-static void run_hook(policy *p, lconn *lc, enum hook hook, const char *data,
-                     size_t len, const char *reason)
-{
-    hook_call hc = {lc, hook, p->hook_ref[hook], data, len, reason};
-    call_hook(p, &hc);
-}
-
 /* --- connection callbacks ------------------------------------------------ */
 
 static void cb_data(conn *c, const char *data, size_t len)
 {
     lconn *lc = conn_owner(c);
-    run_hook(lc->owner, lc, HOOK_DATA, data, len, NULL);
+    lhook_run(lc->owner, lc, HOOK_DATA, data, len, NULL, NULL);
 }
 
 static void cb_done(conn *c)
@@ -218,7 +50,7 @@ static void cb_done(conn *c)
     }
     size_t rest_len;
     const char *rest = conn_take_rest(c, &rest_len); /* unfinished frame */
-    run_hook(p, lc, HOOK_DONE, rest, rest_len, NULL);
+    lhook_run(p, lc, HOOK_DONE, rest, rest_len, NULL, NULL);
 }
 
 static void cb_close(conn *c, enum conn_reason reason)
@@ -226,8 +58,13 @@ static void cb_close(conn *c, enum conn_reason reason)
     lconn *lc = conn_owner(c);
     policy *p = lc->owner;
     if (p->hook_ref[HOOK_CLOSE] != LUA_NOREF)
-        run_hook(p, lc, HOOK_CLOSE, NULL, 0, conn_reason_name(reason));
+        lhook_run(p, lc, HOOK_CLOSE, NULL, 0, conn_reason_name(reason),
+                  NULL);
     lconn_detach(lc);
+    if (p->opts->upstream_host != NULL) {
+        lproxy_client_closed(lc, reason); /* the upstream goes too */
+        return;
+    }
     free(lc);
     policy_release(p);
 }
@@ -236,14 +73,14 @@ static void cb_close(conn *c, enum conn_reason reason)
 static void cb_timeout(conn *c)
 {
     lconn *lc = conn_owner(c);
-    run_hook(lc->owner, lc, HOOK_TIMEOUT, NULL, 0, NULL);
+    lhook_run(lc->owner, lc, HOOK_TIMEOUT, NULL, 0, NULL, NULL);
 }
 
 /* A conn:after timer fired: its function runs as a hook does. */
 static void on_timer(lconn *lc, int fn_ref)
 {
-    hook_call hc = {lc, HOOK_TIMER, fn_ref, NULL, 0, NULL};
-    call_hook(lc->owner, &hc);
+    hook_call hc = {lc, HOOK_TIMER, fn_ref, NULL, 0, NULL, NULL};
+    lhook_call(lc->owner, &hc);
 }
 
 /* --- loading ------------------------------------------------------------- */
@@ -251,7 +88,7 @@ static void on_timer(lconn *lc, int fn_ref)
 static int is_known_hook(const char *name)
 {
     for (int h = 0; h < HOOK_TIMER; h++)
-        if (strcmp(name, hook_names[h]) == 0)
+        if (strcmp(name, lhook_names[h]) == 0)
             return 1;
     return 0;
 }
@@ -262,7 +99,7 @@ static int is_known_hook(const char *name)
 static void find_hooks(lua_State *L, policy *p)
 {
     for (int h = 0; h < HOOK_TIMER; h++) {
-        lua_pushstring(L, hook_names[h]);             /* G name */
+        lua_pushstring(L, lhook_names[h]);             /* G name */
         int type = lua_rawget(L, -2);                 /* G value */
         if (type == LUA_TFUNCTION) {
             p->hook_ref[h] = luaL_ref(L, LUA_REGISTRYINDEX); /* G */
@@ -270,7 +107,7 @@ static void find_hooks(lua_State *L, policy *p)
         }
         if (type != LUA_TNIL)
             luaL_error(L, "%s: %s is a %s, not a function", p->path,
-                       hook_names[h], luaL_typename(L, -1));
+                       lhook_names[h], luaL_typename(L, -1));
         lua_pop(L, 1);                                /* G */
     }
     lua_pushnil(L);                                   /* G nil */
@@ -280,8 +117,10 @@ static void find_hooks(lua_State *L, policy *p)
             const char *name = lua_tostring(L, -2);
             if (strncmp(name, "on_", 3) == 0 && !is_known_hook(name))
                 log_warn("%s: global function %s is not a hook (the hooks "
-                         "are on_connect, on_data, on_done, on_timeout, "
-                         "on_close)", p->path, name);
+                         "are on_connect, on_data, on_done, "
+                         "on_upstream_data, on_upstream_done, "
+                         "on_upstream_error, on_timeout, on_close)",
+                         p->path, name);
         }
         lua_pop(L, 1);                                /* G key */
     }
@@ -378,6 +217,8 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
     p->callbacks.close = cb_close;
     p->callbacks.timeout = p->hook_ref[HOOK_TIMEOUT] != LUA_NOREF
                                ? cb_timeout : NULL; /* NULL: graceful */
+    if (opts->upstream_host != NULL)
+        lproxy_setup(p);
     return p;
 }
 
@@ -395,7 +236,7 @@ void policy_describe(const policy *p, char *out, size_t outlen)
         if (p->hook_ref[h] == LUA_NOREF)
             continue;
         int n = snprintf(out + used, outlen - used, "%s%s",
-                         used ? " " : "", hook_names[h]);
+                         used ? " " : "", lhook_names[h]);
         if (n < 0 || (size_t)n >= outlen - used)
             return;
         used += (size_t)n;
@@ -416,8 +257,11 @@ void policy_attach(policy *p, conn *c)
     lconn_init(lc, c, p->L, p);
     p->refs++;
     conn_set_callbacks(c, &p->callbacks, lc);
-    if (p->hook_ref[HOOK_CONNECT] != LUA_NOREF)
-        run_hook(p, lc, HOOK_CONNECT, NULL, 0, NULL);
+    if (p->opts->upstream_host != NULL)
+        lproxy_attach(p, lc);
+    if (p->hook_ref[HOOK_CONNECT] != LUA_NOREF &&
+        conn_state(c) != CONN_CLOSED)
+        lhook_run(p, lc, HOOK_CONNECT, NULL, 0, NULL, NULL);
 }
 
 void policy_release(policy *p)

@@ -30,6 +30,9 @@ typedef struct policy_opts {
     char **args;           /* "key=value" script arguments */
     int nargs;
     int worker;            /* ricochet.worker: this state's worker, 1.. */
+    const char *upstream_host; /* proxy mode: a numeric address; NULL: */
+    int upstream_port;         /* echo mode */
+    uint64_t connect_timeout_ms; /* the upstream's connect; 0: none */
 } policy_opts;
 
 #define POLICY_DEFAULT_MEMORY ((size_t)256 << 20)

@@ -21,6 +21,9 @@ const char *err_strerror(int err)
     case ERR_ENOTWRITABLE: return "the sending side is shut";
     case ERR_ETOOBIG: return "frame longer than its max";
     case ERR_EBADFRAME: return "malformed frame";
+    case ERR_ECONNREFUSED: return "connection refused";
+    case ERR_EUNREACH: return "host or network unreachable";
+    case ERR_ENOTFOUND: return "name not found";
     }
     return "unknown error";
 }

@@ -26,7 +26,10 @@ enum {
     ERR_EOTHER = -13,       /* an OS error with no code of its own */
     ERR_ENOTWRITABLE = -14, /* the connection's sending side is shut */
     ERR_ETOOBIG = -15,      /* a frame longer than its mode's max */
-    ERR_EBADFRAME = -16     /* a frame that cannot be (negative length) */
+    ERR_EBADFRAME = -16,    /* a frame that cannot be (negative length) */
+    ERR_ECONNREFUSED = -17, /* nobody listens there */
+    ERR_EUNREACH = -18,     /* no route to the host or its network */
+    ERR_ENOTFOUND = -19     /* a host name that does not resolve */
 };
 
 /* A message for a code above. Static text, except for ERR_EOTHER: the

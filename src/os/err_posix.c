@@ -48,6 +48,13 @@ int err_from_os(int os_error)
         return ERR_ETIMEDOUT;
     case EAFNOSUPPORT:
         return ERR_EAFNOSUPPORT;
+    case ECONNREFUSED:
+        return ERR_ECONNREFUSED;
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENETDOWN:
+        return ERR_EUNREACH;
     default:
         last_other_errno = os_error;
         return ERR_EOTHER;

@@ -57,6 +57,16 @@ int err_from_os(int os_error)
     case WSAEPFNOSUPPORT:
     case WSAEPROTONOSUPPORT:
         return ERR_EAFNOSUPPORT;
+    case WSAECONNREFUSED:
+        return ERR_ECONNREFUSED;
+    case WSAEHOSTUNREACH:
+    case WSAENETUNREACH:
+    case WSAEHOSTDOWN:
+    case WSAENETDOWN:
+        return ERR_EUNREACH;
+    case WSAHOST_NOT_FOUND:
+    case WSANO_DATA:
+        return ERR_ENOTFOUND;
     default:
         last_other_error = (DWORD)os_error;
         return ERR_EOTHER;

@@ -39,6 +39,22 @@ int net_local_name(net_socket s, char *buf, size_t buflen);
 int net_accept(net_socket listener, net_socket *out, char *peer,
                size_t peerlen);
 
+/* Start a non-blocking TCP connection to the numeric address host ("1.2.3.4"
+ * or "::1") and port. *out gets the socket (non-blocking, TCP_NODELAY).
+ * Returns 0 when it connected at once, ERR_EAGAIN while the connection is
+ * in progress (wait until the socket is writable, then ask
+ * net_connect_result), or the error (no socket then). */
+int net_connect(const char *host, int port, net_socket *out);
+/* The outcome of a connection in progress, once its socket is writable:
+ * 0, ERR_EAGAIN (not yet), or the error (ERR_ECONNREFUSED, ...). */
+int net_connect_result(net_socket s);
+/* The numeric address of a host name ("localhost", "db.example", or an
+ * address already), preferring IPv4, into out ("127.0.0.1", "::1").
+ * Blocks on the system's resolver: call it at start-up or on a thread of
+ * its own, never from an event loop. Returns 0, ERR_ENOTFOUND, or another
+ * error. */
+int net_resolve(const char *name, char *out, size_t outlen);
+
 /* recv/send without blocking and without SIGPIPE. They return the byte
  * count (recv: 0 means the peer finished sending) or a negative code. */
 long net_recv(net_socket s, void *buf, size_t len);

@@ -271,6 +271,98 @@ int net_accept(net_socket listener, net_socket *out, char *peer,
     return 0;
 }
 
+/* The sockaddr of a numeric host and port, standard forms only (see
+ * net_listen). Returns 0 or ERR_EINVAL. */
+static int numeric_addr(const char *host, int port,
+                        struct sockaddr_storage *ss, socklen_t *len)
+{
+    memset(ss, 0, sizeof *ss);
+    if (host == NULL || port < 0 || port > 65535)
+        return ERR_EINVAL;
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((unsigned short)port);
+        *len = sizeof *sin;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((unsigned short)port);
+        *len = sizeof *sin6;
+        return 0;
+    }
+    return ERR_EINVAL;
+}
+
+int net_connect(const char *host, int port, net_socket *out)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd, err = numeric_addr(host, port, &ss, &len);
+    if (err < 0)
+        return err;
+    err = open_socket(ss.ss_family, SOCK_STREAM, &fd);
+    if (err < 0)
+        return err;
+    set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    int rc;
+    do {
+        rc = connect(fd, (struct sockaddr *)&ss, len);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0 && errno != EINPROGRESS)
+        return close_with(fd, last_error());
+    *out = (net_socket)fd;
+    return rc == 0 ? 0 : ERR_EAGAIN;
+}
+
+int net_connect_result(net_socket s)
+{
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(fd_of(s), SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+        return last_error();
+    if (soerr == EINPROGRESS || soerr == EALREADY)
+        return ERR_EAGAIN;
+    return err_from_os(soerr);
+}
+
+int net_resolve(const char *name, char *out, size_t outlen)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc == EAI_NONAME || rc == EAI_FAIL || rc == EAI_AGAIN
+#ifdef EAI_NODATA
+        || rc == EAI_NODATA
+#endif
+       )
+        return ERR_ENOTFOUND;
+    if (rc != 0)
+        return resolve_error(rc);
+    const struct addrinfo *pick = res;
+    for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET) { /* IPv4 first: loopback servers */
+            pick = ai;
+            break;
+        }
+    char text[INET6_ADDRSTRLEN];
+    const void *addr = pick->ai_family == AF_INET
+        ? (const void *)&((const struct sockaddr_in *)pick->ai_addr)->sin_addr
+        : (const void *)&((const struct sockaddr_in6 *)pick->ai_addr)
+              ->sin6_addr;
+    int err = 0;
+    if (inet_ntop(pick->ai_family, addr, text, sizeof text) == NULL)
+        err = last_error();
+    else if ((size_t)snprintf(out, outlen, "%s", text) >= outlen)
+        err = ERR_EINVAL;
+    freeaddrinfo(res);
+    return err;
+}
+
 long net_recv(net_socket s, void *buf, size_t len)
 {
     if (len > (size_t)LONG_MAX)

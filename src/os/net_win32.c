@@ -274,6 +274,97 @@ int net_local_name(net_socket s, char *buf, size_t buflen)
     return format_addr((struct sockaddr *)&ss, len, buf, buflen);
 }
 
+int net_connect(const char *host, int port, net_socket *out)
+{
+    struct addrinfo hints, *ai = NULL;
+    char serv[8];
+    SOCKET s = INVALID_SOCKET;
+    int rc, family;
+
+    *out = NET_INVALID;
+    if (host == NULL || port < 0 || port > 65535)
+        return ERR_EINVAL;
+    family = numeric_family(host);
+    if (family == AF_UNSPEC)
+        return ERR_EINVAL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    snprintf(serv, sizeof(serv), "%d", port);
+    rc = getaddrinfo(host, serv, &hints, &ai);
+    if (rc != 0)
+        return map_gai_error(rc);
+    rc = open_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol, &s);
+    if (rc == ERR_OK)
+        rc = set_nonblocking(s);
+    if (rc == ERR_OK) {
+        set_int_option(s, IPPROTO_TCP, TCP_NODELAY, 1);
+        if (connect(s, ai->ai_addr, (int)ai->ai_addrlen) == SOCKET_ERROR) {
+            int wsa = WSAGetLastError();
+            rc = wsa == WSAEWOULDBLOCK ? ERR_EAGAIN : err_from_os(wsa);
+        }
+    }
+    freeaddrinfo(ai);
+    if (rc != ERR_OK && rc != ERR_EAGAIN) {
+        if (s != INVALID_SOCKET)
+            closesocket(s);
+        return rc;
+    }
+    *out = TO_NET(s);
+    return rc;
+}
+
+/* WSAPoll on Windows before 10 (2004) does not report a failed connect;
+ * the caller also asks here from a timer, so SO_ERROR finds it. */
+int net_connect_result(net_socket s)
+{
+    int soerr = 0, len = (int)sizeof(soerr);
+    if (getsockopt(TO_SOCKET(s), SOL_SOCKET, SO_ERROR, (char *)&soerr,
+                   &len) == SOCKET_ERROR)
+        return last_error();
+    if (soerr != 0)
+        return err_from_os(soerr);
+    /* No error yet: connected only when the peer's address is known. */
+    struct sockaddr_storage ss;
+    int sslen = (int)sizeof(ss);
+    if (getpeername(TO_SOCKET(s), (struct sockaddr *)&ss, &sslen) == 0)
+        return ERR_OK;
+    return WSAGetLastError() == WSAENOTCONN ? ERR_EAGAIN : last_error();
+}
+
+int net_resolve(const char *name, char *out, size_t outlen)
+{
+    struct addrinfo hints, *res = NULL, *pick;
+    char text[INET6_ADDRSTRLEN];
+    int rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc == WSAHOST_NOT_FOUND || rc == WSANO_DATA || rc == WSATRY_AGAIN ||
+        rc == WSANO_RECOVERY)
+        return ERR_ENOTFOUND;
+    if (rc != 0)
+        return map_gai_error(rc);
+    pick = res;
+    for (struct addrinfo *a = res; a != NULL; a = a->ai_next)
+        if (a->ai_family == AF_INET) { /* IPv4 first: loopback servers */
+            pick = a;
+            break;
+        }
+    rc = getnameinfo(pick->ai_addr, (socklen_t)pick->ai_addrlen, text,
+                     sizeof(text), NULL, 0, NI_NUMERICHOST);
+    freeaddrinfo(res);
+    if (rc != 0)
+        return map_gai_error(rc);
+    if ((size_t)snprintf(out, outlen, "%s", text) >= outlen)
+        return ERR_EINVAL;
+    return ERR_OK;
+}
+
 int net_accept(net_socket listener, net_socket *out, char *peer,
                size_t peerlen)
 {

@@ -158,8 +158,9 @@ void idle_hook_check(void)
     if (r.code != 0 || strcmp(r.out, "hooks: (none)\n") != 0 ||
         strstr(r.err, "warn") == NULL ||
         strstr(r.err, "global function on_timout is not a hook (the hooks "
-               "are on_connect, on_data, on_done, on_timeout, on_close)") ==
-            NULL)
+               "are on_connect, on_data, on_done, on_upstream_data, "
+               "on_upstream_done, on_upstream_error, on_timeout, "
+               "on_close)") == NULL)
         TEST_FAIL("--check timeout_typo.lua: exit %d, stdout \"%s\", "
                   "stderr:\n%s", r.code, r.out, r.err);
     it_run_free(&r);

@@ -204,7 +204,9 @@ static void wire_closed(conn *c, enum conn_reason reason)
 
 void test_conn_drain_socket(void)
 {
-    static conn_callbacks cb = { big_reply, NULL, wire_closed, NULL };
+    static conn_callbacks cb = {
+        .data = big_reply, .close = wire_closed,
+    };
     /* larger than any socket pair holds (loopback TCP buffers under
      * Windows grow to several MiB) */
     big_reply_len = 32 * 1024 * 1024;

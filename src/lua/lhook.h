@@ -1,0 +1,60 @@
+/* lhook.h -- inside the Lua layer: the policy (one script's state) and
+ * how its hooks are called. For policy.c, lproxy.c and lhook.c only. */
+#ifndef RICOCHET_LHOOK_H
+#define RICOCHET_LHOOK_H
+
+#include <lua.h>
+#include <stddef.h>
+
+#include "conn.h"
+#include "lalloc.h"
+#include "lbudget.h"
+#include "lconn.h"
+#include "lricochet.h"
+#include "policy.h"
+
+/* The hooks a script may define, in the order --check lists them;
+ * HOOK_TIMER is a conn:after callback, not a global. */
+enum hook { HOOK_CONNECT, HOOK_DATA, HOOK_DONE, HOOK_UP_DATA, HOOK_UP_DONE,
+            HOOK_UP_ERROR, HOOK_TIMEOUT, HOOK_CLOSE, HOOK_TIMER,
+            HOOK_COUNT };
+
+extern const char *const lhook_names[HOOK_COUNT];
+
+struct policy {
+    lua_State *L;
+    char *path;
+    const policy_opts *opts;
+    int refs;
+    int hook_ref[HOOK_TIMER];  /* LUA_NOREF when the script lacks it */
+    conn_callbacks callbacks;  /* the client's; data NULL: C echo */
+    conn_callbacks up_callbacks; /* the upstream's, in proxy mode */
+    lalloc alloc;              /* the state's memory: count, cap, cache */
+    lbudget budget;            /* instructions per call */
+    lricochet lib;             /* what ricochet.* reads */
+    lconn_env env;             /* what the conn methods need */
+};
+
+/* One hook call. Its reply, and its action, go to `to` (NULL: the
+ * client's connection): in proxy mode a client's event goes on to the
+ * upstream, and an upstream's to the client. */
+typedef struct hook_call {
+    lconn *lc;
+    enum hook hook;
+    int fn_ref;          /* the function to call (a hook or a timer's) */
+    const char *data;    /* the bytes; on_done's unfinished frame */
+    size_t len;
+    const char *reason;  /* on_close, on_upstream_error */
+    conn *to;
+} hook_call;
+
+/* Run one hook call under the budget; on error the message and traceback
+ * are logged with the connection id and the connection (the pair, in
+ * proxy mode) is reset. */
+void lhook_call(policy *p, const hook_call *hc);
+
+/* lhook_call of the script's hook (which it must define). */
+void lhook_run(policy *p, lconn *lc, enum hook hook, const char *data,
+               size_t len, const char *reason, conn *to);
+
+#endif
