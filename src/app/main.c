@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "net.h"
 #include "policy.h"
 #include "poller.h"
 #include "rng.h"
@@ -39,6 +40,11 @@ static const char usage_text[] =
 "  --max-conns-per-ip N  most connections from one address (shared out\n"
 "                        among the workers); more are refused with a\n"
 "                        reset; 0: no limit (default 0)\n"
+"  --upstream HOST:PORT  proxy mode: connect each client to this server\n"
+"                        (an IPv4 or [IPv6] address, or a host name,\n"
+"                        resolved at start) and relay both ways, the\n"
+"                        half-close carried across (see README)\n"
+"  --connect-timeout SEC the upstream's connect; 0: none (default 5)\n"
 "  --workers N           event loops, one thread and one Lua state each,\n"
 "                        sharing the ports; Lua globals are per worker\n"
 "                        (default 1)\n"
@@ -191,6 +197,7 @@ static void print_version(void)
 /* Options that take a value; the flags are handled by name below. */
 static const char *const value_options[] = {
     "--listen", "--max-conns", "--max-conns-per-ip", "--evict-idle",
+    "--upstream", "--connect-timeout",
     "--idle-timeout", "--drain-timeout", "--out-limit", "--log-level",
     "--hook-budget", "--hook-timeout", "--lua-memory", "--seed",
     "--simulate", "--workers", NULL
@@ -212,6 +219,45 @@ typedef struct cli {
     int check;
 } cli;
 
+/* --upstream HOST:PORT: a numeric address as for --listen, or a host
+ * name, which is resolved now (start-up may block on the resolver; the
+ * event loops never do). Returns 0 or an exit code. */
+static int set_upstream(cli *o, const char *spec)
+{
+    static char host[ADDR_HOST_MAX];
+    char name[256], err[128];
+    int port;
+    const char *colon = strrchr(spec, ':');
+    if (addr_parse(spec, host, sizeof host, &port, err, sizeof err) == 0 &&
+        colon != NULL && colon != spec) {
+        o->opts.upstream_host = host;
+        o->opts.upstream_port = port;
+        return 0;
+    }
+    /* NAME:PORT */
+    size_t name_len = colon ? (size_t)(colon - spec) : 0;
+    char *end;
+    long value = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (name_len == 0 || name_len >= sizeof name || spec[0] == '[' ||
+        !starts_with_digit(colon + 1) || *end || value < 1 || value > 65535)
+        return usage_error("--upstream %s: expected HOST:PORT (an address "
+                           "or a host name, and a port from 1 to 65535)",
+                           spec);
+    memcpy(name, spec, name_len);
+    name[name_len] = '\0';
+    int rc = net_init();
+    if (rc == 0)
+        rc = net_resolve(name, host, sizeof host);
+    if (rc != 0) {
+        fprintf(stderr, "ricochet: --upstream %s: %s\n", spec,
+                err_strerror(rc));
+        return EXIT_RUNTIME;
+    }
+    o->opts.upstream_host = host;
+    o->opts.upstream_port = (int)value;
+    return 0;
+}
+
 /* What an option's value must be, for its error message; NULL: see
  * --help. */
 static const char *expected(const char *name)
@@ -219,6 +265,7 @@ static const char *expected(const char *name)
     static const char *const kinds[][2] = {
         {"--idle-timeout", "seconds: 0 for none, or 0.001 to 1e9"},
         {"--drain-timeout", "seconds: 0, or 0.001 to 1e9"},
+        {"--connect-timeout", "seconds: 0 for none, or 0.001 to 1e9"},
         {"--max-conns", "a whole number from 1 to 100000000"},
         {"--workers", "a whole number from 1 to 64"},
         {"--out-limit", "bytes, with k, m or g: 1 to 1 TiB"},
@@ -244,6 +291,10 @@ static int apply_value(cli *o, const char *name, const char *value)
         rc = parse_count(value, MAX_CONNS, 0, &o->cfg.max_conns);
     } else if (strcmp(name, "--max-conns-per-ip") == 0) {
         rc = parse_count(value, MAX_CONNS, 1, &o->cfg.max_conns_per_ip);
+    } else if (strcmp(name, "--upstream") == 0) {
+        return set_upstream(o, value);
+    } else if (strcmp(name, "--connect-timeout") == 0) {
+        rc = parse_seconds(value, &o->opts.connect_timeout_ms);
     } else if (strcmp(name, "--evict-idle") == 0) {
         rc = parse_seconds(value, &o->cfg.evict_idle_ms);
     } else if (strcmp(name, "--idle-timeout") == 0) {
@@ -379,6 +430,7 @@ int main(int argc, char **argv)
     o.opts.memory_limit = POLICY_DEFAULT_MEMORY;
     o.opts.hook_budget = POLICY_DEFAULT_BUDGET;
     o.opts.hook_timeout_ms = POLICY_DEFAULT_TIMEOUT_MS;
+    o.opts.connect_timeout_ms = 5 * 1000;
 
     int rc = parse_args(&o, argc, argv);
     if (rc >= 0)

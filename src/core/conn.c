@@ -575,10 +575,14 @@ static void peer_done(conn *c)
         conn__frame_end(c);
         break;
     case CONN_HALF_CLOSED:
+        if (c->cb && c->cb->late_done)
+            c->cb->late_done(c);
         conn__close_now(c, CONN_REASON_DONE, 0);
         return;
-    default:
-        break; /* SHUTTING/CLOSING: the flush decides what comes next */
+    default: /* SHUTTING/CLOSING: the flush decides what comes next */
+        if (c->cb && c->cb->late_done)
+            c->cb->late_done(c);
+        break;
     }
     if (c->state != CONN_CLOSED)
         conn__update_interest(c);

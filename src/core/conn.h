@@ -53,6 +53,11 @@ typedef struct conn_callbacks {
     /* The peer finished sending while our side was still open (the state
      * is now CONN_CLIENT_DONE); exactly once. When NULL: conn_shutdown(). */
     void (*done)(conn *c);
+    /* The peer finished sending after our side had begun its end (a
+     * shutdown or close asked: SHUTTING, HALF_CLOSED or CLOSING); exactly
+     * once, and never as well as done. The connection ends by itself; a
+     * relay passes the FIN on to the other side. May be NULL. */
+    void (*late_done)(conn *c);
     /* The connection is closed; called from conn_table_tick(), just before
      * c is freed. The owner drops every pointer it keeps to c. */
     void (*close)(conn *c, enum conn_reason reason);

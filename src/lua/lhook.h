@@ -33,6 +33,7 @@ struct policy {
     lbudget budget;            /* instructions per call */
     lricochet lib;             /* what ricochet.* reads */
     lconn_env env;             /* what the conn methods need */
+    char upstream[80];         /* ricochet.upstream: "HOST:PORT" */
 };
 
 /* One hook call. Its reply, and its action, go to `to` (NULL: the

@@ -142,9 +142,12 @@ static void up_close(conn *up, enum conn_reason reason)
 
 void lproxy_client_closed(lconn *lc, enum conn_reason reason)
 {
-    (void)reason;
     lc->c = NULL;
-    if (lc->up != NULL && conn_state(lc->up) != CONN_CLOSED)
+    /* A finished client (both ends across) leaves the upstream to finish
+     * its own way, bounded by --drain-timeout; any other end takes the
+     * upstream with it. */
+    if (lc->up != NULL && conn_state(lc->up) != CONN_CLOSED &&
+        reason != CONN_REASON_DONE)
         conn_reset(lc->up, CONN_REASON_RESET);
     release(lc);
 }
@@ -153,9 +156,11 @@ void lproxy_setup(policy *p)
 {
     p->callbacks.data = client_data;
     p->callbacks.done = client_done;
+    p->callbacks.late_done = client_done;
     p->callbacks.pressure = client_pressure;
     p->up_callbacks.data = up_data;
     p->up_callbacks.done = up_done;
+    p->up_callbacks.late_done = up_done;
     p->up_callbacks.close = up_close;
     p->up_callbacks.connected = up_connected;
     p->up_callbacks.pressure = up_pressure;

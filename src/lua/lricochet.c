@@ -124,6 +124,10 @@ void lricochet_open(lua_State *L, lricochet *lib)
     lua_setfield(L, -2, "version");
     lua_pushinteger(L, lib->worker > 0 ? lib->worker : 1);
     lua_setfield(L, -2, "worker");
+    if (lib->upstream != NULL) {
+        lua_pushstring(L, lib->upstream);
+        lua_setfield(L, -2, "upstream");
+    }
     lua_setglobal(L, "ricochet");                     /* */
     if (lua_getglobal(L, "print") != LUA_TNIL) {      /* print */
         lua_pushcfunction(L, l_print);

@@ -1,5 +1,6 @@
 /* lricochet.h -- the `ricochet` library scripts see: log, now, random,
- * args, script, version, worker; and print() routed to the log. */
+ * args, script, version, worker, upstream (in proxy mode); and print()
+ * routed to the log. */
 #ifndef RICOCHET_LRICOCHET_H
 #define RICOCHET_LRICOCHET_H
 
@@ -15,6 +16,7 @@ typedef struct lricochet {
     char **args;          /* "key=value" (or "flag": "true") */
     int nargs;
     int worker;           /* ricochet.worker, 1.. */
+    const char *upstream; /* ricochet.upstream, "HOST:PORT"; NULL: none */
     loop *loop;           /* ricochet.now()'s clock; NULL: monotonic */
     uint64_t current_id;  /* the connection whose hook runs; 0: none */
 } lricochet;

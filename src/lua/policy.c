@@ -181,6 +181,13 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
     p->lib.args = opts->args;
     p->lib.nargs = opts->nargs;
     p->lib.worker = opts->worker;
+    if (opts->upstream_host != NULL) {
+        int v6 = strchr(opts->upstream_host, ':') != NULL;
+        snprintf(p->upstream, sizeof p->upstream, "%s%s%s:%d",
+                 v6 ? "[" : "", opts->upstream_host, v6 ? "]" : "",
+                 opts->upstream_port);
+        p->lib.upstream = p->upstream;
+    }
     p->env.on_timer = on_timer;
     lalloc_init(&p->alloc, opts->memory_limit);
     p->L = lua_newstate(lalloc_fn, &p->alloc);
