@@ -413,15 +413,15 @@ void test_poller_error(void)
 
     /* An unrelated earlier failure, both as the thread's last Winsock
      * error and as the last error err_strerror would describe. */
-    ASSERT_EQ(err_from_os(WSAEHOSTDOWN), ERR_EOTHER);
+    ASSERT_EQ(err_from_os(WSAEUSERS), ERR_EOTHER);
     ASSERT(strcmp(err_strerror(ERR_EOTHER), own) != 0);
-    WSASetLastError(WSAEHOSTDOWN);
+    WSASetLastError(WSAEUSERS);
     wsapoll_fake.fail_with = -1; /* fails, and sets no code */
     ASSERT_EQ(poller_wait(p, ev, 4, 1000), ERR_EOTHER);
     ASSERT_STR_EQ(err_strerror(ERR_EOTHER), own);
 
     /* A code of its own is its own, translated. */
-    WSASetLastError(WSAEHOSTDOWN);
+    WSASetLastError(WSAEUSERS);
     wsapoll_fake.fail_with = WSAENOBUFS;
     ASSERT_EQ(poller_wait(p, ev, 4, 1000), ERR_ENOMEM);
     wsapoll_fake.fail_with = WSAEINTR; /* interrupted: nothing happened */
@@ -435,7 +435,7 @@ void test_poller_error(void)
     /* A real failure: the only socket closed behind the poller's back
      * (Windows says WSAEINVAL, Wine WSAENOTSOCK). */
     ASSERT_EQ(net_close(r), ERR_OK);
-    ASSERT_EQ(err_from_os(WSAEHOSTDOWN), ERR_EOTHER);
+    ASSERT_EQ(err_from_os(WSAEUSERS), ERR_EOTHER);
     ASSERT_EQ(poller_wait(p, ev, 4, 1000), ERR_EINVAL);
     ASSERT_EQ(poller_set(p, &h, 0), ERR_OK);
     ASSERT_EQ(net_close(w), ERR_OK);
