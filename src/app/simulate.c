@@ -3,16 +3,31 @@
  * The connection is a real conn with a transport instead of a socket, and
  * the loop runs on a virtual clock, so timers, delays and timeouts happen
  * in order without taking real time, and the output is the same on every
- * run: a test can diff it.
+ * run: a test can diff it. In proxy mode the upstream is played too, by
+ * the transport's connector (simulate_up.c).
  *
  * Transcript: one command a line; '#' starts a comment.
  *     send "hello\r\n"          the client sends one chunk (escapes: \r \n
  *     send "ab" "cd"            \t \0 \\ \" \xHH); several strings, several
  *                               chunks, one after the other
- *     wait 250                  250 ms pass (1e12 ms in all at most)
+ *     wait 250                  250 ms pass (1e12 ms in all at most), for
+ *                               the client and the upstream alike
  *     shutdown                  the client finishes sending (FIN)
  *     close                     the client finishes sending and closes
- *     reset                     the client resets the connection (RST) */
+ *     reset                     the client resets the connection (RST)
+ * The upstream's side, in proxy mode (--upstream, or a script that
+ * connects), with the same words:
+ *     upstream send "..." ...   the upstream sends
+ *     upstream shutdown         the upstream finishes sending (FIN)
+ *     upstream close            the upstream finishes sending and closes
+ *     upstream reset            the upstream resets the connection (RST)
+ *     upstream accept           the pending connect succeeds now
+ *     upstream refuse           the pending connect fails now: refused
+ *     upstream timeout          the pending connect is never answered:
+ *                               --connect-timeout fires in a later wait
+ * A connect is answered by the first upstream line after it when that
+ * line is accept, refuse or timeout (the lines before it run while the
+ * proxy is still connecting); otherwise it succeeds at once. */
 #include "simulate.h"
 
 #include <errno.h>
@@ -24,6 +39,7 @@
 
 #include "conn.h"
 #include "loop.h"
+#include "simulate_int.h"
 
 #define SHOW_MAX 1024 /* bytes of one chunk printed; the rest is counted */
 /* The virtual clock's end: about 31 years, far from where a deadline
@@ -32,13 +48,6 @@
 #define WAIT_MAX_TEXT "1000000000000"
 #define CLOCK_MAX_MS WAIT_MAX_MS
 
-typedef struct sim {
-    loop *loop;
-    conn_table *conns;
-    uint64_t conn_id;   /* the client's connection, looked up by id: */
-    int quiet;          /* the transcript ended: cleaning up */
-} sim;
-
 /* The connection while it lives, else NULL. Closed connections are freed
  * by conn_table_tick, so no pointer to one is kept across a tick. */
 static conn *current(sim *sm)
@@ -46,14 +55,7 @@ static conn *current(sim *sm)
     return conn_table_find(sm->conns, sm->conn_id);
 }
 
-static void say(const sim *sm, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-/* One line of what happened, stamped with the virtual time. */
-static void say(const sim *sm, const char *fmt, ...)
+void sim_say(const sim *sm, const char *fmt, ...)
 {
     va_list ap;
     printf("%6" PRIu64 " ms  ", loop_now(sm->loop));
@@ -90,8 +92,8 @@ static void put_quoted(const char *data, size_t len)
         printf(" ... (%zu more bytes)", len - shown);
 }
 
-static void say_bytes(const sim *sm, const char *who, const char *data,
-                      size_t len)
+void sim_say_bytes(const sim *sm, const char *who, const char *data,
+                   size_t len)
 {
     printf("%6" PRIu64 " ms  %s %zu byte%s ", loop_now(sm->loop), who,
            len, len == 1 ? "" : "s");
@@ -102,39 +104,53 @@ static void say_bytes(const sim *sm, const char *who, const char *data,
 
 /* --- the transport: what the server does -------------------------------- */
 
+/* Each goes to the upstream's side for a connection to the upstream. */
 static long sim_send(void *data, conn *c, const char *bytes, size_t len)
 {
     sim *sm = data;
-    (void)c;
-    if (!sm->quiet)
-        say_bytes(sm, "server sends", bytes, len);
+    if (sm->quiet)
+        return (long)len;
+    if (sim_up_owns(sm, c))
+        sim_up_sent(sm, bytes, len);
+    else
+        sim_say_bytes(sm, "server sends", bytes, len);
     return (long)len;
 }
 
 static void sim_shutdown(void *data, conn *c)
 {
     sim *sm = data;
-    (void)c;
-    if (!sm->quiet)
-        say(sm, "server half-closes (FIN)");
+    if (sm->quiet)
+        return;
+    if (sim_up_owns(sm, c))
+        sim_up_fin(sm);
+    else
+        sim_say(sm, "server half-closes (FIN)");
 }
 
 static void sim_close(void *data, conn *c, int abortive)
 {
     sim *sm = data;
+    if (sim_up_owns(sm, c)) {
+        sim_up_closed(sm, c, abortive);
+        return;
+    }
     if (sm->quiet)
         return;
-    say(sm, "server %s (%s)", abortive ? "resets the connection (RST)"
-                                   : "closes the connection",
-        conn_reason_name(conn_reason(c)));
+    sim_say(sm, "server %s (%s)", abortive ? "resets the connection (RST)"
+                                       : "closes the connection",
+            conn_reason_name(conn_reason(c)));
 }
 
 static void sim_note(void *data, conn *c, const char *what)
 {
     sim *sm = data;
-    (void)c;
-    if (!sm->quiet)
-        say(sm, "%s", what);
+    if (sm->quiet)
+        return;
+    if (sim_up_owns(sm, c))
+        sim_up_note(sm, what);
+    else
+        sim_say(sm, "%s", what);
 }
 
 static void before_sleep(loop *l, void *data)
@@ -145,13 +161,7 @@ static void before_sleep(loop *l, void *data)
 
 /* --- the transcript ------------------------------------------------------ */
 
-typedef struct reader {
-    const char *path;
-    int line;
-} reader;
-
-/* A transcript error: print where and why; returns ERR_EINVAL. */
-static int fail(const reader *r, const char *msg, const char *word)
+int sim_fail(const sim_reader *r, const char *msg, const char *word)
 {
     fprintf(stderr, "ricochet: %s:%d: %s%s%s\n", r->path, r->line, msg,
             word ? " " : "", word ? word : "");
@@ -169,16 +179,15 @@ static int hexval(int ch)
     return -1;
 }
 
-/* Decode one quoted string at *p into out (which has room: a decoded
- * string is never longer than its text). */
-static int parse_quoted(const reader *r, const char **p, char *out,
-                        size_t *len)
+/* A decoded string is never longer than its text. */
+int sim_parse_quoted(const sim_reader *r, const char **p, char *out,
+                     size_t *len)
 {
     const char *s = *p + 1;
     size_t n = 0;
     for (;; s++) {
         if (*s == '\0' || *s == '\n')
-            return fail(r, "unfinished string", NULL);
+            return sim_fail(r, "unfinished string", NULL);
         if (*s == '"')
             break;
         if (*s != '\\') {
@@ -196,14 +205,14 @@ static int parse_quoted(const reader *r, const char **p, char *out,
         case 'x': {
             int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
             if (lo < 0)
-                return fail(r, "\\x needs two hex digits", NULL);
+                return sim_fail(r, "\\x needs two hex digits", NULL);
             out[n++] = (char)(hi * 16 + lo);
             s += 2;
             break;
         }
         default:
-            return fail(r, "unknown escape in string (use \\r \\n \\t \\0 "
-                        "\\\\ \\\" \\xHH)", NULL);
+            return sim_fail(r, "unknown escape in string (use \\r \\n "
+                            "\\t \\0 \\\\ \\\" \\xHH)", NULL);
         }
     }
     *p = s + 1;
@@ -211,82 +220,101 @@ static int parse_quoted(const reader *r, const char **p, char *out,
     return 0;
 }
 
-static const char *skip_space(const char *p)
+const char *sim_skip_space(const char *p)
 {
     while (*p == ' ' || *p == '\t' || *p == '\r')
         p++;
     return p;
 }
 
-/* Run one line. Returns 0, or ERR_EINVAL on a transcript error. */
-static int run_line(sim *sm, const reader *r, const char *text,
-                    char *scratch)
+const char *sim_word(const char *p, char *word, size_t cap)
 {
-    const char *p = skip_space(text);
-    char word[16];
     size_t n = 0;
     while (p[n] && p[n] != ' ' && p[n] != '\t' && p[n] != '\r' &&
-           p[n] != '\n' && n < sizeof word - 1) {
+           p[n] != '\n' && n < cap - 1) {
         word[n] = p[n];
         n++;
     }
     word[n] = '\0';
-    p = skip_space(p + n);
-    if (n == 0 || word[0] == '#')
+    return p + n;
+}
+
+/* After a step that may have run the script: free what closed, and
+ * accept a connect that succeeds at once. */
+static void step(sim *sm)
+{
+    conn_table_tick(sm->conns);
+    sim_up_settle(sm);
+}
+
+/* Run one line. Returns 0, or ERR_EINVAL on a transcript error. */
+static int run_line(sim *sm, const sim_reader *r, const char *text,
+                    char *scratch)
+{
+    char word[16];
+    const char *p = sim_word(sim_skip_space(text), word, sizeof word);
+    p = sim_skip_space(p);
+    if (word[0] == '\0' || word[0] == '#')
         return 0;
     conn *c;
 
     if (strcmp(word, "send") == 0) {
         if (*p != '"')
-            return fail(r, "send needs one or more quoted strings", NULL);
+            return sim_fail(r, "send needs one or more quoted strings",
+                            NULL);
         while (*p == '"') {
             size_t len;
-            int rc = parse_quoted(r, &p, scratch, &len);
+            int rc = sim_parse_quoted(r, &p, scratch, &len);
             if (rc != 0)
                 return rc;
-            p = skip_space(p);
+            p = sim_skip_space(p);
             c = current(sm);
             if (c == NULL || conn_peer_done(c)) {
-                say(sm, "client cannot send: the connection is %s",
-                    c ? "half-closed by the client" : "closed");
+                sim_say(sm, "client cannot send: the connection is %s",
+                        c ? "half-closed by the client" : "closed");
                 continue;
             }
-            say_bytes(sm, "client sends", scratch, len);
+            sim_say_bytes(sm, "client sends", scratch, len);
             conn_feed(c, scratch, len);
-            conn_table_tick(sm->conns);
+            step(sm);
         }
     } else if (strcmp(word, "wait") == 0) {
         char *end;
         errno = 0;
         unsigned long long ms = strtoull(p, &end, 10);
         if (errno || end == p || p[0] < '0' || p[0] > '9')
-            return fail(r, "wait needs milliseconds:", p);
+            return sim_fail(r, "wait needs milliseconds:", p);
         if (ms > WAIT_MAX_MS || loop_now(sm->loop) + ms > CLOCK_MAX_MS)
-            return fail(r, "wait is too long (at most " WAIT_MAX_TEXT
-                        " ms in all):", p);
+            return sim_fail(r, "wait is too long (at most " WAIT_MAX_TEXT
+                            " ms in all):", p);
         loop_advance(sm->loop, loop_now(sm->loop) + ms);
+        step(sm);
         p = end;
     } else if (strcmp(word, "shutdown") == 0 || strcmp(word, "close") == 0) {
         c = current(sm);
         if (c != NULL && !conn_peer_done(c)) {
-            say(sm, "client %s", word[0] == 's' ? "half-closes (FIN)"
-                                            : "closes (FIN)");
+            sim_say(sm, "client %s", word[0] == 's' ? "half-closes (FIN)"
+                                                : "closes (FIN)");
             conn_feed_eof(c);
-            conn_table_tick(sm->conns);
+            step(sm);
         }
     } else if (strcmp(word, "reset") == 0) {
         c = current(sm);
         if (c != NULL) {
-            say(sm, "client resets the connection (RST)");
+            sim_say(sm, "client resets the connection (RST)");
             conn_feed_reset(c);
-            conn_table_tick(sm->conns);
+            step(sm);
         }
+    } else if (strcmp(word, "upstream") == 0) {
+        int rc = sim_up_line(sm, r, p, scratch, &p);
+        if (rc != 0)
+            return rc;
     } else {
-        return fail(r, "unknown command (send, wait, shutdown, close, "
-                    "reset):", word);
+        return sim_fail(r, "unknown command (send, wait, shutdown, close, "
+                        "reset, upstream):", word);
     }
-    if (*skip_space(p) != '\0' && *skip_space(p) != '#')
-        return fail(r, "unexpected text after the command:", p);
+    if (*sim_skip_space(p) != '\0' && *sim_skip_space(p) != '#')
+        return sim_fail(r, "unexpected text after the command:", p);
     return 0;
 }
 
@@ -333,22 +361,25 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     }
     const char *nul = memchr(text, '\0', len);
     if (nul != NULL) { /* it would end the text early: refuse it all */
-        reader at = {path, 0};
+        sim_reader at = {path, 0};
         for (const char *q = text; q <= nul; q++)
             at.line += q == text || q[-1] == '\n';
-        fail(&at, "a NUL byte in the transcript (inside a quoted string, "
-             "write it as \\0)", NULL);
+        sim_fail(&at, "a NUL byte in the transcript (inside a quoted "
+                 "string, write it as \\0)", NULL);
         free(text);
         policy_release(p);
         return EXIT_USAGE;
     }
     sim sm;
     memset(&sm, 0, sizeof sm);
+    sim_up_init(&sm);
     char *scratch = malloc(len + 1);
     sm.loop = loop_create();
     conn_transport transport = {
-        sim_send, sim_shutdown, sim_close, sim_note, &sm
+        sim_send, sim_shutdown, sim_close, sim_note, &sm, sim_up_connect
     };
+    sm.proxy = cfg->policy_opts && cfg->policy_opts->upstream_host;
+    sm.rest = text;
     if (sm.loop != NULL) {
         loop_use_virtual_clock(sm.loop, 0);
         conn_config cc = {
@@ -370,19 +401,20 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     policy_bind_loop(p, sm.loop);
 
     int code = EXIT_OK;
-    say(&sm, "client connects");
+    sim_say(&sm, "client connects");
     conn *c = conn_open_virtual(sm.conns, "127.0.0.1:40000");
     if (c != NULL) {
         sm.conn_id = conn_id(c);
         policy_attach(p, c);
     }
-    conn_table_tick(sm.conns);
+    step(&sm);
 
-    reader r = {path, 0};
+    sim_reader r = {path, 0};
     for (char *line = text; line != NULL && *line;) {
         char *next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
+        sm.rest = next ? next : "";
         r.line++;
         if (run_line(&sm, &r, line, scratch) != 0) {
             code = EXIT_USAGE;
@@ -392,10 +424,13 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     }
     c = current(&sm);
     if (code == EXIT_OK && c != NULL)
-        say(&sm, "end of transcript: the connection is %s",
-            conn_state_name(conn_state(c)));
+        sim_say(&sm, "end of transcript: the connection is %s",
+                conn_state_name(conn_state(c)));
+    if (code == EXIT_OK)
+        sim_up_report(&sm);
     sm.quiet = 1;
     conn_table_free(sm.conns);
+    sim_up_stop(&sm);
     policy_release(p);
     loop_free(sm.loop);
     free(scratch);

@@ -93,6 +93,13 @@ typedef struct conn_transport {
     void (*close)(void *data, conn *c, int abortive);   /* close or RST */
     void (*note)(void *data, conn *c, const char *what); /* timers, ... */
     void *data;
+    /* The connector: conn_connect on this table made c, an outbound
+     * connection with no socket, to host:port; the transport plays that
+     * server. c is connecting (its connect timeout runs) until the
+     * transport answers with conn_feed_connected, later: never from
+     * inside this call, as the owner sets c's callbacks only after
+     * conn_connect returns. NULL: conn_connect fails (ERR_EINVAL). */
+    void (*connect)(void *data, conn *c, const char *host, int port);
 } conn_transport;
 
 /* The settings of one loop's connections. */
@@ -159,11 +166,18 @@ void conn_feed(conn *c, const char *data, size_t len);
 void conn_feed_eof(conn *c);
 void conn_feed_reset(conn *c);
 void conn_feed_writable(conn *c);
+/* The transport's answer to a connect it was given (its connect
+ * callback): err 0, connected; else why not (ERR_ECONNREFUSED, ...), and
+ * c closes. Reported through the connected callback, as a socket's
+ * connect is. Nothing happens when c is not connecting. */
+void conn_feed_connected(conn *c, int err);
 
 /* Start an outbound connection to the numeric address host:port, in
  * *out. It is OPEN at once: what is sent or asked meanwhile (a shutdown,
  * a close) waits until it connects; it reads only then. The connected
- * callback says how it ended, within timeout_ms (0: none). An outbound
+ * callback says how it ended, within timeout_ms (0: none). On a table
+ * with a transport, the transport's connector plays the server (no
+ * socket; see conn_transport). An outbound
  * connection has no idle timeout of its own (its owner ties it to
  * another's), does not count against a listener's cap and is never
  * evicted. Returns 0, or an err.h code (nothing was made). */

@@ -5,7 +5,9 @@
  * or close it at once; what it sends is queued, a FIN or a close waits
  * for the queue, and nothing is read, until the connect is through.
  * Besides write readiness, SO_ERROR is asked every CHECK_MS: WSAPoll on
- * Windows before 10 never reports a connect that failed. */
+ * Windows before 10 never reports a connect that failed. On a table with
+ * a transport (--simulate) there is no socket: the transport's connector
+ * plays the server and answers with conn_feed_connected. */
 #include "conn_int.h"
 
 #include <stdio.h>
@@ -28,8 +30,9 @@ static void finish(conn *c, int err)
     free(cc);
     c->connecting = NULL;
     if (err != 0) {
-        log_trace("conn %llu: connect to %s failed: %s",
-                  (unsigned long long)c->id, c->peer, err_strerror(err));
+        /* a note: the trace line, or the transport's (--simulate) */
+        conn_note(c, "connect to %s failed: %s", c->peer,
+                  err_strerror(err));
         if (c->cb && c->cb->connected)
             c->cb->connected(c, err);
         /* nothing was sent: a plain close, no RST to nobody */
@@ -37,8 +40,7 @@ static void finish(conn *c, int err)
         conn__close_now(c, CONN_REASON_ERROR, 0);
         return;
     }
-    log_trace("conn %llu: connected to %s", (unsigned long long)c->id,
-              c->peer);
+    conn_note(c, "connected to %s", c->peer);
     conn__touch(c);
     if (c->cb && c->cb->connected)
         c->cb->connected(c, 0);
@@ -100,6 +102,39 @@ int conn_connecting(const conn *c)
     return c->connecting != NULL;
 }
 
+void conn_feed_connected(conn *c, int err)
+{
+    if (c->state != CONN_CLOSED && c->connecting != NULL)
+        finish(c, err);
+}
+
+/* conn_connect on a table with a transport: a connection with no socket,
+ * connecting until the transport's connector answers. */
+static int connect_virtual(conn_table *t, const char *host, int port,
+                           uint64_t timeout_ms, const char *peer, conn **out)
+{
+    const conn_transport *tr = t->cfg.transport;
+    if (tr->connect == NULL)
+        return ERR_EINVAL;
+    conn *c = conn__new(t, NET_INVALID, peer);
+    struct conn_connecting *cc = c ? calloc(1, sizeof *cc) : NULL;
+    if (cc == NULL) {
+        free(c);
+        return ERR_ENOMEM;
+    }
+    c->outbound = 1;
+    uint64_t now = loop_now(t->cfg.loop);
+    cc->deadline_ms = timeout_ms ? now + timeout_ms : UINT64_MAX;
+    timer_init(&cc->check, on_check, c); /* never started: no socket */
+    c->connecting = cc;
+    conn__link(t, c);
+    if (c->state == CONN_CLOSED)
+        return ERR_ENOMEM; /* freed at the tick */
+    tr->connect(tr->data, c, host, port);
+    *out = c;
+    return 0;
+}
+
 int conn_connect(conn_table *t, const char *host, int port,
                  uint64_t timeout_ms, conn **out)
 {
@@ -108,6 +143,8 @@ int conn_connect(conn_table *t, const char *host, int port,
     snprintf(peer, sizeof peer, "%s%s%s:%d", v6 ? "[" : "", host,
              v6 ? "]" : "", port);
     *out = NULL;
+    if (t->cfg.transport != NULL)
+        return connect_virtual(t, host, port, timeout_ms, peer, out);
     net_socket sock;
     int rc = net_connect(host, port, &sock);
     if (rc != 0 && rc != ERR_EAGAIN)
