@@ -194,36 +194,64 @@ static void write_transcript(char *path, size_t cap, const char *text,
 }
 
 /* Every malformed transcript is refused with its file and line and exit
- * 2; a wait ends with a comment like any command. */
+ * 2; a wait ends with a comment like any command. Upstream lines are
+ * refused without proxy mode, and checked like the client's in it. */
 void rt_simulate_malformed(void)
 {
 #define TEXT(s) s, sizeof s - 1 /* with its NULs */
     static const struct {
         const char *text;
         size_t len;
-        const char *error; /* NULL: it runs, exit 0 */
+        const char *error; /* NULL: it runs, exit 0, and prints out */
+        const char *out;
+        int proxy;         /* scripts/proxy.lua with --upstream */
     } cases[] = {
         /* the timer queue's "never": it used to spin for ever */
-        {TEXT("wait 18446744073709551615\n"), ":1: wait is too long"},
-        {TEXT("send \"a\"\nwait 1000000000001\n"), ":2: wait is too long"},
-        {TEXT("wait 999999999999\nwait 2\n"), ":2: wait is too long"},
-        {TEXT("wait 99999999999999999999999\n"), ":1: wait needs"},
-        {TEXT("wait +5\n"), ":1: wait needs"},
-        {TEXT("wait -5\n"), ":1: wait needs"},
+        {TEXT("wait 18446744073709551615\n"), ":1: wait is too long", 0, 0},
+        {TEXT("send \"a\"\nwait 1000000000001\n"), ":2: wait is too long",
+         0, 0},
+        {TEXT("wait 999999999999\nwait 2\n"), ":2: wait is too long", 0, 0},
+        {TEXT("wait 99999999999999999999999\n"), ":1: wait needs", 0, 0},
+        {TEXT("wait +5\n"), ":1: wait needs", 0, 0},
+        {TEXT("wait -5\n"), ":1: wait needs", 0, 0},
         /* a NUL used to end the transcript there, silently */
-        {TEXT("send \"a\"\nsend \"b\0c\"\nreset\n"), ":2: a NUL byte"},
-        {TEXT("send \"a\"\nwait 100  # a comment\nclose\n"), NULL},
+        {TEXT("send \"a\"\nsend \"b\0c\"\nreset\n"), ":2: a NUL byte", 0, 0},
+        {TEXT("send \"a\"\nwait 100  # a comment\nclose\n"), NULL,
+         "   100 ms  client closes (FIN)\n", 0},
+        /* the upstream's side: only in proxy mode */
+        {TEXT("send \"a\"\nupstream send \"b\"\n"),
+         ":2: an upstream line, but there is no upstream (give --upstream "
+         "HOST:PORT, or a script that connects)", 0, 0},
+        {TEXT("upstream\n"), ":1: upstream needs a command (send, shutdown, "
+         "close, reset, accept, refuse, timeout)", 0, 0},
+        {TEXT("upstream  # what?\n"), ":1: upstream needs a command", 0, 0},
+        {TEXT("upstream frob\n"), ":1: unknown upstream command (send, "
+         "shutdown, close, reset, accept, refuse, timeout): frob", 0, 0},
+        {TEXT("upstream frob\n"), ":1: unknown upstream command", 0, 1},
+        {TEXT("wait 1\nupstream send\n"),
+         ":2: upstream send needs one or more quoted strings", 0, 1},
+        {TEXT("upstream send \"a\n"), ":1: unfinished string", 0, 1},
+        {TEXT("upstream send \"\\q\"\n"), ":1: unknown escape", 0, 1},
+        {TEXT("upstream shutdown now\n"),
+         ":1: unexpected text after the command: now", 0, 1},
+        {TEXT("upstream send \"a\"  # fine\nupstream close # too\n"), NULL,
+         "     0 ms  upstream sends 1 byte \"a\"\n"
+         "     0 ms  server sends 1 byte \"a\"\n"
+         "     0 ms  upstream closes (FIN)\n", 1},
     };
 #undef TEXT
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512];
         it_run r;
         write_transcript(path, sizeof path, cases[i].text, cases[i].len);
-        RUN(&r, "--simulate", path, SCRIPT("echo.lua"));
+        if (cases[i].proxy)
+            RUN(&r, "--simulate", path, SCRIPT("proxy.lua"), "--upstream",
+                "127.0.0.1:6379");
+        else
+            RUN(&r, "--simulate", path, SCRIPT("echo.lua"));
         unlink(path);
         if (cases[i].error == NULL) {
-            if (r.code != 0 || strstr(r.out, "   100 ms  client closes") ==
-                                   NULL)
+            if (r.code != 0 || strstr(r.out, cases[i].out) == NULL)
                 TEST_FAIL("case %zu: exit %d, stdout:\n%s\nstderr:\n%s", i,
                           r.code, r.out, r.err);
         } else if (r.code != 2 || strstr(r.err, "ricochet: ") == NULL ||
