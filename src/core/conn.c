@@ -728,7 +728,7 @@ static void on_deadline(timer *t)
 void conn_feed(conn *c, const char *data, size_t len)
 {
     if (len == 0 || c->state == CONN_CLOSED || c->state == CONN_CLOSING ||
-        c->peer_eof)
+        c->peer_eof || c->connecting) /* a connect reads once through */
         return;
     received(c, data, len);
 }

@@ -154,8 +154,9 @@ void conn_table_reset_all(conn_table *t, enum conn_reason reason);
  * (and closes sock) when memory or the poller runs out. */
 conn *conn_accept(conn_table *t, net_socket sock, const char *peer);
 /* A connection with no socket, for a table with a transport. The peer's
- * side is played by calling conn_feed*: bytes arrive (none: nothing
- * happens), the peer finishes sending (FIN), the peer resets, or the
+ * side is played by calling conn_feed*: bytes arrive (none, or an
+ * outbound connection still connecting: nothing happens), the peer
+ * finishes sending (FIN), the peer resets, or the
  * transport, which refused bytes (a short count or ERR_EAGAIN), can take
  * more: the output queue is flushed again, as a socket's write readiness
  * would. Input fed while reading is paused (out_limit) is still taken:

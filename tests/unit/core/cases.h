@@ -112,5 +112,9 @@ void test_conn_peer_counts(void);
 /* test_conn_wire.c */
 void test_conn_backpressure(void);
 void test_conn_drain_socket(void);
+void test_conn_connect_no_connector(void);
+void test_conn_connect_accepted(void);
+void test_conn_connect_refused(void);
+void test_conn_connect_timeout(void);
 
 #endif

@@ -103,6 +103,10 @@ static const test_case cases[] = {
     CASE(conn_peer_counts),
     CASE(conn_backpressure),
     CASE(conn_drain_socket),
+    CASE(conn_connect_no_connector),
+    CASE(conn_connect_accepted),
+    CASE(conn_connect_refused),
+    CASE(conn_connect_timeout),
     { NULL, NULL }
 };
 
