@@ -5,10 +5,12 @@
  * Each input is written to a temporary file and played against
  * scripts/echo.lua (the C echo path) and tests/fuzz/hooks.lua (every hook,
  * with commands in the client's data that reach framing, shaping, timers,
- * actions and the log). There is no model: a crash, a sanitizer report, a
- * leak or a hang (libFuzzer's -timeout) is the failure. What the
- * simulation prints goes to /dev/null; run.sh also closes stderr (the
- * transcript errors and the log) unless asked to keep it.
+ * actions and the log), then in proxy mode, scripts/proxy.lua and
+ * hooks.lua again, the upstream played by the upstream lines. There is
+ * no model: a crash, a sanitizer report, a leak or a hang (libFuzzer's
+ * -timeout) is the failure. What the simulation prints goes to
+ * /dev/null; run.sh also closes stderr (the transcript errors and the
+ * log) unless asked to keep it.
  *
  * The server options vary with the input's length, so the idle timeout
  * and a tiny --out-limit are reached without a format of their own: the
@@ -76,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const uint64_t idle_ms[] = {300 * 1000, 1000, 0};
     static const size_t out_limit[] = {1 << 20, 64, 1};
     static policy_opts opts; /* outlives every policy loaded with it */
+    static policy_opts proxy_opts;
     server_config cfg;
 
     FILE *f = fopen(transcript, "wb");
@@ -95,5 +98,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     play(RICOCHET_SOURCE_DIR "/scripts/echo.lua", &cfg, &opts);
     play(RICOCHET_SOURCE_DIR "/tests/fuzz/hooks.lua", &cfg, &opts);
+
+    /* Proxy mode: the transcript's upstream lines play the upstream (the
+     * address is never dialled), the relay in C and the hooks in front
+     * of it; the connect timeout varies as the idle timeout does. */
+    static const uint64_t connect_ms[] = {5 * 1000, 1, 0};
+    proxy_opts = opts;
+    proxy_opts.upstream_host = "127.0.0.1";
+    proxy_opts.upstream_port = 6379;
+    proxy_opts.connect_timeout_ms = connect_ms[size / 9 % 3];
+    cfg.policy_opts = &proxy_opts;
+    play(RICOCHET_SOURCE_DIR "/scripts/proxy.lua", &cfg, &proxy_opts);
+    play(RICOCHET_SOURCE_DIR "/tests/fuzz/hooks.lua", &cfg, &proxy_opts);
     return 0;
 }
