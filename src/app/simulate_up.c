@@ -60,16 +60,15 @@ static void tick(sim *sm)
     sim_up_settle(sm);
 }
 
-/* The upstream accepts the pending connect. */
+/* The upstream accepts the pending connect. The caller ticks the table
+ * (a timer's is ticked by loop_advance). */
 static void accept_now(sim *sm)
 {
     loop_timer_stop(sm->loop, &sm->up_soon);
     conn *up = up_current(sm);
     sm->up_state = up != NULL ? SIM_UP_OPEN : SIM_UP_NONE;
-    if (up != NULL && conn_connecting(up)) {
+    if (up != NULL && conn_connecting(up))
         conn_feed_connected(up, 0);
-        conn_table_tick(sm->conns);
-    }
 }
 
 static void on_soon(timer *t)
@@ -108,8 +107,10 @@ void sim_up_connect(void *data, conn *c, const char *host, int port)
 
 void sim_up_settle(sim *sm)
 {
-    if (sm->up_state == SIM_UP_SOON)
+    if (sm->up_state == SIM_UP_SOON) {
         accept_now(sm);
+        conn_table_tick(sm->conns);
+    }
 }
 
 int sim_up_owns(const sim *sm, const conn *c)
