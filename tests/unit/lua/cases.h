@@ -36,4 +36,11 @@ void test_policy_hook_errors(void);
 
 void test_batch_hooks_raise(void);
 
+void test_proxy_api_choose(void);
+void test_proxy_api_default(void);
+void test_proxy_api_rules(void);
+void test_proxy_api_directions(void);
+void test_proxy_api_object(void);
+void test_proxy_api_shaping(void);
+
 #endif

@@ -38,6 +38,12 @@ static const test_case cases[] = {
     CASE(policy_memory),
     CASE(policy_hook_errors),
     CASE(batch_hooks_raise),
+    CASE(proxy_api_choose),
+    CASE(proxy_api_default),
+    CASE(proxy_api_rules),
+    CASE(proxy_api_directions),
+    CASE(proxy_api_object),
+    CASE(proxy_api_shaping),
     { NULL, NULL }
 };
 
