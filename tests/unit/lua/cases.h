@@ -42,5 +42,6 @@ void test_proxy_api_rules(void);
 void test_proxy_api_directions(void);
 void test_proxy_api_object(void);
 void test_proxy_api_shaping(void);
+void test_proxy_api_refused(void);
 
 #endif

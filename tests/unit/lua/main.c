@@ -44,6 +44,7 @@ static const test_case cases[] = {
     CASE(proxy_api_directions),
     CASE(proxy_api_object),
     CASE(proxy_api_shaping),
+    CASE(proxy_api_refused),
     { NULL, NULL }
 };
 

@@ -565,3 +565,26 @@ void test_proxy_api_shaping(void)
     side_close(&u);
     xfix_end(&f);
 }
+
+/* An upstream chosen by conn:connect that refuses: on_upstream_error
+ * answers the client from the proxy, and the client is closed. */
+static const char refused_script[] =
+    "function on_connect(conn) conn:connect(ricochet.args.up2) end\n"
+    "function on_upstream_error(conn, reason)\n"
+    "  return '-ERR upstream down (' .. reason .. ')\\r\\n'\n"
+    "end\n";
+
+void test_proxy_api_refused(void)
+{
+    xfix f;
+    side c;
+    xfix_start(&f, "refused", refused_script, 1);
+    ASSERT_EQ(net_close(f.listener[1]), 0); /* up2 refuses */
+    ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, &f.listener[1]), 0);
+    client_open(&f, &c);
+    expect(&f, &c, "-ERR upstream down (connection refused)\r\n");
+    expect_end(&f, &c, 1);
+    upstream_none(&f, 0);
+    side_close(&c);
+    xfix_end(&f);
+}
