@@ -112,5 +112,6 @@ void test_conn_peer_counts(void);
 /* test_conn_wire.c */
 void test_conn_backpressure(void);
 void test_conn_drain_socket(void);
+void test_conn_connect_shaped(void);
 
 #endif

@@ -103,6 +103,7 @@ static const test_case cases[] = {
     CASE(conn_peer_counts),
     CASE(conn_backpressure),
     CASE(conn_drain_socket),
+    CASE(conn_connect_shaped),
     { NULL, NULL }
 };
 
