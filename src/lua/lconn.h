@@ -7,7 +7,16 @@
  * kept after that raises "connection is closed" instead of touching freed
  * memory (as liolib does for closed files). Script fields live in the
  * userdata's user value, a table created on the first assignment.
- * conn:after timers belong to the lconn and end with it. */
+ * conn:after timers belong to the lconn and end with it.
+ *
+ * In a proxied pair the lconn owns the upstream's connection too, and
+ * conn.upstream is a second userdata of the same metatable, marked as
+ * the upstream's side: the same methods act on the upstream's connection
+ * (what it sends is framed, what goes to it is shaped). Its pointer is
+ * cleared with conn's; while the client lives and the upstream has
+ * closed, it raises "upstream connection N is closed". conn:connect
+ * (from on_connect only) chooses the upstream, so a script can put one
+ * connection in a pair and leave the next an echo. */
 #ifndef RICOCHET_LCONN_H
 #define RICOCHET_LCONN_H
 

@@ -1,6 +1,12 @@
 /* lproxy.c -- proxy mode: a relay between each client and the upstream,
  * both directions scriptable.
  *
+ * Which clients are in a pair is decided per connection: on_connect may
+ * choose an upstream (conn:connect, which calls lproxy_connect) or none;
+ * without a choice, --upstream's is connected once on_connect returns.
+ * A client in a pair gets the pair's callbacks (p->proxy_callbacks);
+ * one that stays an echo keeps p->callbacks.
+ *
  * The client's connection and the upstream's are owned by one lconn.
  * Without a data hook, bytes go from one to the other in C (no Lua call a
  * chunk). With one, its reply is what goes on: on_data's to the upstream,
