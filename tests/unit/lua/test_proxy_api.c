@@ -567,10 +567,19 @@ void test_proxy_api_shaping(void)
 }
 
 /* An upstream chosen by conn:connect that refuses: on_upstream_error
- * answers the client from the proxy, and the client is closed. */
+ * answers the client from the proxy, and the client is closed. Then one
+ * whose connect fails at once (no route to a broadcast address): the
+ * same, once on_connect has returned. */
 static const char refused_script[] =
-    "function on_connect(conn) conn:connect(ricochet.args.up2) end\n"
+    "local n = 0\n"
+    "function on_connect(conn)\n"
+    "  n = n + 1\n"
+    "  conn:connect(n == 1 and ricochet.args.up2 or '255.255.255.255:9')\n"
+    "  conn.connected = true\n"
+    "end\n"
     "function on_upstream_error(conn, reason)\n"
+    "  if not conn.connected then return 'too early\\n' end\n"
+    "  if n == 2 then return '-ERR unreachable\\r\\n' end\n"
     "  return '-ERR upstream down (' .. reason .. ')\\r\\n'\n"
     "end\n";
 
@@ -583,6 +592,10 @@ void test_proxy_api_refused(void)
     ASSERT_EQ(net_listen("127.0.0.1", 0, 16, 0, &f.listener[1]), 0);
     client_open(&f, &c);
     expect(&f, &c, "-ERR upstream down (connection refused)\r\n");
+    expect_end(&f, &c, 1);
+    side_close(&c);
+    client_open(&f, &c);
+    expect(&f, &c, "-ERR unreachable\r\n");
     expect_end(&f, &c, 1);
     upstream_none(&f, 0);
     side_close(&c);
