@@ -157,6 +157,9 @@ void lproxy_client_closed(lconn *lc, enum conn_reason reason)
     if (lc->up != NULL && conn_state(lc->up) != CONN_CLOSED &&
         reason != CONN_REASON_DONE)
         conn_reset(lc->up, CONN_REASON_RESET);
+    else if (lc->up != NULL && conn_writable(lc->up))
+        conn_shutdown(lc->up); /* the script closed the client itself: the
+                                  upstream's end follows, drain-bounded */
     release(lc);
 }
 

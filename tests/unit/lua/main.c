@@ -45,6 +45,7 @@ static const test_case cases[] = {
     CASE(proxy_api_object),
     CASE(proxy_api_shaping),
     CASE(proxy_api_refused),
+    CASE(proxy_api_answer_close),
     { NULL, NULL }
 };
 

@@ -601,3 +601,40 @@ void test_proxy_api_refused(void)
     side_close(&c);
     xfix_end(&f);
 }
+
+/* The proxy answers and closes the client itself (conn:close in a hook):
+ * the upstream, which the script left open, gets our FIN after what was
+ * sent to it, and the pair ends. */
+static const char answer_close_script[] =
+    "function on_connect(conn) conn:connect() end\n"
+    "function on_data(conn, data)\n"
+    "  if data == 'quit' then\n"
+    "    conn:send('bye')\n"
+    "    conn:close()\n"
+    "    return 'last'\n"
+    "  end\n"
+    "  return data\n"
+    "end\n";
+
+void test_proxy_api_answer_close(void)
+{
+    xfix f;
+    side c, u;
+    xfix_start(&f, "answer_close", answer_close_script, 1);
+    client_open(&f, &c);
+    upstream_accept(&f, 0, &u);
+    put(&c, "hello");
+    expect(&f, &u, "hello");
+    put(&c, "quit");
+    expect(&f, &c, "bye");
+    expect_end(&f, &c, 1);
+    expect(&f, &u, "last");
+    expect_end(&f, &u, 1);
+    side_close(&c);
+    /* the upstream closes too: the pair is over */
+    side_close(&u);
+    for (int i = 0; i < TURNS && conn_table_live(f.table) > 0; i++)
+        turn(&f);
+    ASSERT_UEQ(conn_table_live(f.table), 0);
+    xfix_end(&f);
+}
