@@ -594,11 +594,14 @@ void test_proxy_api_refused(void)
     expect(&f, &c, "-ERR upstream down (connection refused)\r\n");
     expect_end(&f, &c, 1);
     side_close(&c);
+#ifndef _WIN32
+    /* (Winsock may report it only later, through SO_ERROR) */
     client_open(&f, &c);
     expect(&f, &c, "-ERR unreachable\r\n");
     expect_end(&f, &c, 1);
-    upstream_none(&f, 0);
     side_close(&c);
+#endif
+    upstream_none(&f, 0);
     xfix_end(&f);
 }
 
