@@ -118,7 +118,10 @@ static int l_resolve(lua_State *L)
     if (rc < 0)
         return luaL_argerror(L, 1, err);
     if (rc == 1) {
+        uint64_t waited_from = clock_monotonic_us();
         rc = net_resolve(host, addr, sizeof addr);
+        /* --hook-timeout bounds the script, not the resolver */
+        lbudget_exclude_us(L, clock_monotonic_us() - waited_from);
         if (rc != 0) {
             lua_pushnil(L);
             lua_pushfstring(L, "%s: %s", host, err_strerror(rc));

@@ -1,6 +1,6 @@
 /* lricochet.h -- the `ricochet` library scripts see: log, now, random,
- * args, script, version, worker, upstream (in proxy mode); and print()
- * routed to the log. */
+ * resolve (at load only), args, script, version, worker, upstream (with
+ * --upstream); and print() routed to the log. */
 #ifndef RICOCHET_LRICOCHET_H
 #define RICOCHET_LRICOCHET_H
 

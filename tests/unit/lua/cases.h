@@ -19,6 +19,7 @@ void test_lalloc_counts_big_blocks(void);
 void test_lcharge_matches_stock(void);
 void test_lcharge_stops(void);
 void test_lcharge_time_limit(void);
+void test_lcharge_time_excluded(void);
 
 void test_policy_replies(void);
 void test_policy_actions(void);

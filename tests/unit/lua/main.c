@@ -24,6 +24,7 @@ static const test_case cases[] = {
     CASE(lcharge_matches_stock),
     CASE(lcharge_stops),
     CASE(lcharge_time_limit),
+    CASE(lcharge_time_excluded),
     CASE(policy_replies),
     CASE(policy_actions),
     CASE(policy_bad_results),
