@@ -298,9 +298,10 @@ static int l_index(lua_State *L)
 /* __newindex(conn, key, value): the script's own fields. */
 static int l_newindex(lua_State *L)
 {
-    luaL_checkudata(L, 1, LCONN_METATABLE);
+    lobj *o = luaL_checkudata(L, 1, LCONN_METATABLE);
     if (lua_type(L, 2) == LUA_TSTRING && is_reserved(L, lua_tostring(L, 2)))
-        return luaL_error(L, "conn.%s is read-only", lua_tostring(L, 2));
+        return luaL_error(L, "conn.%s%s is read-only",
+                          o->upstream ? "upstream." : "", lua_tostring(L, 2));
     if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) { /* nil */
         lua_pop(L, 1);
         lua_createtable(L, 0, 2);                  /* fields */

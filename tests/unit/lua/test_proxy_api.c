@@ -502,7 +502,8 @@ void test_proxy_api_object(void)
            "conn:after)|"
            "conn.upstream:connect: only the client's conn chooses its "
            "upstream (conn:connect)|"
-           "conn.upstream is read-only|conn.peer is read-only|own|nil");
+           "conn.upstream is read-only|conn.upstream.peer is read-only|"
+           "own|nil");
     put(&c, "close");
     expect_end(&f, &u, 1);
     advance(&f, 10);
