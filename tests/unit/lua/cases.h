@@ -45,5 +45,6 @@ void test_proxy_api_object(void);
 void test_proxy_api_shaping(void);
 void test_proxy_api_refused(void);
 void test_proxy_api_answer_close(void);
+void test_proxy_api_mixed(void);
 
 #endif

@@ -47,6 +47,7 @@ static const test_case cases[] = {
     CASE(proxy_api_shaping),
     CASE(proxy_api_refused),
     CASE(proxy_api_answer_close),
+    CASE(proxy_api_mixed),
     { NULL, NULL }
 };
 

@@ -642,3 +642,42 @@ void test_proxy_api_answer_close(void)
     ASSERT_UEQ(conn_table_live(f.table), 0);
     xfix_end(&f);
 }
+
+/* Under --upstream, one policy serves pairs and echoes side by side: the
+ * same on_data's reply goes to the upstream for a pair and back for an
+ * echo (conn:connect(false)); a connection on_connect ends gets no
+ * upstream at all. */
+static const char mixed_script[] =
+    "local n = 0\n"
+    "function on_connect(conn)\n"
+    "  n = n + 1\n"
+    "  if n == 2 then conn:connect(false) end\n"
+    "  if n == 3 then return 'full\\n', 'close' end\n"
+    "end\n"
+    "function on_data(conn, data) return conn.id .. ':' .. data end\n";
+
+void test_proxy_api_mixed(void)
+{
+    xfix f;
+    side c1, c2, c3, u1;
+    xfix_start(&f, "mixed", mixed_script, 1);
+    client_open(&f, &c1);
+    upstream_accept(&f, 0, &u1);
+    client_open(&f, &c2);
+    upstream_none(&f, 0);
+    put(&c1, "to up");
+    expect(&f, &u1, "1:to up");
+    put(&c2, "to me");
+    expect(&f, &c2, "3:to me");
+    put(&u1, "back");
+    expect(&f, &c1, "back");
+    expect_nothing(&f, &u1);
+    client_open(&f, &c3);
+    expect(&f, &c3, "full\n");
+    expect_end(&f, &c3, 1);
+    upstream_none(&f, 0);
+    side *all[] = {&c1, &c2, &c3, &u1};
+    for (int i = 0; i < 4; i++)
+        side_close(all[i]);
+    xfix_end(&f);
+}
