@@ -182,3 +182,59 @@ void proxy_api_chaos_dir(void)
     it_run_assert_error(&r, 3, "chaos.lua: dir=both needs --upstream");
     it_run_free(&r);
 }
+
+/* fd receives exactly want, then the end of the stream; returns the ms
+ * from t0 to the end. */
+static int64_t expect_eof(int fd, const char *want, int64_t t0)
+{
+    unsigned char *in = NULL;
+    size_t n = 0;
+    ASSERT_EQ(it_cli_recv_eof(fd, &in, &n, 4096, IT_WAIT_MS), 0);
+    int64_t took = it_clock_ms_since(t0);
+    ASSERT_MEM_EQ(in, n, want, strlen(want));
+    free(in);
+    return took;
+}
+
+/* chaos.lua slow_close in front of an upstream: dir=client holds our FIN
+ * to the client (after the upstream's), dir=upstream the FIN passed on
+ * to the upstream (after the client's). */
+void proxy_api_chaos_slow_close(void)
+{
+    int port;
+    int lfd = it_host_listen_local(&port);
+    char up[64];
+    snprintf(up, sizeof up, "127.0.0.1:%d", port);
+    it_server *s = SERVER_START("--upstream", up, SCRIPT("chaos.lua"), "--",
+                                "slow_close=300");
+    int c = it_cli_connect_to(s, 0);
+    int u = upstream_accept(lfd);
+    CLI_SEND(c, "bye");
+    it_cli_shut_wr(c);
+    if (expect_eof(u, "bye", it_clock_now_us()) >= 250)
+        TEST_FAIL("the client's FIN was held on its way upstream");
+    CLI_SEND(u, "ok");
+    it_cli_shut_wr(u);
+    if (expect_eof(c, "ok", it_clock_now_us()) < 299)
+        TEST_FAIL("the upstream's FIN reached the client before 300 ms");
+    close(c);
+    close(u);
+    it_server_stop_clean(s);
+
+    s = SERVER_START("--upstream", up, SCRIPT("chaos.lua"), "--",
+                     "slow_close=300", "dir=upstream");
+    c = it_cli_connect_to(s, 0);
+    u = upstream_accept(lfd);
+    CLI_SEND(c, "bye");
+    it_cli_shut_wr(c);
+    if (expect_eof(u, "bye", it_clock_now_us()) < 299)
+        TEST_FAIL("the client's FIN reached the upstream before 300 ms");
+    CLI_SEND(u, "ok");
+    it_cli_shut_wr(u);
+    if (expect_eof(c, "ok", it_clock_now_us()) >= 250)
+        TEST_FAIL("the upstream's FIN was held on its way to the client");
+    close(c);
+    close(u);
+    close(lfd);
+    it_server_stop_clean(s);
+}
