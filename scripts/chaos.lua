@@ -1,8 +1,11 @@
--- chaos.lua -- Toxiproxy's faults on an echo server, chosen by arguments.
+-- chaos.lua -- Toxiproxy's faults on an echo server, or in front of a real
+-- one, chosen by arguments.
 --
--- Every connection is a plain echo (done in C); the arguments add faults
--- to what the server sends back and to how the connection ends. Any of
--- them combine, on every connection or on a random share of them.
+-- Every connection is a plain echo (done in C), or with --upstream a plain
+-- relay to the upstream (done in C too); the arguments add faults to what
+-- the client receives (or, with dir=, the upstream) and to how the
+-- connection ends. Any of them combine, on every connection or on a
+-- random share of them.
 --
 -- Arguments (after --; numbers are milliseconds or bytes):
 --   latency=MS          hold each reply back MS ms            (latency)
@@ -26,10 +29,16 @@
 --   probability=P       apply the faults to a connection with probability
 --                       P, 0 to 1 (default 1), drawn per connection from
 --                       ricochet.random(): the same --seed, the same picks
+--   dir=SIDE            with --upstream, which direction the faults shape:
+--                       client (the default: what the client receives, and
+--                       our FIN to it), upstream (what the upstream
+--                       receives, and our FIN to it) or both
 --
 --   ricochet scripts/chaos.lua -- latency=200 jitter=50 rate=4096 \
 --       probability=0.3
 --   ricochet --seed 7 scripts/chaos.lua -- slice=10 slice_gap=20 limit_data=100
+--   ricochet --upstream 127.0.0.1:6379 scripts/chaos.lua -- latency=100 \
+--       dir=upstream
 
 local args = ricochet and ricochet.args or {}
 
@@ -40,14 +49,25 @@ local known = {
     blackhole = true, probability = true,
 }
 
+local dirs = { client = true, upstream = true, both = true }
+local dir = args.dir or "client"
+if not dirs[dir] then
+    error("chaos.lua: dir must be client, upstream or both, not '" .. dir
+          .. "'", 0)
+end
+if dir ~= "client" and not ricochet.upstream then
+    error("chaos.lua: dir=" .. dir .. " needs --upstream (it shapes what "
+          .. "goes to the upstream)", 0)
+end
+
 local opt = {}
 for key, value in pairs(args) do
-    if not known[key] then
+    if not known[key] and key ~= "dir" then
         error("chaos.lua: unknown argument '" .. key .. "' (chaos.lua "
               .. "takes the arguments listed at its top)", 0)
     end
     local n = value == "true" and 1 or tonumber(value)  -- a bare flag
-    if n == nil or n < 0 then
+    if key ~= "dir" and (n == nil or n < 0) then
         error("chaos.lua: " .. key .. " must be a number >= 0, not '"
               .. value .. "'", 0)
     end
@@ -58,39 +78,69 @@ if probability > 1 then
     error("chaos.lua: probability must be from 0 to 1", 0)
 end
 
-function on_connect(conn)
-    if probability < 1 and ricochet.random() >= probability then
-        return                      -- spared: a plain echo
-    end
-    conn.chaos = true
-    if (opt.down or 0) > 0 then
-        return nil, "reset"
-    end
+-- The faults on one side: conn (what the client receives) or
+-- conn.upstream (what the upstream receives).
+local function shape(side)
     if (opt.blackhole or 0) > 0 then
-        conn:stall()
+        side:stall()
         return
     end
     if opt.timeout then
-        conn:stall()
-        if opt.timeout > 0 then conn:close_after{ms = opt.timeout} end
+        side:stall()
+        if opt.timeout > 0 then side:close_after{ms = opt.timeout} end
     end
     if opt.latency or opt.jitter then
-        conn:delay(opt.latency or 0, opt.jitter or 0)
+        side:delay(opt.latency or 0, opt.jitter or 0)
     end
-    if opt.rate then conn:rate(opt.rate) end
+    if opt.rate then side:rate(opt.rate) end
     if opt.slice then
-        conn:slice(opt.slice, opt.slice_variation or 0, opt.slice_gap or 0)
+        side:slice(opt.slice, opt.slice_variation or 0, opt.slice_gap or 0)
     end
-    if opt.limit_data then conn:close_after{bytes = opt.limit_data} end
-    if opt.reset_peer then conn:reset_after(opt.reset_peer) end
+    if opt.limit_data then side:close_after{bytes = opt.limit_data} end
+    if opt.reset_peer then side:reset_after(opt.reset_peer) end
+end
+
+function on_connect(conn)
+    if probability < 1 and ricochet.random() >= probability then
+        return                      -- spared: a plain echo (or relay)
+    end
+    conn.chaos = true
+    if (opt.down or 0) > 0 then
+        return nil, "reset"         -- in proxy mode, before any connect
+    end
+    if dir ~= "client" then
+        conn:connect()              -- --upstream's, now: to shape it here
+        if conn.upstream then shape(conn.upstream) end
+    end
+    if dir ~= "upstream" then shape(conn) end
+end
+
+-- slow_close: our FIN to a side waits MS ms. Without an upstream, or
+-- with one for dir=client, it is the FIN to the client (on_done in echo
+-- mode, on_upstream_done in proxy mode); for dir=upstream, the FIN that
+-- passes the client's on to the upstream (on_done).
+local function slow_close(conn, side)
+    conn:after(opt.slow_close, function()
+        if side == conn then return nil, "shutdown" end
+        pcall(side.shutdown, side)  -- the upstream may be gone by then
+    end)
+    return nil, "wait"
 end
 
 function on_done(conn)
     if conn.chaos and opt.slow_close then
-        conn:after(opt.slow_close, function()
-            return nil, "shutdown"
-        end)
-        return nil, "wait"
+        local up = conn.upstream
+        if up == nil and dir == "client" then
+            return slow_close(conn, conn)
+        elseif up ~= nil and dir ~= "client" then
+            return slow_close(conn, up)
+        end
     end
-    return nil, "shutdown"
+    return nil, "shutdown"          -- in proxy mode: passed on upstream
+end
+
+function on_upstream_done(conn)
+    if conn.chaos and opt.slow_close and dir ~= "upstream" then
+        return slow_close(conn, conn)
+    end
 end

@@ -202,10 +202,10 @@ int conn__send_or_queue(conn *c, const char *data, size_t len)
 {
     if (len == 0)
         return 0;
+    if (c->shaper) /* shaped from now, connected or not */
+        return conn__shaped_send(c, data, len);
     if (c->connecting)
         return queue(c, data, len); /* goes out once connected */
-    if (c->shaper)
-        return conn__shaped_send(c, data, len);
     if (c->table->cfg.write_later && buf_len(&c->out) == 0) {
         if (send_later(c, data, len))
             return 0;

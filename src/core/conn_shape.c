@@ -103,6 +103,8 @@ int conn__shaped_send(conn *c, const char *data, size_t len)
         shape_push(&sp->sh, start, start + len, loop_now(conn__loop(c))))
         return conn__fail_nomem(c, "queueing shaped output");
     conn__pause_if_over_limit(c);
+    if (c->connecting)
+        return 0; /* the connect's end flushes what is due by then */
     if (sp->socket_full)
         conn__update_interest(c);
     else
@@ -133,7 +135,7 @@ void conn__shaper_free(conn *c)
 static void on_shape_wake(timer *t)
 {
     conn *c = t->data;
-    if (c->state != CONN_CLOSED)
+    if (c->state != CONN_CLOSED && !c->connecting)
         conn__shaped_flush(c);
 }
 

@@ -187,6 +187,15 @@ void lbudget_arm(lbudget *b)
     b->started_us = 0;
 }
 
+void lbudget_exclude_us(lua_State *L, uint64_t us)
+{
+    lbudget *b = lbudget_of(L);
+    if (b->started_us == 0)
+        return; /* the clock starts at the first reading, after the wait */
+    b->started_us += us;
+    b->clock_us += us;
+}
+
 void lbudget_charge(lua_State *L, uint64_t units)
 {
     lbudget *b = lbudget_of(L);

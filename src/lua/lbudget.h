@@ -71,6 +71,11 @@ void lbudget_charge(lua_State *L, uint64_t units);
 /* lbudget_charge of bytes, at the exchange rate. */
 void lbudget_charge_bytes(lua_State *L, uint64_t bytes);
 
+/* The running call of L's state waited us microseconds outside Lua on
+ * purpose (ricochet.resolve at load): the wall-clock ceiling does not
+ * count them. Never raises. */
+void lbudget_exclude_us(lua_State *L, uint64_t us);
+
 /* Wrap coroutine.resume, coroutine.wrap and xpcall so that coroutines are
  * budgeted and an xpcall handler cannot outlive a stop; the string
  * library's pattern functions get the budget. Run protected (it may

@@ -1,22 +1,16 @@
 /* lconn.c -- the Lua layer's side of a connection: the `conn` object's
- * fields and methods (which call down into conn.h), and conn:after. */
-#include "lconn.h"
+ * fields and methods (which call down into conn.h), and conn:after. The
+ * framing and shaping methods are in lconn_shape.c, conn:connect and
+ * conn.upstream in lupstream.c. */
+#include "lconn_int.h"
 
-#include <lauxlib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
 #include "lbudget.h"
 #include "log.h"
 #include "lsandbox.h"
-
-/* The userdata: its lconn while the connection lives. */
-typedef struct lobj {
-    lconn *lc;       /* NULL once the connection is gone */
-    lua_Integer id;
-} lobj;
 
 /* A conn:after timer. */
 struct ltimer {
@@ -27,14 +21,35 @@ struct ltimer {
     ltimer *prev, *next;
 };
 
-/* The lconn behind the `conn` at idx; raises when idx is not a `conn` or
- * its connection is closed. */
-static lconn *check(lua_State *L, int idx)
+lconn *lconn_check(lua_State *L, int idx, lobj **obj)
 {
     lobj *o = luaL_checkudata(L, idx, LCONN_METATABLE);
+    if (obj != NULL)
+        *obj = o;
+    if (o->upstream && (o->lc == NULL || o->lc->up == NULL))
+        luaL_error(L, "upstream connection %I is closed", o->id);
     if (o->lc == NULL)
         luaL_error(L, "connection %I is closed", o->id);
     return o->lc;
+}
+
+conn *lconn_target(lua_State *L, int idx)
+{
+    lobj *o;
+    lconn *lc = lconn_check(L, idx, &o);
+    return o->upstream ? lc->up : lc->c;
+}
+
+/* The lconn behind the client's `conn` at idx (not conn.upstream): for
+ * what only the client's side has. */
+static lconn *check_client(lua_State *L, int idx, const char *method)
+{
+    lobj *o;
+    lconn *lc = lconn_check(L, idx, &o);
+    if (o->upstream)
+        luaL_error(L, "conn.upstream:%s: only the client's conn has it "
+                   "(use conn:%s)", method, method);
+    return lc;
 }
 
 void lconn_init(lconn *lc, conn *c, lua_State *L, void *owner)
@@ -47,6 +62,12 @@ void lconn_init(lconn *lc, conn *c, lua_State *L, void *owner)
     lc->timers = NULL;
     lc->refs = 1;
     lc->up_failed = 0;
+    lc->choosing = 0;
+    lc->chose = 0;
+    lc->proxied = 0;
+    lc->up_err = 0;
+    lc->up_obj_ref = LUA_NOREF;
+    lc->up_id = 0;
     lc->up = NULL;
 }
 
@@ -59,6 +80,7 @@ void lconn_push(lua_State *L, lconn *lc)
     lobj *o = lua_newuserdatauv(L, sizeof *o, 1);       /* conn */
     o->lc = lc;
     o->id = (lua_Integer)conn_id(lc->c);
+    o->upstream = 0;
     luaL_setmetatable(L, LCONN_METATABLE);
     lua_pushvalue(L, -1);                               /* conn conn */
     lc->obj_ref = luaL_ref(L, LUA_REGISTRYINDEX);       /* conn */
@@ -78,17 +100,19 @@ void lconn_warn_discard(lconn *lc, const char *what, size_t len)
  * bytes are copied out of Lua: charged to the budget. */
 static int l_send(lua_State *L)
 {
-    lconn *lc = check(L, 1);
+    lobj *o;
+    lconn *lc = lconn_check(L, 1, &o);
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
     lbudget_charge_bytes(L, len);
-    int rc = conn_send(lc->c, s, len);
+    int rc = conn_send(o->upstream ? lc->up : lc->c, s, len);
     if (rc == 0) {
         lua_pushboolean(L, 1);
         return 1;
     }
     if (rc == ERR_ENOTWRITABLE)
-        lconn_warn_discard(lc, "conn:send", len);
+        lconn_warn_discard(lc, o->upstream ? "conn.upstream:send"
+                                           : "conn:send", len);
     lua_pushnil(L);
     lua_pushstring(L, rc == ERR_ENOTWRITABLE ? "connection is not writable"
                                              : "out of memory");
@@ -97,19 +121,19 @@ static int l_send(lua_State *L)
 
 static int l_shutdown(lua_State *L)
 {
-    conn_shutdown(check(L, 1)->c);
+    conn_shutdown(lconn_target(L, 1));
     return 0;
 }
 
 static int l_close(lua_State *L)
 {
-    conn_close(check(L, 1)->c);
+    conn_close(lconn_target(L, 1));
     return 0;
 }
 
 static int l_reset(lua_State *L)
 {
-    conn_reset(check(L, 1)->c, CONN_REASON_RESET);
+    conn_reset(lconn_target(L, 1), CONN_REASON_RESET);
     return 0;
 }
 
@@ -149,7 +173,7 @@ static void timer_fired(timer *t)
 static int l_after(lua_State *L)
 {
     const lconn_env *env = lua_touserdata(L, lua_upvalueindex(1));
-    lconn *lc = check(L, 1);
+    lconn *lc = check_client(L, 1, "after");
     lua_Number ms = luaL_checknumber(L, 2);
     luaL_checktype(L, 3, LUA_TFUNCTION);
     luaL_argcheck(L, ms >= 0 && ms <= 1e12, 2, "delay out of range");
@@ -186,6 +210,7 @@ void lconn_detach(lconn *lc)
         loop_timer_stop(lt->env->loop, &lt->t);
         timer_free(lt);
     }
+    lconn_detach_upstream(lc);
     if (lc->obj_ref == LUA_NOREF)
         return;
     lua_State *L = lc->L;
@@ -197,218 +222,29 @@ void lconn_detach(lconn *lc)
     lc->obj_ref = LUA_NOREF;
 }
 
-/* A conn.h result as Lua sees it: ERR_ENOMEM raises (the connection
- * has been reset already). */
-static int shaped(lua_State *L, int rc)
-{
-    if (rc != 0)
-        return luaL_error(L, "not enough memory");
-    return 0;
-}
-
-/* --- framing ------------------------------------------------------------ */
-
-/* Raise unless every key of the options table at idx is one of names. */
-static void check_keys(lua_State *L, int idx, const char *what,
-                       const char *const *names)
-{
-    lua_pushnil(L);                                /* ... nil */
-    while (lua_next(L, idx) != 0) {                /* ... key value */
-        int known = 0;
-        if (lua_type(L, -2) == LUA_TSTRING)
-            for (int i = 0; names[i] && !known; i++)
-                known = strcmp(lua_tostring(L, -2), names[i]) == 0;
-        if (!known) {
-            lua_pop(L, 1);                         /* ... key */
-            luaL_error(L, "%s: unknown option '%s'", what,
-                       luaL_tolstring(L, -1, NULL));
-        }
-        lua_pop(L, 1);                             /* ... key */
-    }
-}
-
-/* An integer field of the table at idx in [lo, hi]; *out unchanged when
- * the field is nil. Returns 1 when it was set. */
-static int opt_integer(lua_State *L, int idx, const char *what,
-                       const char *key, lua_Integer lo, lua_Integer hi,
-                       lua_Integer *out)
-{
-    int isnum;
-    if (lua_getfield(L, idx, key) == LUA_TNIL) {   /* ... value */
-        lua_pop(L, 1);                             /* ... */
-        return 0;
-    }
-    lua_Integer v = lua_tointegerx(L, -1, &isnum);
-    if (!isnum || v < lo || v > hi)
-        luaL_error(L, "%s: %s must be an integer from %I to %I", what, key,
-                   lo, hi);
-    lua_pop(L, 1);                                 /* ... */
-    *out = v;
-    return 1;
-}
-
-/* conn:frame(mode, ...): how input is cut before on_data sees it.
- *   "raw" | "line" [, opts] | "delim", s [, opts] | "fixed", n [, opts]
- *   | "length", fmt [, opts]   with opts {max = N, keep = bool} */
-static int l_frame(lua_State *L)
-{
-    static const char *const modes[] = {"raw", "line", "delim", "fixed",
-                                        "length", NULL};
-    static const char *const keys[] = {"max", "keep", NULL};
-    conn *c = check(L, 1)->c;
-    frame_spec spec;
-    int opts = 3;
-    size_t len;
-    const char *s;
-    frame_spec_init(&spec, (frame_mode)luaL_checkoption(L, 2, NULL, modes));
-    switch (spec.mode) {
-    case FRAME_DELIM:
-        s = luaL_checklstring(L, 3, &len);
-        luaL_argcheck(L, len >= 1 && len <= FRAME_DELIM_MAX, 3,
-                      "the delimiter must be 1 to 64 bytes");
-        memcpy(spec.delim, s, len);
-        spec.delim_len = len;
-        opts = 4;
-        break;
-    case FRAME_FIXED: {
-        lua_Integer n = luaL_checkinteger(L, 3);
-        luaL_argcheck(L, n >= 1 && n <= FRAME_MAX_LIMIT, 3,
-                      "the size must be from 1 to 64 MiB");
-        spec.size = spec.max = (size_t)n;
-        opts = 4;
-        break;
-    }
-    case FRAME_LENGTH:
-        s = luaL_checklstring(L, 3, &len);
-        if (frame_parse_length_format(s, len, &spec) != 0)
-            luaL_argerror(L, 3, "expected a string.pack integer format "
-                          "of 1 to 8 bytes, such as \">I2\" or \"<I4\"");
-        opts = 4;
-        break;
-    default:
-        break;
-    }
-    if (!lua_isnoneornil(L, opts)) {
-        lua_Integer max = (lua_Integer)spec.max;
-        luaL_checktype(L, opts, LUA_TTABLE);
-        check_keys(L, opts, "conn:frame", keys);
-        if (spec.mode != FRAME_FIXED)
-            opt_integer(L, opts, "conn:frame", "max", 0, FRAME_MAX_LIMIT,
-                        &max);
-        spec.max = (size_t)max;
-        lua_getfield(L, opts, "keep");             /* ... keep */
-        spec.keep = lua_toboolean(L, -1);
-        lua_pop(L, 1);                             /* ... */
-    }
-    return shaped(L, conn_frame(c, &spec));
-}
-
-/* --- shaping ------------------------------------------------------------ */
-
-/* A non-negative number argument (milliseconds, bytes) up to hi. A
- * fraction rounds up: conn:rate(0.5) is one byte a second, not 0 ("off"),
- * and conn:delay(0.9) one millisecond. */
-static uint64_t check_amount(lua_State *L, int arg, double hi)
-{
-    lua_Number v = luaL_checknumber(L, arg);
-    luaL_argcheck(L, v >= 0 && v <= hi, arg, "out of range");
-    return (uint64_t)ceil(v);
-}
-
-static uint64_t opt_amount(lua_State *L, int arg, double hi)
-{
-    return lua_isnoneornil(L, arg) ? 0 : check_amount(L, arg, hi);
-}
-
-#define MAX_MS 1e10    /* about 115 days */
-#define MAX_BYTES 1e15
-
-/* conn:delay(ms [, jitter_ms]): each reply goes out ms +- jitter later. */
-static int l_delay(lua_State *L)
-{
-    conn *c = check(L, 1)->c;
-    uint64_t ms = check_amount(L, 2, MAX_MS);
-    return shaped(L, conn_delay(c, ms, opt_amount(L, 3, MAX_MS)));
-}
-
-/* conn:rate(bytes_per_second): bandwidth; 0 or nil lifts it. */
-static int l_rate(lua_State *L)
-{
-    conn *c = check(L, 1)->c;
-    return shaped(L, conn_rate(c, opt_amount(L, 2, MAX_BYTES)));
-}
-
-/* conn:slice(size [, variation [, gap_ms]]): small writes; 0 or nil: off */
-static int l_slice(lua_State *L)
-{
-    conn *c = check(L, 1)->c;
-    uint64_t size = opt_amount(L, 2, 1 << 30);
-    uint64_t variation = opt_amount(L, 3, 1 << 30);
-    uint64_t gap_ms = opt_amount(L, 4, MAX_MS);
-    return shaped(L, conn_slice(c, (size_t)size, (size_t)variation, gap_ms));
-}
-
-static int l_stall(lua_State *L)
-{
-    return shaped(L, conn_stall(check(L, 1)->c));
-}
-
-static int l_resume(lua_State *L)
-{
-    conn_resume(check(L, 1)->c);
-    return 0;
-}
-
-/* conn:close_after{bytes = N, ms = T}: whichever comes first ends our
- * sending: the rest is dropped and FIN goes out. */
-static int l_close_after(lua_State *L)
-{
-    static const char *const keys[] = {"bytes", "ms", NULL};
-    conn *c = check(L, 1)->c;
-    lua_Integer bytes = -1, ms = -1;
-    luaL_checktype(L, 2, LUA_TTABLE);
-    check_keys(L, 2, "conn:close_after", keys);
-    opt_integer(L, 2, "conn:close_after", "bytes", 0, (lua_Integer)MAX_BYTES,
-                &bytes);
-    opt_integer(L, 2, "conn:close_after", "ms", 0, (lua_Integer)MAX_MS, &ms);
-    if (bytes < 0 && ms < 0)
-        return luaL_error(L, "conn:close_after: give bytes = N or ms = T");
-    if (ms >= 0 && conn_close_after_ms(c, (uint64_t)ms) != 0)
-        return luaL_error(L, "not enough memory");
-    if (bytes >= 0 && conn_close_after_bytes(c, (uint64_t)bytes) != 0)
-        return luaL_error(L, "not enough memory");
-    return 0;
-}
-
-/* conn:reset_after(ms): an abortive close (RST) in ms. */
-static int l_reset_after(lua_State *L)
-{
-    conn *c = check(L, 1)->c;
-    return shaped(L, conn_reset_after(c, check_amount(L, 2, MAX_MS)));
-}
-
 static const luaL_Reg methods[] = {
     {"send", l_send},
     {"shutdown", l_shutdown},
     {"close", l_close},
     {"reset", l_reset},
     {"after", l_after},
-    {"frame", l_frame},
-    {"delay", l_delay},
-    {"rate", l_rate},
-    {"slice", l_slice},
-    {"stall", l_stall},
-    {"resume", l_resume},
-    {"close_after", l_close_after},
-    {"reset_after", l_reset_after},
+    {"connect", lconn_connect_method},
     {NULL, NULL}
 };
 
-/* Read-only fields computed from the connection; NULL name ends. */
+/* Push the read-only field key of the object at index 1 and return 1,
+ * or return 0 when key is not one. */
 static int push_field(lua_State *L, lobj *o, const char *key)
 {
     if (strcmp(key, "id") == 0) {
         lua_pushinteger(L, o->id);
+        return 1;
+    }
+    if (strcmp(key, "upstream") == 0) {
+        if (o->upstream)
+            lua_pushnil(L);   /* the upstream's side has none */
+        else
+            lconn_push_upstream(L, lconn_check(L, 1, NULL));
         return 1;
     }
     int is_field = strcmp(key, "peer") == 0 ||
@@ -416,9 +252,7 @@ static int push_field(lua_State *L, lobj *o, const char *key)
                    strcmp(key, "bytes_out") == 0;
     if (!is_field)
         return 0;
-    if (o->lc == NULL)
-        return luaL_error(L, "connection %I is closed", o->id);
-    const conn *c = o->lc->c;
+    const conn *c = lconn_target(L, 1);
     if (key[0] == 'p')
         lua_pushstring(L, conn_peer(c));
     else if (key[6] == 'i')
@@ -431,7 +265,7 @@ static int push_field(lua_State *L, lobj *o, const char *key)
 static int is_reserved(lua_State *L, const char *key)
 {
     static const char *const fields[] = {"id", "peer", "bytes_in",
-                                         "bytes_out", NULL};
+                                         "bytes_out", "upstream", NULL};
     for (int i = 0; fields[i]; i++)
         if (strcmp(key, fields[i]) == 0)
             return 1;
@@ -464,9 +298,10 @@ static int l_index(lua_State *L)
 /* __newindex(conn, key, value): the script's own fields. */
 static int l_newindex(lua_State *L)
 {
-    luaL_checkudata(L, 1, LCONN_METATABLE);
+    lobj *o = luaL_checkudata(L, 1, LCONN_METATABLE);
     if (lua_type(L, 2) == LUA_TSTRING && is_reserved(L, lua_tostring(L, 2)))
-        return luaL_error(L, "conn.%s is read-only", lua_tostring(L, 2));
+        return luaL_error(L, "conn.%s%s is read-only",
+                          o->upstream ? "upstream." : "", lua_tostring(L, 2));
     if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) { /* nil */
         lua_pop(L, 1);
         lua_createtable(L, 0, 2);                  /* fields */
@@ -482,19 +317,23 @@ static int l_newindex(lua_State *L)
 static int l_tostring(lua_State *L)
 {
     lobj *o = luaL_checkudata(L, 1, LCONN_METATABLE);
-    if (o->lc)
-        lua_pushfstring(L, "conn %I (%s)", o->id, conn_peer(o->lc->c));
+    const char *what = o->upstream ? "upstream" : "conn";
+    conn *c = o->lc == NULL ? NULL : o->upstream ? o->lc->up : o->lc->c;
+    if (c != NULL)
+        lua_pushfstring(L, "%s %I (%s)", what, o->id, conn_peer(c));
     else
-        lua_pushfstring(L, "conn %I (closed)", o->id);
+        lua_pushfstring(L, "%s %I (closed)", what, o->id);
     return 1;
 }
 
 void lconn_open(lua_State *L, lconn_env *env)
 {
     luaL_newmetatable(L, LCONN_METATABLE);    /* mt */
-    luaL_newlibtable(L, methods);             /* mt methods */
+    lua_createtable(L, 0, 16);                /* mt methods */
     lua_pushlightuserdata(L, env);            /* mt methods env */
     luaL_setfuncs(L, methods, 1);             /* mt methods */
+    lua_pushlightuserdata(L, env);            /* mt methods env */
+    luaL_setfuncs(L, lconn_shape_methods, 1); /* mt methods */
     lua_pushvalue(L, -1);                     /* mt methods methods */
     lua_pushcclosure(L, l_index, 1);          /* mt methods __index */
     lua_setfield(L, -3, "__index");           /* mt methods */

@@ -7,12 +7,22 @@
  * kept after that raises "connection is closed" instead of touching freed
  * memory (as liolib does for closed files). Script fields live in the
  * userdata's user value, a table created on the first assignment.
- * conn:after timers belong to the lconn and end with it. */
+ * conn:after timers belong to the lconn and end with it.
+ *
+ * In a proxied pair the lconn owns the upstream's connection too, and
+ * conn.upstream is a second userdata of the same metatable, marked as
+ * the upstream's side: the same methods act on the upstream's connection
+ * (what it sends is framed, what goes to it is shaped). Its pointer is
+ * cleared with conn's; while the client lives and the upstream has
+ * closed, it raises "upstream connection N is closed". conn:connect
+ * (from on_connect only) chooses the upstream, so a script can put one
+ * connection in a pair and leave the next an echo. */
 #ifndef RICOCHET_LCONN_H
 #define RICOCHET_LCONN_H
 
 #include <lua.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conn.h"
 #include "loop.h"
@@ -26,11 +36,18 @@ typedef struct ltimer ltimer;
  * hook runs; set by the owner of the state. */
 typedef void (*lconn_timer_fn)(lconn *lc, int fn_ref);
 
+/* conn:connect: start lc's upstream connection to the numeric address
+ * host:port (NULL: the default, --upstream). Returns 0 (a failure to
+ * start is kept in lc->up_err, for the owner to report once on_connect
+ * has returned) or ERR_EINVAL when there is no default. Never raises. */
+typedef int (*lconn_connect_fn)(lconn *lc, const char *host, int port);
+
 /* What the conn methods need of their state; owned by the state's
  * owner, alive as long as the state. */
 typedef struct lconn_env {
     loop *loop;                /* conn:after's timers */
     lconn_timer_fn on_timer;
+    lconn_connect_fn connect;
 } lconn_env;
 
 struct lconn {
@@ -41,14 +58,22 @@ struct lconn {
     unsigned warned_discard : 1; /* the "discarded" warning was given */
     unsigned refs : 2;         /* its connections not yet closed */
     unsigned up_failed : 1;    /* the upstream's connect failed */
+    unsigned choosing : 1;     /* its on_connect runs: conn:connect may */
+    unsigned chose : 1;        /* conn:connect was called */
+    unsigned proxied : 1;      /* it has (had) an upstream: a pair */
+    int up_err;                /* a connect that could not start; 0 */
+    int up_obj_ref;            /* conn.upstream's userdata; LUA_NOREF */
+    uint64_t up_id;            /* the upstream's connection id; 0: none */
     conn *up;                  /* proxy mode: the upstream's connection */
     ltimer *timers;            /* conn:after timers still pending */
 };
 
 /* Create the metatable with the methods send, shutdown, close, reset,
- * after, frame (framing), delay, rate, slice, stall, resume, close_after
- * and reset_after (shaping). Run protected (it may raise a memory
- * error). */
+ * after, connect, frame (framing), delay, rate, slice, stall, resume,
+ * close_after and reset_after (shaping). The same metatable serves
+ * conn.upstream, the upstream's side of a pair: its methods act on the
+ * upstream's connection (after and connect are refused there). Run
+ * protected (it may raise a memory error). */
 void lconn_open(lua_State *L, lconn_env *env);
 
 /* Make lc the Lua side of c in state L. Never raises. */
@@ -57,8 +82,9 @@ void lconn_init(lconn *lc, conn *c, lua_State *L, void *owner);
 /* Push lc's `conn`, creating it on first use. Run protected (memory). */
 void lconn_push(lua_State *L, lconn *lc);
 
-/* The connection is gone: stop lc's timers, clear its object's pointer
- * and drop the registry references. Never raises. */
+/* The connection is gone: stop lc's timers, clear its objects' pointers
+ * (conn's and conn.upstream's) and drop the registry references. Never
+ * raises. */
 void lconn_detach(lconn *lc);
 
 /* Warn, once a connection, that len bytes were refused because its

@@ -27,7 +27,8 @@ struct policy {
     const policy_opts *opts;
     int refs;
     int hook_ref[HOOK_TIMER];  /* LUA_NOREF when the script lacks it */
-    conn_callbacks callbacks;  /* the client's; data NULL: C echo */
+    conn_callbacks callbacks;  /* an echo client's; data NULL: C echo */
+    conn_callbacks proxy_callbacks; /* a proxied client's */
     conn_callbacks up_callbacks; /* the upstream's, in proxy mode */
     lalloc alloc;              /* the state's memory: count, cap, cache */
     lbudget budget;            /* instructions per call */

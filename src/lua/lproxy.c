@@ -1,6 +1,12 @@
 /* lproxy.c -- proxy mode: a relay between each client and the upstream,
  * both directions scriptable.
  *
+ * Which clients are in a pair is decided per connection: on_connect may
+ * choose an upstream (conn:connect, which calls lproxy_connect) or none;
+ * without a choice, --upstream's is connected once on_connect returns.
+ * A client in a pair gets the pair's callbacks (p->proxy_callbacks);
+ * one that stays an echo keeps p->callbacks.
+ *
  * The client's connection and the upstream's are owned by one lconn.
  * Without a data hook, bytes go from one to the other in C (no Lua call a
  * chunk). With one, its reply is what goes on: on_data's to the upstream,
@@ -18,7 +24,9 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 
+#include "addr.h"
 #include "log.h"
+#include "lupstream.h"
 
 static int has(const policy *p, enum hook hook)
 {
@@ -149,15 +157,19 @@ void lproxy_client_closed(lconn *lc, enum conn_reason reason)
     if (lc->up != NULL && conn_state(lc->up) != CONN_CLOSED &&
         reason != CONN_REASON_DONE)
         conn_reset(lc->up, CONN_REASON_RESET);
+    else if (lc->up != NULL && conn_writable(lc->up))
+        conn_shutdown(lc->up); /* the script closed the client itself: the
+                                  upstream's end follows, drain-bounded */
     release(lc);
 }
 
 void lproxy_setup(policy *p)
 {
-    p->callbacks.data = client_data;
-    p->callbacks.done = client_done;
-    p->callbacks.late_done = client_done;
-    p->callbacks.pressure = client_pressure;
+    p->proxy_callbacks = p->callbacks; /* close, timeout: as in echo */
+    p->proxy_callbacks.data = client_data;
+    p->proxy_callbacks.done = client_done;
+    p->proxy_callbacks.late_done = client_done;
+    p->proxy_callbacks.pressure = client_pressure;
     p->up_callbacks.data = up_data;
     p->up_callbacks.done = up_done;
     p->up_callbacks.late_done = up_done;
@@ -166,24 +178,51 @@ void lproxy_setup(policy *p)
     p->up_callbacks.pressure = up_pressure;
 }
 
-void lproxy_attach(policy *p, lconn *lc)
+int lproxy_connect(lconn *lc, const char *host, int port)
 {
+    policy *p = lc->owner;
+    if (host == NULL) {
+        if (p->opts->upstream_host == NULL)
+            return ERR_EINVAL;
+        host = p->opts->upstream_host;
+        port = p->opts->upstream_port;
+    }
+    /* From now on the client is one side of a pair, whatever becomes of
+     * the connect: its bytes go to the upstream, not back. */
+    lc->proxied = 1;
+    conn_set_callbacks(lc->c, &p->proxy_callbacks, lc);
     conn *up;
-    int rc = conn_connect(conn_table_of(lc->c), p->opts->upstream_host,
-                          p->opts->upstream_port, p->opts->connect_timeout_ms,
-                          &up);
+    int rc = conn_connect(conn_table_of(lc->c), host, port,
+                          p->opts->connect_timeout_ms, &up);
     if (rc != 0) {
-        log_warn("conn %llu: upstream %s:%d: %s",
-                 (unsigned long long)conn_id(lc->c), p->opts->upstream_host,
-                 p->opts->upstream_port, err_strerror(rc));
-        if (has(p, HOOK_UP_ERROR))
-            lhook_run(p, lc, HOOK_UP_ERROR, NULL, 0, err_strerror(rc),
-                      lc->c);
-        else
-            conn_reset(lc->c, CONN_REASON_ERROR);
-        return;
+        char spec[ADDR_HOST_MAX + 8];
+        lupstream_format(spec, sizeof spec, host, port);
+        log_warn("conn %llu: upstream %s: %s",
+                 (unsigned long long)conn_id(lc->c), spec, err_strerror(rc));
+        lc->up_err = rc; /* dealt with once on_connect is over */
+        return 0;
     }
     lc->up = up;
+    lc->up_id = conn_id(up);
     lc->refs++;
     conn_set_callbacks(up, &p->up_callbacks, lc);
+    return 0;
+}
+
+void lproxy_attach(policy *p, lconn *lc)
+{
+    /* The default upstream, unless on_connect chose (conn:connect) or
+     * ended the connection. */
+    if (!lc->chose && p->opts->upstream_host != NULL &&
+        conn_state(lc->c) == CONN_OPEN)
+        lproxy_connect(lc, NULL, 0);
+    int err = lc->up_err;
+    lc->up_err = 0;
+    if (err == 0 || conn_state(lc->c) == CONN_CLOSED)
+        return;
+    lc->up_failed = 1;
+    if (has(p, HOOK_UP_ERROR))
+        lhook_run(p, lc, HOOK_UP_ERROR, NULL, 0, err_strerror(err), lc->c);
+    else
+        conn_reset(lc->c, CONN_REASON_ERROR);
 }

@@ -5,9 +5,12 @@
 #include <lauxlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "clock.h"
 #include "lbudget.h"
 #include "log.h"
+#include "lupstream.h"
+#include "net.h"
 #include "rng.h"
 
 static lricochet *lib_of(lua_State *L)
@@ -96,10 +99,47 @@ static int l_random(lua_State *L)
     return 1;
 }
 
+/* ricochet.resolve("NAME:PORT"): the numeric "ADDR:PORT" (or
+ * "[ADDR]:PORT") for conn:connect, or nil and the reason. It blocks on
+ * the system's resolver, so only the top level may call it (at load and
+ * reload): in a hook it would stall every connection of the worker. */
+static int l_resolve(lua_State *L)
+{
+    lricochet *lib = lib_of(L);
+    const char *spec = luaL_checkstring(L, 1);
+    char host[ADDR_HOST_MAX], addr[ADDR_HOST_MAX], err[160], out[96];
+    int port;
+    if (!lib->loading)
+        return luaL_error(L, "ricochet.resolve may be called only from the "
+                          "script's top level, as it loads: it waits for "
+                          "the resolver, which a hook must never do");
+    int rc = lupstream_parse(spec, host, sizeof host, &port, err,
+                             sizeof err);
+    if (rc < 0)
+        return luaL_argerror(L, 1, err);
+    if (rc == 1) {
+        uint64_t waited_from = clock_monotonic_us();
+        rc = net_resolve(host, addr, sizeof addr);
+        /* --hook-timeout bounds the script, not the resolver */
+        lbudget_exclude_us(L, clock_monotonic_us() - waited_from);
+        if (rc != 0) {
+            lua_pushnil(L);
+            lua_pushfstring(L, "%s: %s", host, err_strerror(rc));
+            return 2;
+        }
+        lupstream_format(out, sizeof out, addr, port);
+    } else {
+        lupstream_format(out, sizeof out, host, port);
+    }
+    lua_pushstring(L, out);
+    return 1;
+}
+
 void lricochet_open(lua_State *L, lricochet *lib)
 {
     static const luaL_Reg funcs[] = {
-        {"log", l_log}, {"now", l_now}, {"random", l_random}, {NULL, NULL}
+        {"log", l_log}, {"now", l_now}, {"random", l_random},
+        {"resolve", l_resolve}, {NULL, NULL}
     };
     luaL_newlibtable(L, funcs);                       /* r */
     lua_pushlightuserdata(L, lib);                    /* r lib */

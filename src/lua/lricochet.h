@@ -1,6 +1,6 @@
 /* lricochet.h -- the `ricochet` library scripts see: log, now, random,
- * args, script, version, worker, upstream (in proxy mode); and print()
- * routed to the log. */
+ * resolve (at load only), args, script, version, worker, upstream (with
+ * --upstream); and print() routed to the log. */
 #ifndef RICOCHET_LRICOCHET_H
 #define RICOCHET_LRICOCHET_H
 
@@ -19,6 +19,7 @@ typedef struct lricochet {
     const char *upstream; /* ricochet.upstream, "HOST:PORT"; NULL: none */
     loop *loop;           /* ricochet.now()'s clock; NULL: monotonic */
     uint64_t current_id;  /* the connection whose hook runs; 0: none */
+    int loading;          /* 1 while the top level runs: resolve may */
 } lricochet;
 
 /* Make the global `ricochet` and replace print. Run protected (it may

@@ -61,7 +61,7 @@ static void cb_close(conn *c, enum conn_reason reason)
         lhook_run(p, lc, HOOK_CLOSE, NULL, 0, conn_reason_name(reason),
                   NULL);
     lconn_detach(lc);
-    if (p->opts->upstream_host != NULL) {
+    if (lc->proxied) {
         lproxy_client_closed(lc, reason); /* the upstream goes too */
         return;
     }
@@ -189,6 +189,7 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
         p->lib.upstream = p->upstream;
     }
     p->env.on_timer = on_timer;
+    p->env.connect = lproxy_connect;
     lalloc_init(&p->alloc, opts->memory_limit);
     p->L = lua_newstate(lalloc_fn, &p->alloc);
     if (p->L == NULL) {
@@ -199,7 +200,9 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
     lcall_init(p->L);
     lbudget_install(p->L, &p->budget, opts->hook_budget,
                     opts->hook_timeout_ms, &p->alloc);
+    p->lib.loading = 1; /* ricochet.resolve may block: only now */
     lcall_status status = lcall(p->L, load_main, p);
+    p->lib.loading = 0;
     if (status != LCALL_OK) {
         const char *msg = lua_tostring(p->L, -1);
         if (status == LCALL_MEMORY && opts->memory_limit) {
@@ -224,8 +227,7 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
     p->callbacks.close = cb_close;
     p->callbacks.timeout = p->hook_ref[HOOK_TIMEOUT] != LUA_NOREF
                                ? cb_timeout : NULL; /* NULL: graceful */
-    if (opts->upstream_host != NULL)
-        lproxy_setup(p);
+    lproxy_setup(p); /* conn:connect makes a pair without --upstream */
     return p;
 }
 
@@ -264,11 +266,12 @@ void policy_attach(policy *p, conn *c)
     lconn_init(lc, c, p->L, p);
     p->refs++;
     conn_set_callbacks(c, &p->callbacks, lc);
-    if (p->opts->upstream_host != NULL)
-        lproxy_attach(p, lc);
-    if (p->hook_ref[HOOK_CONNECT] != LUA_NOREF &&
-        conn_state(c) != CONN_CLOSED)
+    if (p->hook_ref[HOOK_CONNECT] != LUA_NOREF) {
+        lc->choosing = 1; /* conn:connect: this on_connect only */
         lhook_run(p, lc, HOOK_CONNECT, NULL, 0, NULL, NULL);
+        lc->choosing = 0;
+    }
+    lproxy_attach(p, lc); /* after on_connect: the script may choose */
 }
 
 void policy_release(policy *p)

@@ -30,8 +30,8 @@ typedef struct policy_opts {
     char **args;           /* "key=value" script arguments */
     int nargs;
     int worker;            /* ricochet.worker: this state's worker, 1.. */
-    const char *upstream_host; /* proxy mode: a numeric address; NULL: */
-    int upstream_port;         /* echo mode */
+    const char *upstream_host; /* --upstream, a numeric address; NULL: */
+    int upstream_port;         /* echo, unless the script's conn:connect */
     uint64_t connect_timeout_ms; /* the upstream's connect; 0: none */
 } policy_opts;
 
@@ -57,8 +57,10 @@ void policy_bind_loop(policy *p, loop *l);
 void policy_describe(const policy *p, char *out, size_t outlen);
 
 /* Wire a new connection to the policy: set its callbacks and run
- * on_connect. The connection takes a reference to p, dropped after
- * on_close. When memory runs out, c is reset (with a log line). */
+ * on_connect, then connect its upstream (the one on_connect chose with
+ * conn:connect, else --upstream's, if any). The connection takes a
+ * reference to p, dropped after on_close. When memory runs out, c is
+ * reset (with a log line). */
 void policy_attach(policy *p, conn *c);
 
 /* Drop the caller's reference; the Lua state is closed with the last. */

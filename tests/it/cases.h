@@ -82,6 +82,11 @@
     X(chaos_reset_peer) \
     X(chaos_slow_close) \
     X(chaos_probability_seed) \
+    X(proxy_api_choose) \
+    X(proxy_api_frame_upstream) \
+    X(proxy_api_shape_upstream) \
+    X(proxy_api_chaos_dir) \
+    X(proxy_api_chaos_slow_close) \
     X(rt_budget_loop) \
     X(rt_budget_nested) \
     X(rt_budget_pcall) \

@@ -116,5 +116,6 @@ void test_conn_connect_no_connector(void);
 void test_conn_connect_accepted(void);
 void test_conn_connect_refused(void);
 void test_conn_connect_timeout(void);
+void test_conn_connect_shaped(void);
 
 #endif

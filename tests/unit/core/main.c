@@ -107,6 +107,7 @@ static const test_case cases[] = {
     CASE(conn_connect_accepted),
     CASE(conn_connect_refused),
     CASE(conn_connect_timeout),
+    CASE(conn_connect_shaped),
     { NULL, NULL }
 };
 

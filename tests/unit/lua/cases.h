@@ -19,6 +19,7 @@ void test_lalloc_counts_big_blocks(void);
 void test_lcharge_matches_stock(void);
 void test_lcharge_stops(void);
 void test_lcharge_time_limit(void);
+void test_lcharge_time_excluded(void);
 
 void test_policy_replies(void);
 void test_policy_actions(void);
@@ -35,5 +36,15 @@ void test_policy_memory(void);
 void test_policy_hook_errors(void);
 
 void test_batch_hooks_raise(void);
+
+void test_proxy_api_choose(void);
+void test_proxy_api_default(void);
+void test_proxy_api_rules(void);
+void test_proxy_api_directions(void);
+void test_proxy_api_object(void);
+void test_proxy_api_shaping(void);
+void test_proxy_api_refused(void);
+void test_proxy_api_answer_close(void);
+void test_proxy_api_mixed(void);
 
 #endif

@@ -24,6 +24,7 @@ static const test_case cases[] = {
     CASE(lcharge_matches_stock),
     CASE(lcharge_stops),
     CASE(lcharge_time_limit),
+    CASE(lcharge_time_excluded),
     CASE(policy_replies),
     CASE(policy_actions),
     CASE(policy_bad_results),
@@ -38,6 +39,15 @@ static const test_case cases[] = {
     CASE(policy_memory),
     CASE(policy_hook_errors),
     CASE(batch_hooks_raise),
+    CASE(proxy_api_choose),
+    CASE(proxy_api_default),
+    CASE(proxy_api_rules),
+    CASE(proxy_api_directions),
+    CASE(proxy_api_object),
+    CASE(proxy_api_shaping),
+    CASE(proxy_api_refused),
+    CASE(proxy_api_answer_close),
+    CASE(proxy_api_mixed),
     { NULL, NULL }
 };
 

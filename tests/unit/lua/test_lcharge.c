@@ -7,6 +7,7 @@
 #include <lualib.h>
 
 #include "cases.h"
+#include "clock.h"
 #include "lalloc.h"
 #include "lbudget.h"
 #include "lcharge.h"
@@ -348,5 +349,37 @@ void test_lcharge_time_limit(void)
     }
     run(&mine, "return 'served'", got, sizeof got);
     ASSERT_STR_EQ(got, "ok: string:served");
+    state_close(&mine);
+}
+
+/* A C function that waits 60 ms outside Lua, then says so when the
+ * upvalue is true (as ricochet.resolve does with the resolver's wait). */
+static int wait_outside(lua_State *L)
+{
+    uint64_t from = clock_monotonic_us();
+    while (clock_monotonic_us() - from < 60000)
+        continue;
+    if (lua_toboolean(L, lua_upvalueindex(1)))
+        lbudget_exclude_us(L, clock_monotonic_us() - from);
+    return 0;
+}
+
+void test_lcharge_time_excluded(void)
+{
+    charged_state mine;
+    char got[4096];
+    static const char chunk[] =
+        "for i = 1, 3 do wait() for j = 1, 20000 do end end return 'done'";
+    state_open(&mine, 1, 0, 50);
+    for (int excluded = 0; excluded <= 1; excluded++) {
+        lua_pushboolean(mine.L, excluded);
+        lua_pushcclosure(mine.L, wait_outside, 1);
+        lua_setglobal(mine.L, "wait");
+        run(&mine, chunk, got, sizeof got);
+        if (excluded)
+            ASSERT_STR_EQ(got, "ok: string:done");
+        else if (strncmp(got, "error: stopped: over the time limit", 35))
+            TEST_FAIL("expected the time limit, got: %s", got);
+    }
     state_close(&mine);
 }
