@@ -1,0 +1,139 @@
+# lib.sh -- sourced by the real-server tests: ricochet in proxy mode in
+# front of a real server (redis-server, nginx) that the test starts
+# itself, on 127.0.0.1, on a free port, with its own configuration in the
+# test's temporary directory. Called by ctest as
+#   bash TEST.sh RICOCHET_BINARY REPOSITORY_ROOT
+# Builds on tests/examples/lib.sh (start_server, stop_server, expect, need,
+# fail). Readiness is a log line read from a fifo (redis-server) or a port
+# that accepts (nginx, which prints none), each with a bound. Only the
+# processes this test started are signalled. A missing tool skips the
+# test (exit 77), except under CI.
+. "$(dirname "${BASH_SOURCE[0]}")/../examples/lib.sh"
+
+REDIS_PID=""
+REDIS_PORT=""
+REDIS_DRAIN_PID=""
+NGINX_PID=""
+NGINX_PORT=""
+
+cleanup_real() {
+    local rc=$? pid
+    for pid in "$REDIS_PID" "$NGINX_PID"; do
+        [ -n "$pid" ] || continue
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ -n "$REDIS_DRAIN_PID" ]; then
+        wait "$REDIS_DRAIN_PID" 2>/dev/null || true
+    fi
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+        for log in redis.log nginx.log; do
+            [ -f "$WORK/$log" ] || continue
+            echo "---- $log (last 20 lines) ----" >&2
+            tail -n 20 "$WORK/$log" >&2
+        done
+    fi
+    (exit "$rc")
+    cleanup
+}
+trap cleanup_real EXIT
+
+# A random port outside the ephemeral range; the caller retries another
+# when the server cannot bind it.
+random_port() {
+    echo $((20000 + RANDOM % 12000))
+}
+
+# Start redis-server on a free port: sets REDIS_PID and REDIS_PORT. No
+# persistence, no protected mode; its log (stdout) goes through a fifo
+# until "Ready to accept connections", then to redis.log.
+start_redis() {
+    local attempt port line fifo
+    for ((attempt = 0; attempt < 5; attempt++)); do
+        port=$(random_port)
+        fifo="$WORK/redis.fifo.$attempt"
+        mkfifo "$fifo"
+        redis-server --bind 127.0.0.1 --port "$port" --save "" \
+            --appendonly no --dir "$WORK" --logfile "" --daemonize no \
+            --protected-mode no >"$fifo" 2>&1 &
+        REDIS_PID=$!
+        exec 4<"$fifo"
+        while read -r -t 10 -u 4 line; do
+            echo "$line" >>"$WORK/redis.log"
+            case $line in
+            *"Ready to accept connections"*)
+                REDIS_PORT=$port
+                cat <&4 >>"$WORK/redis.log" &
+                REDIS_DRAIN_PID=$!
+                exec 4<&-
+                return 0 ;;
+            esac
+        done
+        # EOF (it exited: the port was taken) or no line within the bound
+        kill -TERM "$REDIS_PID" 2>/dev/null || true
+        wait "$REDIS_PID" 2>/dev/null || true
+        REDIS_PID=""
+        exec 4<&-
+    done
+    fail "redis-server did not start (see redis.log)"
+}
+
+# Wait until 127.0.0.1:PORT accepts a connection while PID lives: at most
+# 200 tries, 50 ms apart (10 s).
+wait_port() { # port pid
+    local i
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$2" 2>/dev/null || return 1
+        if (exec 5<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# Start nginx in the foreground (one process, no daemon, no master) on a
+# free port, serving the directory $1: sets NGINX_PID and NGINX_PORT.
+start_nginx() { # document root
+    local attempt port
+    mkdir -p "$WORK/nginx"
+    for ((attempt = 0; attempt < 5; attempt++)); do
+        port=$(random_port)
+        cat >"$WORK/nginx/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx.log warn;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    default_type application/octet-stream;
+    keepalive_timeout 30s;
+    server {
+        listen 127.0.0.1:$port;
+        root $1;
+    }
+}
+EOF
+        nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" \
+            -e "$WORK/nginx.log" >>"$WORK/nginx.log" 2>&1 &
+        NGINX_PID=$!
+        if wait_port "$port" "$NGINX_PID"; then
+            NGINX_PORT=$port
+            return 0
+        fi
+        kill -TERM "$NGINX_PID" 2>/dev/null || true
+        wait "$NGINX_PID" 2>/dev/null || true
+        NGINX_PID=""
+    done
+    fail "nginx did not start (see nginx.log)"
+}
+
+# The nginx binary is in /usr/sbin, which a user's PATH may lack.
+[ -x /usr/sbin/nginx ] && PATH="$PATH:/usr/sbin"
