@@ -137,3 +137,51 @@ EOF
 
 # The nginx binary is in /usr/sbin, which a user's PATH may lack.
 [ -x /usr/sbin/nginx ] && PATH="$PATH:/usr/sbin"
+
+# Start (another) ricochet: start_server's fifo is made anew.
+start_proxy() { # ricochet arguments
+    exec 3<&-
+    rm -f "$WORK/ready"
+    start_server "$@"
+}
+
+# FILE of SIZE bytes, every byte value in turn (0, 1, ..., 255, 0, ...).
+make_pattern() { # file size
+    local i
+    for ((i = 0; i < 256; i++)); do printf "\\$(printf '%03o' "$i")"; done \
+        >"$1.256"
+    : >"$1"
+    for ((i = 0; i < ($2 + 255) / 256; i++)); do cat "$1.256"; done |
+        head -c "$2" >"$1"
+    rm -f "$1.256"
+}
+
+# Open a connection to 127.0.0.1:PORT on descriptor 5 (a plain client
+# whose every write and read the test controls).
+open_conn() { # port
+    exec 5<>"/dev/tcp/127.0.0.1/$1" || fail "cannot connect to port $1"
+}
+close_conn() { exec 5<&- 5>&-; }
+
+# roundtrip REQUEST LINES: send REQUEST (printf %b escapes) on descriptor
+# 5 and read LINES reply lines (at most 10 s each); sets REPLY_TEXT (the
+# lines, CRs kept, each ended by LF) and RTT_US (from before the write to
+# after the last line, in microseconds, as the client saw it).
+roundtrip() {
+    local t0 t1 line i
+    REPLY_TEXT=""
+    t0=$EPOCHREALTIME
+    printf '%b' "$1" >&5
+    for ((i = 0; i < $2; i++)); do
+        IFS= read -r -t 10 -u 5 line || fail "no reply line to [$1]"
+        REPLY_TEXT+="$line"$'\n'
+    done
+    t1=$EPOCHREALTIME
+    t0=${t0//[.,]/} t1=${t1//[.,]/}
+    RTT_US=$((10#$t1 - 10#$t0))
+}
+
+# Read what descriptor 5 still gets until EOF (at most 10 s) into FILE.
+read_to_eof() { # file
+    timeout 10 cat <&5 >"$1" || fail "no EOF within 10 s (exit $?)"
+}

@@ -63,9 +63,7 @@ cmp "$WORK/bin.proxied" "$WORK/bin.want" || fail "binary value, proxied"
 
 # 1 MiB of known bytes (every byte value), set through the proxy, read
 # back through it and directly.
-for ((i = 0; i < 256; i++)); do printf "\\$(printf '%03o' "$i")"; done \
-    >"$WORK/bytes256"
-for ((i = 0; i < 4096; i++)); do cat "$WORK/bytes256"; done >"$WORK/big"
+make_pattern "$WORK/big" 1048576
 [ "$(stat -c %s "$WORK/big")" = 1048576 ] || fail "big value is not 1 MiB"
 expect OK proxied -x SET big <"$WORK/big"
 redis-cli --raw -h 127.0.0.1 -p "$PORT" GET big >"$WORK/big.proxied"
