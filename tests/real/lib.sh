@@ -149,11 +149,13 @@ start_proxy() { # ricochet arguments
 make_pattern() { # file size
     local i
     for ((i = 0; i < 256; i++)); do printf "\\$(printf '%03o' "$i")"; done \
-        >"$1.256"
-    : >"$1"
-    for ((i = 0; i < ($2 + 255) / 256; i++)); do cat "$1.256"; done |
-        head -c "$2" >"$1"
-    rm -f "$1.256"
+        >"$1.block"
+    for ((i = 256; i < $2; i *= 2)); do  # doubled: log2(size) copies
+        cat "$1.block" "$1.block" >"$1.twice"
+        mv "$1.twice" "$1.block"
+    done
+    head -c "$2" "$1.block" >"$1"
+    rm -f "$1.block"
 }
 
 # Open a connection to 127.0.0.1:PORT on descriptor 5 (a plain client
