@@ -18,6 +18,7 @@ NGINX_PORT=""
 
 cleanup_real() {
     local rc=$? pid
+    set +e
     for pid in "$REDIS_PID" "$NGINX_PID"; do
         [ -n "$pid" ] || continue
         kill -TERM "$pid" 2>/dev/null || true
