@@ -14,6 +14,10 @@
 --   slow_key=K   hold the replies to GET K back ...
 --   slow_ms=MS   ... MS milliseconds (default 100)
 --
+-- When Redis cannot be reached (refused, timed out, reset, not found), a
+-- client gets "-ERR upstream down (REASON)" and the proxy closes it, as
+-- a Redis client expects an error reply rather than a bare reset.
+--
 -- How it keeps RESP framing: the client's requests (arrays of bulk
 -- strings, as redis-cli sends them, or inline commands) are cut as
 -- examples/resp.lua cuts them, a header line, then each bulk body with
@@ -222,4 +226,10 @@ function on_upstream_data(conn, data)
     end
     pass(conn, data:sub(from))
     return nil
+end
+
+-- Redis cannot be reached: answer as Redis would, then close (the nil
+-- action of on_upstream_error).
+function on_upstream_error(conn, reason)
+    return "-ERR upstream down (" .. reason .. ")\r\n"
 end

@@ -12,6 +12,8 @@
 #   reads);
 # - slow_key: GET of that key at least slow_ms late, the others not held
 #   behind a fault of their own, the order kept;
+# - Redis down: the client reads "-ERR upstream down (connection
+#   refused)", then EOF;
 # - a bad argument: a clear error at start.
 . "$(dirname "$0")/lib.sh"
 need redis-server redis-cli timeout
@@ -104,6 +106,22 @@ roundtrip 'GET slow\r\nGET k\r\n' 4
 [ "$RTT_US" -ge 100000 ] || fail "GET slow, GET k took $RTT_US us"
 close_conn
 stop_server
+
+# --- Redis down: an error reply, then EOF --------------------------------------
+down_port=$REDIS_PORT
+kill -TERM "$REDIS_PID"
+wait "$REDIS_PID" || true
+REDIS_PID=""
+start_proxy --upstream "127.0.0.1:$down_port" \
+    "$ROOT/examples/redis-faults.lua"
+open_conn "$PORT"
+read_to_eof "$WORK/down"
+close_conn
+printf -- '-ERR upstream down (connection refused)\r\n' >"$WORK/down.want"
+cmp "$WORK/down" "$WORK/down.want" || fail "Redis down: [$(cat "$WORK/down")]"
+stop_server
+grep -q "warn  conn 1: upstream 127.0.0.1:$down_port: connection refused" \
+    "$WORK/server.log" || fail "no log line for the refused upstream"
 
 # --- a bad argument -------------------------------------------------------------
 rc=0
