@@ -187,7 +187,8 @@ cpu_ticks() {
 wait_children() {
     local i
     for ((i = 0; i < 100; i++)); do
-        [ -s "/proc/$1/task/$1/children" ] || return 0
+        # (a /proc file's size is 0: read it)
+        [ -n "$(cat "/proc/$1/task/$1/children" 2>/dev/null)" ] || return 0
         sleep 0.1
     done
 }
