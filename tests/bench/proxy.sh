@@ -182,6 +182,18 @@ cpu_ticks() {
     echo $(( ${12} + ${13} + ${14} + ${15} ))
 }
 
+# Busy ticks (user, nice, system, irq, softirq, steal) of the proxy's CPU
+# (all CPUs when not pinned). Those the proxy did not use went to other
+# processes: the run's noise, as in run.sh (which counts both CPUs; here
+# the client and the upstream share the other one, so only the proxy's
+# CPU says whether someone else competed with it).
+cpu_busy_ticks() {
+    awk -v a="cpu${pin_server[2]:-}" '
+        (a == "cpu" && $1 == "cpu") || (a != "cpu" && $1 == a) {
+            s += $2 + $3 + $4 + $7 + $8 + $9 }
+        END { print s + 0 }' /proc/stat
+}
+
 # Wait (at most 10 s) until PID has no child left: socat's children are
 # counted in its cutime/cstime only once it has reaped them.
 wait_children() {
@@ -316,7 +328,7 @@ record() { echo "$1 $2 $3 $4 $5" >> "$results"; }
 
 failures=0 passes=0
 run_one() { # kind mode rep
-    local kind=$1 mode=$2 rep=$3 args t0 t1 cpu line rc pid
+    local kind=$1 mode=$2 rep=$3 args t0 t1 b0 b1 w0 w1 cpu line rc pid
     case $mode in
     pingpong) args=(--conns "$pp_conns" --size "$pp_size" --secs "$pp_secs") ;;
     bulk) args=(--conns "$bulk_conns" --bytes "$bulk_bytes") ;;
@@ -332,12 +344,16 @@ run_one() { # kind mode rep
     # the proxy's CPU; direct: the upstream's, for reference
     pid=${PROXY_PID:-$UP_PID}
     t0=$(cpu_ticks "$pid")
+    b0=$(cpu_busy_ticks)
+    w0=$(date +%s%N)
     rc=0
     ${pin_client[@]+"${pin_client[@]}"} "$bench" --mode "$mode" \
         --port "$PROXY_PORT" "${args[@]}" > "$work/bench.out" \
         2> "$work/bench.err" || rc=$?
     wait_children "$pid"
     t1=$(cpu_ticks "$pid")
+    b1=$(cpu_busy_ticks)
+    w1=$(date +%s%N)
     stop_pid "$PROXY_PID"; PROXY_PID=""
     stop_pid "$UP_PID"; UP_PID=""
     line=$(grep '^RESULT' "$work/bench.out" | tail -n 1)
@@ -352,6 +368,14 @@ run_one() { # kind mode rep
     fi
     passes=$((passes + 1))
     cpu=$(awk -v t=$((t1 - t0)) -v hz="$clk_tck" 'BEGIN { print t / hz }')
+    # others on the proxy's CPU, in % of it (direct: nothing runs there)
+    if [ "$kind" != direct ]; then
+        record "$kind" "$mode" "$rep" noise \
+            "$(awk -v busy=$((b1 - b0)) -v own=$((t1 - t0)) \
+               -v hz="$clk_tck" -v ns=$((w1 - w0)) 'BEGIN {
+                 o = busy - own; if (o < 0) o = 0
+                 printf "%.0f", (ns > 0 ? 100 * o / hz / (ns / 1e9) : 0) }')"
+    fi
     record "$kind" "$mode" "$rep" cpu_pct \
         "$(awk -v c="$cpu" -v s="$(field secs "$line")" \
            'BEGIN { printf "%.0f", (s > 0 ? 100 * c / s : 0) }')"
@@ -419,8 +443,14 @@ row() { # mode label key
     for kind in direct ricochet haproxy socat; do
         has "$kind" && printf ' %10s' "$(median "$kind" "$1" "$3")"
     done
-    has ricochet && has haproxy && printf ' %9s' \
-        "$(ratio "$(median ricochet "$1" "$3")" "$(median haproxy "$1" "$3")")"
+    if has ricochet && has haproxy; then
+        if [ "$3" = noise ]; then
+            printf ' %9s' -
+        else
+            printf ' %9s' "$(ratio "$(median ricochet "$1" "$3")" \
+                             "$(median haproxy "$1" "$3")")"
+        fi
+    fi
     echo
 }
 for mode in ${modes//,/ }; do
@@ -428,20 +458,24 @@ for mode in ${modes//,/ }; do
     bulk)
         row bulk "MB/s" rate
         row bulk "CPU s/GiB" cpu_per
-        row bulk "CPU %" cpu_pct ;;
+        row bulk "CPU %" cpu_pct
+        row bulk "noise %" noise ;;
     pingpong)
         row pingpong "msgs/s" rate
         row pingpong "p50 us" p50
         row pingpong "CPU us/msg" cpu_per
-        row pingpong "CPU %" cpu_pct ;;
+        row pingpong "CPU %" cpu_pct
+        row pingpong "noise %" noise ;;
     lifecycle)
         row lifecycle "conns/s" rate
         row lifecycle "p50 us" p50
         row lifecycle "CPU us/conn" cpu_per
-        row lifecycle "CPU %" cpu_pct ;;
+        row lifecycle "CPU %" cpu_pct
+        row lifecycle "noise %" noise ;;
     esac
 done
-echo "(CPU: the proxy's; in the direct column, the upstream's own)"
+echo "(CPU: the proxy's; in the direct column, the upstream's own."
+echo " noise: other processes on the proxy's CPU, in % of it)"
 
 # The issue's target: ricochet at least HAProxy on each rate, at no more
 # CPU. Within 3 % is a tie, as far as one run on a shared machine can say.
