@@ -15,11 +15,13 @@ REDIS_PORT=""
 REDIS_DRAIN_PID=""
 NGINX_PID=""
 NGINX_PORT=""
+SLICER_PID=""
+SLICER_PORT=""
 
 cleanup_real() {
     local rc=$? pid
     set +e
-    for pid in "$REDIS_PID" "$NGINX_PID"; do
+    for pid in "$SLICER_PID" "$REDIS_PID" "$NGINX_PID"; do
         [ -n "$pid" ] || continue
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -28,7 +30,7 @@ cleanup_real() {
         wait "$REDIS_DRAIN_PID" 2>/dev/null || true
     fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-        for log in redis.log nginx.log; do
+        for log in redis.log nginx.log slicer.log; do
             [ -f "$WORK/$log" ] || continue
             echo "---- $log (last 20 lines) ----" >&2
             tail -n 20 "$WORK/$log" >&2
@@ -187,4 +189,32 @@ roundtrip() {
 # Read what descriptor 5 still gets until EOF (at most 10 s) into FILE.
 read_to_eof() { # file
     timeout 10 cat <&5 >"$1" || fail "no EOF within 10 s (exit $?)"
+}
+
+# A second ricochet between a proxy and the upstream UPSTREAM_PORT,
+# writing what it relays to its client in slices of SIZE bytes, GAP_MS
+# apart (tests/real/slice.lua), so that its client reads the upstream's
+# replies in pieces cut everywhere: sets SLICER_PID and SLICER_PORT.
+start_slicer() { # upstream_port size gap_ms
+    local line
+    mkfifo "$WORK/slicer.ready"
+    "$RICOCHET" --listen 127.0.0.1:0 --upstream "127.0.0.1:$1" \
+        "$ROOT/tests/real/slice.lua" -- size="$2" gap="$3" \
+        >"$WORK/slicer.ready" 2>"$WORK/slicer.log" &
+    SLICER_PID=$!
+    exec 6<"$WORK/slicer.ready"
+    read -r -t 10 -u 6 line || fail "no readiness line from the slicer"
+    exec 6<&-
+    case $line in
+    "listening on 127.0.0.1:"*) SLICER_PORT=${line##*:} ;;
+    *) fail "unexpected first line from the slicer: $line" ;;
+    esac
+}
+
+# resp ARG...: the RESP request a client such as redis-cli sends for a
+# command, an array of bulk strings (lengths in bytes: LC_ALL=C).
+resp() {
+    local a LC_ALL=C
+    printf '*%d\r\n' "$#"
+    for a in "$@"; do printf '$%d\r\n%s\r\n' "${#a}" "$a"; done
 }

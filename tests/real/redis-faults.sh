@@ -8,6 +8,9 @@
 #   injected error in its place among Redis's replies, byte-exact;
 # - a request written in pieces (several writes, usually several reads)
 #   is still one request;
+# - Redis's replies read a byte at a time (a slicing relay between the
+#   proxy and Redis): pipelined replies, a nested array, a value with CRLF
+#   in it and a nil, the errors still in their places;
 # - a 1 MiB value through it, both ways, byte-exact (replies cut across
 #   reads);
 # - slow_key: GET of that key at least slow_ms late, the others not held
@@ -73,6 +76,35 @@ roundtrip '*2\r\n$3\r\nGET\r\n$1\r\nk\r\n' 3
 [ "$REPLY_TEXT" = $'$5\r\nvalue\r\n-ERR down for a moment\r\n' ] ||
     fail "split request: [$REPLY_TEXT]"
 close_conn
+stop_server
+
+# --- Redis's replies cut into single bytes -----------------------------------
+printf 'a\r\nb' >"$WORK/crlf"
+expect OK direct -x SET crlf <"$WORK/crlf"
+start_slicer "$REDIS_PORT" 1 1
+start_proxy --upstream "127.0.0.1:$SLICER_PORT" \
+    "$ROOT/examples/redis-faults.lua" -- every=2
+{
+    resp PING                                   # +PONG
+    resp GET k                                  # GET 1: the value
+    resp GET k                                  # GET 2: injected
+    resp EVAL "return {'a',{'b',1}}" 0          # a nested array
+    resp GET crlf                               # GET 3: CRLF inside
+    resp GET nokey                              # GET 4: injected
+    resp GET nokey                              # GET 5: nil
+    resp ECHO marker
+} >"$WORK/sliced"
+want='+PONG\r\n$5\r\nvalue\r\n-ERR injected\r\n'
+want+='*2\r\n$1\r\na\r\n*2\r\n$1\r\nb\r\n:1\r\n'
+want+='$4\r\na\r\nb\r\n-ERR injected\r\n$-1\r\n$6\r\nmarker\r\n'
+printf '%b' "$want" >"$WORK/want"
+open_conn "$PORT"
+cat "$WORK/sliced" >&5
+timeout 10 head -c "$(stat -c %s "$WORK/want")" <&5 >"$WORK/got" ||
+    fail "sliced replies: no reply within 10 s"
+close_conn
+cmp "$WORK/got" "$WORK/want" ||
+    fail "sliced replies: [$(cat -A "$WORK/got")]"
 stop_server
 
 # --- 1 MiB through it, never failed (every=0) -------------------------------
