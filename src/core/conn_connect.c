@@ -28,8 +28,8 @@ static void finish(conn *c, int err)
     free(cc);
     c->connecting = NULL;
     if (err != 0) {
-        log_trace("conn %llu: connect to %s failed: %s",
-                  (unsigned long long)c->id, c->peer, err_strerror(err));
+        log_trace("conn %llu%s: connect to %s failed: %s",
+                  CONN_ID(c), c->peer, err_strerror(err));
         if (c->cb && c->cb->connected)
             c->cb->connected(c, err);
         /* nothing was sent: a plain close, no RST to nobody */
@@ -37,7 +37,7 @@ static void finish(conn *c, int err)
         conn__close_now(c, CONN_REASON_ERROR, 0);
         return;
     }
-    log_trace("conn %llu: connected to %s", (unsigned long long)c->id,
+    log_trace("conn %llu%s: connected to %s", CONN_ID(c),
               c->peer);
     conn__touch(c);
     if (c->cb && c->cb->connected)
@@ -140,7 +140,7 @@ int conn_connect(conn_table *t, const char *host, int port,
     if (cc != NULL &&
         loop_timer_start(t->cfg.loop, &cc->check, CHECK_MS) != 0)
         return conn__fail_nomem(c, "arming its connect check");
-    log_trace("conn %llu: connecting to %s", (unsigned long long)c->id,
+    log_trace("conn %llu%s: connecting to %s", CONN_ID(c),
               peer);
     *out = c;
     return 0;

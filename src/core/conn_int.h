@@ -106,7 +106,12 @@ struct conn {
     conn_peer_group *peer_group; /* count_peers: its address's count */
     conn *reap_next;
     char peer[64];              /* "ADDR:PORT" */
+    char label[40];             /* "" or " (LABEL)": conn_set_label */
 };
+
+/* A connection as its log lines name it: "conn %llu%s" takes these two,
+ * its id and its label (" (upstream of 2)" in proxy mode, else ""). */
+#define CONN_ID(c) (unsigned long long)(c)->id, (c)->label
 
 static inline loop *conn__loop(const conn *c) { return c->table->cfg.loop; }
 

@@ -16,6 +16,7 @@
 #include "lproxy.h"
 
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -186,4 +187,8 @@ void lproxy_attach(policy *p, lconn *lc)
     lc->up = up;
     lc->refs++;
     conn_set_callbacks(up, &p->up_callbacks, lc);
+    char label[32]; /* --trace tells the pair's two sides apart */
+    snprintf(label, sizeof label, "upstream of %llu",
+             (unsigned long long)conn_id(lc->c));
+    conn_set_label(up, label);
 }

@@ -127,7 +127,16 @@
     X(rt_simulate_malformed) \
     X(log_injection) \
     X(log_flood_max_conns) \
-    X(log_flood_simulate)
+    X(log_flood_simulate) \
+    X(proxy_relay) \
+    X(proxy_relay_hooks) \
+    X(proxy_half_close_client_first) \
+    X(proxy_half_close_upstream_first) \
+    X(proxy_half_close_bulk) \
+    X(proxy_reset_from_client) \
+    X(proxy_reset_from_upstream) \
+    X(proxy_reset_from_client_inflight) \
+    X(proxy_reset_from_upstream_inflight)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)
