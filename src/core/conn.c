@@ -395,6 +395,7 @@ enum conn_reason conn_reason(const conn *c) { return c->reason; }
 uint64_t conn_bytes_in(const conn *c) { return c->bytes_in; }
 uint64_t conn_bytes_out(const conn *c) { return c->bytes_out; }
 int conn_peer_done(const conn *c) { return c->peer_eof; }
+int conn_peer_reset(const conn *c) { return c->peer_reset; }
 
 uint64_t conn_idle_ms(const conn *c)
 {
@@ -460,6 +461,7 @@ void conn__fail(conn *c, int err, const char *what)
     if (err == ERR_ERESET) {
         log_trace("conn %llu%s: reset by peer during %s",
                   CONN_ID(c), what);
+        c->peer_reset = c->state != CONN_CLOSED;
         conn__close_now(c, CONN_REASON_RESET, 0);
         return;
     }
@@ -757,6 +759,7 @@ void conn_feed_eof(conn *c)
 void conn_feed_reset(conn *c)
 {
     log_trace("conn %llu%s: reset by peer", CONN_ID(c));
+    c->peer_reset = c->state != CONN_CLOSED;
     conn__close_now(c, CONN_REASON_RESET, 0);
 }
 

@@ -192,6 +192,8 @@ enum conn_state conn_state(const conn *c);
 enum conn_reason conn_reason(const conn *c);
 uint64_t conn_bytes_in(const conn *c);
 uint64_t conn_bytes_out(const conn *c);
+/* 1 when the peer reset c (not we: a reset we sent is not one). */
+int conn_peer_reset(const conn *c);
 /* 1 when the peer has finished sending (FIN seen). */
 int conn_peer_done(const conn *c);
 /* Milliseconds since c's last byte in or out (or since it opened). */

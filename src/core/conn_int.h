@@ -85,6 +85,7 @@ struct conn {
     unsigned outbound : 1;      /* made by conn_connect */
     unsigned held : 1;          /* conn_hold_reading */
     unsigned over_limit : 1;    /* pressure reported over the limit */
+    unsigned peer_reset : 1;    /* the peer reset the connection */
     buf out;                    /* unsent output */
     size_t later_off, later_len; /* bytes waiting in table->later */
     conn *later_next;

@@ -136,7 +136,14 @@
     X(proxy_reset_from_client) \
     X(proxy_reset_from_upstream) \
     X(proxy_reset_from_client_inflight) \
-    X(proxy_reset_from_upstream_inflight)
+    X(proxy_reset_from_upstream_inflight) \
+    X(proxy_upstream_refused) \
+    X(proxy_upstream_refused_hook) \
+    X(proxy_upstream_reset) \
+    X(proxy_upstream_reset_hook) \
+    X(proxy_upstream_timeout) \
+    X(proxy_upstream_timeout_hook) \
+    X(proxy_upstream_not_found)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)
