@@ -143,7 +143,9 @@
     X(proxy_upstream_reset_hook) \
     X(proxy_upstream_timeout) \
     X(proxy_upstream_timeout_hook) \
-    X(proxy_upstream_not_found)
+    X(proxy_upstream_not_found) \
+    X(proxy_backpressure_to_client) \
+    X(proxy_backpressure_to_upstream)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)
