@@ -145,7 +145,12 @@
     X(proxy_upstream_timeout_hook) \
     X(proxy_upstream_not_found) \
     X(proxy_backpressure_to_client) \
-    X(proxy_backpressure_to_upstream)
+    X(proxy_backpressure_to_upstream) \
+    X(proxy_hook_error_isolated) \
+    X(proxy_reload_keeps_pairs) \
+    X(proxy_stop_drains) \
+    X(proxy_trace_labels) \
+    X(proxy_workers)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)
