@@ -31,6 +31,10 @@ int it_proxy_sock_error(int fd);
 int it_proxy_wait_readable(int fd, int timeout_ms);
 /* 1 when the server under test is the Windows build (under Wine). */
 int it_proxy_on_windows(void);
+/* Wine reads a reset as an end of stream (recv returns 0): a case that
+ * needs ricochet to tell a RST from a FIN is skipped for the Windows
+ * build. Returns 1 (having said so) when the case is to be skipped. */
+int it_proxy_skip_resets_on_wine(void);
 /* Open descriptors of the server's process (/proc/PID/fd), -1 when that
  * cannot be known (no /proc, or a wrapper such as wine in between). */
 long it_proxy_fd_count(const it_server *s);

@@ -151,9 +151,15 @@ void proxy_upstream_refused_hook(void)
 
 static void reset_at_accept(int hooked)
 {
-    int port, lfd = it_host_listen_local(&port);
-    it_server *s = it_proxy_start(port, failure_script(hooked), NULL);
-    long base = it_proxy_fd_count(s);
+    int port, lfd;
+    it_server *s;
+    long base;
+
+    if (it_proxy_skip_resets_on_wine())
+        return;
+    lfd = it_host_listen_local(&port);
+    s = it_proxy_start(port, failure_script(hooked), NULL);
+    base = it_proxy_fd_count(s);
     for (int i = 0; i < FAILED_CONNS; i++) {
         int cli, up;
         it_proxy_pair(s, lfd, &cli, &up);
