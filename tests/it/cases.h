@@ -133,6 +133,8 @@
     X(proxy_half_close_client_first) \
     X(proxy_half_close_upstream_first) \
     X(proxy_half_close_bulk) \
+    X(proxy_end_hooks_client_first) \
+    X(proxy_end_hooks_upstream_first) \
     X(proxy_reset_from_client) \
     X(proxy_reset_from_upstream) \
     X(proxy_reset_from_client_inflight) \

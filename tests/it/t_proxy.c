@@ -176,6 +176,47 @@ void proxy_half_close_bulk(void)
     it_server_stop_clean(s);
 }
 
+/* on_done and on_upstream_done: each end goes on after the hook's last
+ * bytes, in both orders (the second FIN comes to a side whose own end
+ * has begun: the relay passes it on all the same). */
+static void ends_with_hooks(int client_first)
+{
+    int lfd, port, cli, up;
+    it_server *s;
+
+    lfd = it_host_listen_local(&port);
+    s = it_proxy_start(port, FIXTURE("proxy_ends.lua"), NULL);
+    it_proxy_pair(s, lfd, &cli, &up);
+    for (int turn = 0; turn < 2; turn++) {
+        if ((turn == 0) == (client_first != 0)) {
+            CLI_SEND(cli, "abc");
+            it_cli_shut_wr(cli);
+            it_proxy_expect_eof(up, "abc[client done]", 16, "the upstream");
+        } else {
+            CLI_SEND(up, "xyz");
+            it_cli_shut_wr(up);
+            it_proxy_expect_eof(cli, "xyz[upstream done]", 18,
+                                "the client");
+        }
+    }
+    ASSERT_EQ(it_proxy_sock_error(cli), 0);
+    ASSERT_EQ(it_proxy_sock_error(up), 0);
+    close(cli);
+    close(up);
+    close(lfd);
+    it_server_stop_clean(s);
+}
+
+void proxy_end_hooks_client_first(void)
+{
+    ends_with_hooks(1);
+}
+
+void proxy_end_hooks_upstream_first(void)
+{
+    ends_with_hooks(0);
+}
+
 /* ---- resets cross ------------------------------------------------------- */
 
 /* The client resets (SO_LINGER 0): the upstream's read fails with

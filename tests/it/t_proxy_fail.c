@@ -135,6 +135,12 @@ static void refused(int hooked)
     }
     expect_fds_back(s, base);
     expect_warnings(s, "connection refused", FAILED_CONNS);
+    if (hooked) { /* the hook heard the reason */
+        char *log = it_log_read(s);
+        ASSERT_EQ(it_log_count(log, "info", "on_upstream_error: connection "
+                               "refused", NULL), FAILED_CONNS);
+        free(log);
+    }
 }
 
 void proxy_upstream_refused(void)
