@@ -1,6 +1,7 @@
 -- proxy_hooks.lua -- proxy mode with both data hooks, each returning its
 -- bytes unchanged (the relay through Lua); a client's chunk "boom" is a
--- hook error, which must end that pair only.
+-- hook error and an upstream's chunk "spin" a runaway hook, each of which
+-- must end its own pair only.
 function on_data(conn, data)
     if data == "boom" then
         error("boom in on_data")
@@ -9,5 +10,8 @@ function on_data(conn, data)
 end
 
 function on_upstream_data(conn, data)
+    if data == "spin" then
+        while true do end
+    end
     return data
 end

@@ -39,35 +39,50 @@ static void across(int from, int to, const char *text, const char *want)
 
 /* ---- a hook error ends its own pair ------------------------------------- */
 
+/* Pair B's on_data fails, pair C's on_upstream_data runs away (stopped
+ * by --hook-budget); pair A relays on through both. */
 void proxy_hook_error_isolated(void)
 {
-    int lfd, port, a_cli, a_up, b_cli, b_up;
+    int lfd, port, a_cli, a_up, b_cli, b_up, c_cli, c_up;
     it_server *s;
     char *log;
 
     lfd = it_host_listen_local(&port);
-    s = it_proxy_start(port, FIXTURE("proxy_hooks.lua"), NULL);
+    s = it_proxy_start(port, FIXTURE("proxy_hooks.lua"), "--hook-budget",
+                       "1000000", NULL);
     it_proxy_pair(s, lfd, &a_cli, &a_up);
     it_proxy_pair(s, lfd, &b_cli, &b_up);
+    it_proxy_pair(s, lfd, &c_cli, &c_up);
     across(a_cli, a_up, "a to up", "a to up");
     across(b_up, b_cli, "b to client", "b to client");
+    across(c_cli, c_up, "c to up", "c to up");
     /* on_data fails in pair B: both of B's sockets are reset */
     CLI_SEND(b_cli, "boom");
     it_proxy_expect_reset(b_cli, "B's client");
     it_proxy_expect_reset(b_up, "B's upstream");
-    /* pair A goes on, both ways, and ends cleanly */
     across(a_up, a_cli, "a to client", "a to client");
+    /* on_upstream_data runs away in pair C: stopped, C is reset */
+    CLI_SEND(c_up, "spin");
+    it_proxy_expect_reset(c_cli, "C's client");
+    it_proxy_expect_reset(c_up, "C's upstream");
+    /* pair A goes on, both ways, and ends cleanly */
+    across(a_cli, a_up, "a again", "a again");
     exchange_and_end(a_cli, a_up, "a's last", "a's answer");
     it_server_stop(s);
     log = it_log_read(s);
-    ASSERT_EQ(it_log_count(log, "error", NULL, NULL), 1);
+    ASSERT_EQ(it_log_count(log, "error", NULL, NULL), 2);
     ASSERT_EQ(it_log_count(log, "error", "conn 3: on_data failed: ",
                            "boom in on_data"), 1);
+    ASSERT_EQ(it_log_count(log, "error", "conn 5: on_upstream_data "
+                           "stopped: over the budget of 1000000 "
+                           "instructions", NULL), 1);
     free(log);
     close(a_cli);
     close(a_up);
     close(b_cli);
     close(b_up);
+    close(c_cli);
+    close(c_up);
     close(lfd);
 }
 
