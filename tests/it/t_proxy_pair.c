@@ -40,19 +40,21 @@ static void across(int from, int to, const char *text, const char *want)
 /* ---- a hook error ends its own pair ------------------------------------- */
 
 /* Pair B's on_data fails, pair C's on_upstream_data runs away (stopped
- * by --hook-budget); pair A relays on through both. */
+ * by --hook-budget), pair D's on_data eats memory (stopped by
+ * --lua-memory); pair A relays on through all three. */
 void proxy_hook_error_isolated(void)
 {
-    int lfd, port, a_cli, a_up, b_cli, b_up, c_cli, c_up;
+    int lfd, port, a_cli, a_up, b_cli, b_up, c_cli, c_up, d_cli, d_up;
     it_server *s;
     char *log;
 
     lfd = it_host_listen_local(&port);
     s = it_proxy_start(port, FIXTURE("proxy_hooks.lua"), "--hook-budget",
-                       "1000000", NULL);
+                       "20000000", "--lua-memory", "16", NULL);
     it_proxy_pair(s, lfd, &a_cli, &a_up);
     it_proxy_pair(s, lfd, &b_cli, &b_up);
     it_proxy_pair(s, lfd, &c_cli, &c_up);
+    it_proxy_pair(s, lfd, &d_cli, &d_up);
     across(a_cli, a_up, "a to up", "a to up");
     across(b_up, b_cli, "b to client", "b to client");
     across(c_cli, c_up, "c to up", "c to up");
@@ -65,16 +67,23 @@ void proxy_hook_error_isolated(void)
     CLI_SEND(c_up, "spin");
     it_proxy_expect_reset(c_cli, "C's client");
     it_proxy_expect_reset(c_up, "C's upstream");
+    across(a_up, a_cli, "a between", "a between");
+    /* on_data eats memory in pair D: stopped at the cap, D is reset */
+    CLI_SEND(d_cli, "bomb");
+    it_proxy_expect_reset(d_cli, "D's client");
+    it_proxy_expect_reset(d_up, "D's upstream");
     /* pair A goes on, both ways, and ends cleanly */
     across(a_cli, a_up, "a again", "a again");
     exchange_and_end(a_cli, a_up, "a's last", "a's answer");
     it_server_stop(s);
     log = it_log_read(s);
-    ASSERT_EQ(it_log_count(log, "error", NULL, NULL), 2);
+    ASSERT_EQ(it_log_count(log, "error", NULL, NULL), 3);
+    ASSERT_EQ(it_log_count(log, "error", "conn 7: on_data failed: not "
+                           "enough memory", "capped at 16 MiB"), 1);
     ASSERT_EQ(it_log_count(log, "error", "conn 3: on_data failed: ",
                            "boom in on_data"), 1);
     ASSERT_EQ(it_log_count(log, "error", "conn 5: on_upstream_data "
-                           "stopped: over the budget of 1000000 "
+                           "stopped: over the budget of 20000000 "
                            "instructions", NULL), 1);
     free(log);
     close(a_cli);
@@ -83,6 +92,8 @@ void proxy_hook_error_isolated(void)
     close(b_up);
     close(c_cli);
     close(c_up);
+    close(d_cli);
+    close(d_up);
     close(lfd);
 }
 
