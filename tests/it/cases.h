@@ -130,6 +130,7 @@
     X(log_flood_simulate) \
     X(proxy_relay) \
     X(proxy_relay_hooks) \
+    X(proxy_relay_ipv6) \
     X(proxy_half_close_client_first) \
     X(proxy_half_close_upstream_first) \
     X(proxy_half_close_bulk) \

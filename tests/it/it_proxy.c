@@ -1,11 +1,13 @@
 /* it_proxy.c -- ricochet in front of an upstream the case plays. */
 #include "it_proxy.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,7 +23,10 @@ it_server *it_proxy_start(int port, const char *script, ...)
     int n = 0;
     va_list ap;
 
-    snprintf(upstream, sizeof upstream, "127.0.0.1:%d", port);
+    if (port < 0)
+        snprintf(upstream, sizeof upstream, "[::1]:%d", -port);
+    else
+        snprintf(upstream, sizeof upstream, "127.0.0.1:%d", port);
     args[n++] = "--upstream";
     args[n++] = upstream;
     va_start(ap, script);
@@ -35,6 +40,26 @@ it_server *it_proxy_start(int port, const char *script, ...)
     args[n++] = script;
     args[n] = NULL;
     return it_server_start(args);
+}
+
+int it_proxy_listen6(int *port)
+{
+    struct sockaddr_in6 a;
+    socklen_t al = sizeof a;
+    int fd;
+    if (!it_host_have_ipv6_loopback())
+        return -1;
+    fd = socket(AF_INET6, SOCK_STREAM, 0);
+    ASSERT(fd >= 0);
+    it_fd_cloexec(fd);
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ASSERT_EQ(listen(fd, 16), 0);
+    ASSERT_EQ(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    *port = ntohs(a.sin6_port);
+    return fd;
 }
 
 int it_proxy_accept(int lfd, int timeout_ms)

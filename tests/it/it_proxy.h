@@ -10,8 +10,12 @@
 #include "it_server.h"
 
 /* Start ricochet with --upstream 127.0.0.1:port, the options given (a
- * NULL-terminated list of strings after script) and script. */
+ * NULL-terminated list of strings after script) and script. A negative
+ * port means [::1]:-port. */
 it_server *it_proxy_start(int port, const char *script, ...);
+/* A listening socket on [::1] (port 0: any), its port in *port; -1 when
+ * this host has no IPv6 loopback. */
+int it_proxy_listen6(int *port);
 /* Accept one connection on the listening socket lfd within timeout_ms:
  * a non-blocking close-on-exec socket, or -1 on timeout. */
 int it_proxy_accept(int lfd, int timeout_ms);

@@ -58,6 +58,35 @@ void proxy_relay_hooks(void)
     relay_both_ways(FIXTURE("proxy_hooks.lua"));
 }
 
+/* An upstream on [::1] (--upstream [::1]:PORT): the same relay. */
+void proxy_relay_ipv6(void)
+{
+    int lfd, port, cli, up;
+    it_server *s;
+    char peer[64];
+
+    lfd = it_proxy_listen6(&port);
+    if (lfd < 0) {
+        fprintf(stderr, "SKIP: no IPv6 loopback here\n");
+        return;
+    }
+    s = it_proxy_start(-port, SCRIPT("proxy.lua"), "--trace", NULL);
+    it_proxy_pair(s, lfd, &cli, &up);
+    CLI_SEND(cli, "over six");
+    it_cli_shut_wr(cli);
+    it_proxy_expect_eof(up, "over six", 8, "the upstream");
+    CLI_SEND(up, "and back");
+    it_cli_shut_wr(up);
+    it_proxy_expect_eof(cli, "and back", 8, "the client");
+    snprintf(peer, sizeof peer, "connected to [::1]:%d", port);
+    if (!it_log_wait(s, peer, IT_WAIT_MS))
+        TEST_FAIL("no trace line \"%s\"", peer);
+    close(cli);
+    close(up);
+    close(lfd);
+    it_server_stop_clean(s);
+}
+
 /* ---- the half-close, both orders ---------------------------------------- */
 
 /* After a pair's clean end: ricochet closed both of its sockets (the
