@@ -136,6 +136,7 @@
     X(proxy_half_close_bulk) \
     X(proxy_end_hooks_client_first) \
     X(proxy_end_hooks_upstream_first) \
+    X(proxy_end_hook_wait) \
     X(proxy_reset_from_client) \
     X(proxy_reset_from_upstream) \
     X(proxy_reset_from_client_inflight) \

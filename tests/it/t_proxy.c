@@ -246,6 +246,35 @@ void proxy_end_hooks_upstream_first(void)
     ends_with_hooks(0);
 }
 
+/* on_upstream_done's "wait": the client gets the hook's line at once,
+ * the upstream's FIN only when the script's timer passes it on; the
+ * client's own end still reaches the upstream after that. */
+void proxy_end_hook_wait(void)
+{
+    int lfd, port, cli, up;
+    it_server *s;
+    char got[16];
+    int64_t t0;
+
+    lfd = it_host_listen_local(&port);
+    s = it_proxy_start(port, FIXTURE("proxy_wait.lua"), NULL);
+    it_proxy_pair(s, lfd, &cli, &up);
+    t0 = it_clock_now_us();
+    CLI_SEND(up, "data");
+    it_cli_shut_wr(up);
+    ASSERT_EQ(it_cli_recv_n(cli, got, 10, IT_WAIT_MS), 10);
+    ASSERT_MEM_EQ(got, 10, "data[held]", 10);
+    it_proxy_expect_eof(cli, "", 0, "the client");
+    ASSERT_MS_WITHIN(it_clock_ms_since(t0), 180, IT_WAIT_MS);
+    CLI_SEND(cli, "late");
+    it_cli_shut_wr(cli);
+    it_proxy_expect_eof(up, "late", 4, "the upstream");
+    close(cli);
+    close(up);
+    close(lfd);
+    it_server_stop_clean(s);
+}
+
 /* ---- resets cross ------------------------------------------------------- */
 
 /* The client resets (SO_LINGER 0): the upstream's read fails with
