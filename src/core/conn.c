@@ -73,7 +73,7 @@ void conn__set_state(conn *c, enum conn_state to)
     assert(legal && "illegal connection state transition");
     (void)legal;
     if (log_get_level() >= LOG_TRACE)
-        log_msg(LOG_TRACE, "conn %llu: %s -> %s", (unsigned long long)c->id,
+        log_msg(LOG_TRACE, "conn %llu%s: %s -> %s", CONN_ID(c),
                 conn_state_name(from), conn_state_name(to));
     c->state = to;
 }
@@ -83,9 +83,9 @@ void conn__trace_chunk(conn *c, const char *dir, uint64_t offset,
 {
     if (log_get_level() < LOG_TRACE)
         return;
-    char title[96];
-    snprintf(title, sizeof title, "conn %llu: %s %zu bytes at offset %llu",
-             (unsigned long long)c->id, dir, len,
+    char title[160];
+    snprintf(title, sizeof title, "conn %llu%s: %s %zu bytes at offset %llu",
+             CONN_ID(c), dir, len,
              (unsigned long long)offset);
     if (log_hexdump_on())
         log_hexdump(title, data, len);
@@ -95,8 +95,8 @@ void conn__trace_chunk(conn *c, const char *dir, uint64_t offset,
 
 int conn__fail_nomem(conn *c, const char *what)
 {
-    log_error("conn %llu: out of memory %s: resetting the connection",
-              (unsigned long long)c->id, what);
+    log_error("conn %llu%s: out of memory %s: resetting the connection",
+              CONN_ID(c), what);
     conn__close_now(c, CONN_REASON_ERROR, 1);
     return ERR_ENOMEM;
 }
@@ -117,8 +117,8 @@ void conn__update_interest(conn *c)
         events |= POLLER_WRITE; /* shaped: timers pace the rest */
     int rc = loop_io_set(conn__loop(c), &c->io, events);
     if (rc != 0) {
-        log_error("conn %llu: cannot poll the socket: %s",
-                  (unsigned long long)c->id, err_strerror(rc));
+        log_error("conn %llu%s: cannot poll the socket: %s",
+                  CONN_ID(c), err_strerror(rc));
         conn__close_now(c, CONN_REASON_ERROR, 1);
     }
 }
@@ -356,7 +356,7 @@ conn *conn_accept(conn_table *t, net_socket sock, const char *peer)
     conn__link(t, c);
     if (c->state == CONN_CLOSED)
         return NULL; /* out of memory: reset, freed at the tick */
-    log_trace("conn %llu: accepted from %s", (unsigned long long)c->id,
+    log_trace("conn %llu%s: accepted from %s", CONN_ID(c),
               peer);
     return c;
 }
@@ -377,6 +377,15 @@ void conn_set_callbacks(conn *c, const conn_callbacks *cb, void *owner)
     c->owner = owner;
 }
 
+void conn_set_label(conn *c, const char *label)
+{
+    if (label == NULL || *label == '\0')
+        c->label[0] = '\0';
+    else
+        snprintf(c->label, sizeof c->label, " (%.*s)",
+                 (int)sizeof c->label - 4, label);
+}
+
 void *conn_owner(const conn *c) { return c->owner; }
 conn_table *conn_table_of(const conn *c) { return c->table; }
 uint64_t conn_id(const conn *c) { return c->id; }
@@ -386,6 +395,7 @@ enum conn_reason conn_reason(const conn *c) { return c->reason; }
 uint64_t conn_bytes_in(const conn *c) { return c->bytes_in; }
 uint64_t conn_bytes_out(const conn *c) { return c->bytes_out; }
 int conn_peer_done(const conn *c) { return c->peer_eof; }
+int conn_peer_reset(const conn *c) { return c->peer_reset; }
 
 uint64_t conn_idle_ms(const conn *c)
 {
@@ -434,8 +444,8 @@ void conn__close_now(conn *c, enum conn_reason reason, int abortive)
     c->reason = reason;
     conn__tx_close(c, abortive);
     c->io.handle.sock = NET_INVALID;
-    log_trace("conn %llu: %s, %s after %llu ms, %llu bytes in, %llu out",
-              (unsigned long long)c->id, abortive ? "RST sent" : "closed",
+    log_trace("conn %llu%s: %s, %s after %llu ms, %llu bytes in, %llu out",
+              CONN_ID(c), abortive ? "RST sent" : "closed",
               conn_reason_name(reason),
               (unsigned long long)(loop_now(t->cfg.loop) - c->opened_ms),
               (unsigned long long)c->bytes_in,
@@ -449,12 +459,13 @@ void conn__close_now(conn *c, enum conn_reason reason, int abortive)
 void conn__fail(conn *c, int err, const char *what)
 {
     if (err == ERR_ERESET) {
-        log_trace("conn %llu: reset by peer during %s",
-                  (unsigned long long)c->id, what);
+        log_trace("conn %llu%s: reset by peer during %s",
+                  CONN_ID(c), what);
+        c->peer_reset = c->state != CONN_CLOSED;
         conn__close_now(c, CONN_REASON_RESET, 0);
         return;
     }
-    log_warn("conn %llu: %s failed: %s", (unsigned long long)c->id, what,
+    log_warn("conn %llu%s: %s failed: %s", CONN_ID(c), what,
              err_strerror(err));
     conn__close_now(c, CONN_REASON_ERROR, 1);
 }
@@ -463,7 +474,7 @@ void conn__send_fin(conn *c)
 {
     assert(!conn__has_output(c) && "FIN before the queue is empty");
     int rc = conn__tx_shutdown_send(c);
-    log_trace("conn %llu: FIN sent", (unsigned long long)c->id);
+    log_trace("conn %llu%s: FIN sent", CONN_ID(c));
     if (rc != 0 && rc != ERR_ENOTCONN) {
         conn__fail(c, rc, "shutdown");
         return;
@@ -491,8 +502,8 @@ void conn__after_write(conn *c)
     size_t half = c->table->cfg.out_limit / 2;
     if (c->read_paused && buf_len(&c->out) <= half) {
         c->read_paused = 0;
-        log_debug("conn %llu: output drained, reading again",
-                  (unsigned long long)c->id);
+        log_debug("conn %llu%s: output drained, reading again",
+                  CONN_ID(c));
     }
     if (c->over_limit && buf_len(&c->out) <= half) {
         c->over_limit = 0;
@@ -550,8 +561,8 @@ int conn_evict(conn *c, const char *why)
         return 0;
     /* dropping output is never a clean end: those peers get a reset */
     int abortive = conn__has_output(c);
-    log_debug("conn %llu: %s after %llu ms idle (%s), %zu bytes unsent",
-              (unsigned long long)c->id, abortive ? "reset" : "closed",
+    log_debug("conn %llu%s: %s after %llu ms idle (%s), %zu bytes unsent",
+              CONN_ID(c), abortive ? "reset" : "closed",
               (unsigned long long)conn_idle_ms(c), why, unsent(c));
     conn__close_now(c, CONN_REASON_TIMEOUT, abortive);
     return abortive;
@@ -562,7 +573,7 @@ int conn_evict(conn *c, const char *why)
 /* The peer sent FIN. */
 static void peer_done(conn *c)
 {
-    log_trace("conn %llu: FIN received", (unsigned long long)c->id);
+    log_trace("conn %llu%s: FIN received", CONN_ID(c));
     c->peer_eof = 1;
     conn__frame_eof(c); /* whole frames held after a mode change go first */
     switch (c->state) {
@@ -659,7 +670,7 @@ static void on_io(loop *l, loop_io *io, int events)
  * to go out. */
 static void idle_timeout(conn *c, uint64_t now)
 {
-    log_info("conn %llu: idle timeout (%s)", (unsigned long long)c->id,
+    log_info("conn %llu%s: idle timeout (%s)", CONN_ID(c),
              conn_state_name(c->state));
     c->timed_out = 1;
     c->timed_out_ms = now;
@@ -682,7 +693,6 @@ static void on_deadline(timer *t)
 {
     conn *c = t->data;
     const conn_config *cfg = &c->table->cfg;
-    unsigned long long id = (unsigned long long)c->id;
     uint64_t now = loop_now(cfg->loop);
     int stopping = c->stop_deadline_ms && now >= c->stop_deadline_ms;
     int draining = c->state == CONN_HALF_CLOSED &&
@@ -697,23 +707,24 @@ static void on_deadline(timer *t)
      * reset: a plain close after them would pass a cut stream off as a
      * whole one. */
     if (stopping && conn__has_output(c)) {
-        log_warn("conn %llu: the server's stop deadline passed with %zu "
-                 "bytes unsent: resetting the connection", id, unsent(c));
+        log_warn("conn %llu%s: the server's stop deadline passed with %zu "
+                 "bytes unsent: resetting the connection", CONN_ID(c),
+                 unsent(c));
         conn__close_now(c, CONN_REASON_STOP, 1);
     } else if (stopping) {
-        log_info("conn %llu: closed by the server stop (%s)", id,
+        log_info("conn %llu%s: closed by the server stop (%s)", CONN_ID(c),
                  conn_state_name(c->state));
         conn__close_now(c, CONN_REASON_STOP, 0);
     } else if (connect_late) {
         conn__connect_timed_out(c);
     } else if (draining) {
         assert(!conn__has_output(c) && "output after our FIN");
-        log_info("conn %llu: the peer did not close within the drain "
-                 "timeout", id);
+        log_info("conn %llu%s: the peer did not close within the drain "
+                 "timeout", CONN_ID(c));
         conn__close_now(c, CONN_REASON_TIMEOUT, 0);
     } else if (flushed_late) {
-        log_warn("conn %llu: %zu bytes still unsent %llu ms after the idle "
-                 "timeout: resetting the connection", id, unsent(c),
+        log_warn("conn %llu%s: %zu bytes still unsent %llu ms after the idle "
+                 "timeout: resetting the connection", CONN_ID(c), unsent(c),
                  (unsigned long long)cfg->drain_ms);
         conn__close_now(c, CONN_REASON_TIMEOUT, conn__has_output(c));
     } else if (idle) {
@@ -747,7 +758,8 @@ void conn_feed_eof(conn *c)
 
 void conn_feed_reset(conn *c)
 {
-    log_trace("conn %llu: reset by peer", (unsigned long long)c->id);
+    log_trace("conn %llu%s: reset by peer", CONN_ID(c));
+    c->peer_reset = c->state != CONN_CLOSED;
     conn__close_now(c, CONN_REASON_RESET, 0);
 }
 
@@ -764,5 +776,5 @@ void conn_note(conn *c, const char *fmt, ...)
     if (t != NULL && t->note != NULL)
         t->note(t->data, c, what);
     else
-        log_msg(LOG_TRACE, "conn %llu: %s", (unsigned long long)c->id, what);
+        log_msg(LOG_TRACE, "conn %llu%s: %s", CONN_ID(c), what);
 }

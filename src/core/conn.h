@@ -193,6 +193,9 @@ void conn_hold_reading(conn *c, int hold);
 void conn_set_callbacks(conn *c, const conn_callbacks *cb, void *owner);
 /* The table c belongs to (to connect a companion from the same loop). */
 conn_table *conn_table_of(const conn *c);
+/* Name c's role in its log lines from now on: "conn 3 (upstream of 2):"
+ * for label "upstream of 2" (cut to fit 36 bytes; NULL or "": none). */
+void conn_set_label(conn *c, const char *label);
 /* The owner's pointer given to conn_set_callbacks. */
 void *conn_owner(const conn *c);
 
@@ -204,6 +207,8 @@ enum conn_state conn_state(const conn *c);
 enum conn_reason conn_reason(const conn *c);
 uint64_t conn_bytes_in(const conn *c);
 uint64_t conn_bytes_out(const conn *c);
+/* 1 when the peer reset c (not we: a reset we sent is not one). */
+int conn_peer_reset(const conn *c);
 /* 1 when the peer has finished sending (FIN seen). */
 int conn_peer_done(const conn *c);
 /* Milliseconds since c's last byte in or out (or since it opened). */

@@ -177,7 +177,7 @@ int conn_connect(conn_table *t, const char *host, int port,
     if (cc != NULL &&
         loop_timer_start(t->cfg.loop, &cc->check, CHECK_MS) != 0)
         return conn__fail_nomem(c, "arming its connect check");
-    log_trace("conn %llu: connecting to %s", (unsigned long long)c->id,
+    log_trace("conn %llu%s: connecting to %s", CONN_ID(c),
               peer);
     *out = c;
     return 0;

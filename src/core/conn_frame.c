@@ -11,21 +11,20 @@ static void frame_error(conn *c, int rc)
 {
     const frame_spec *spec = &c->framing->fr.spec;
     const char *mode = frame_mode_name(spec->mode);
-    unsigned long long id = (unsigned long long)c->id;
     if (rc == ERR_ENOMEM) {
         conn__fail_nomem(c, "holding a frame");
         return;
     }
     if (rc == ERR_ETOOBIG && spec->mode == FRAME_LENGTH)
-        log_warn("conn %llu: length frame of %llu bytes is over max %zu: "
-                 "resetting the connection", id,
+        log_warn("conn %llu%s: length frame of %llu bytes is over max %zu: "
+                 "resetting the connection", CONN_ID(c),
                  (unsigned long long)c->framing->fr.bad_value, spec->max);
     else if (rc == ERR_ETOOBIG)
-        log_warn("conn %llu: %s frame longer than max %zu bytes: resetting "
-                 "the connection", id, mode, spec->max);
+        log_warn("conn %llu%s: %s frame longer than max %zu bytes: resetting "
+                 "the connection", CONN_ID(c), mode, spec->max);
     else
-        log_warn("conn %llu: negative length prefix (mode %s, %zu-byte "
-                 "signed prefix): resetting the connection", id, mode,
+        log_warn("conn %llu%s: negative length prefix (mode %s, %zu-byte "
+                 "signed prefix): resetting the connection", CONN_ID(c), mode,
                  spec->size);
     conn_reset(c, CONN_REASON_ERROR);
 }
@@ -65,8 +64,8 @@ void conn__frame_end(conn *c)
     if (c->framing == NULL)
         return;
     if (framer_has_rest(&c->framing->fr))
-        log_debug("conn %llu: %s frame unfinished at the end of stream: "
-                  "dropped", (unsigned long long)c->id,
+        log_debug("conn %llu%s: %s frame unfinished at the end of stream: "
+                  "dropped", CONN_ID(c),
                   frame_mode_name(c->framing->fr.spec.mode));
     framer_clear(&c->framing->fr);
 }

@@ -85,6 +85,7 @@ struct conn {
     unsigned outbound : 1;      /* made by conn_connect */
     unsigned held : 1;          /* conn_hold_reading */
     unsigned over_limit : 1;    /* pressure reported over the limit */
+    unsigned peer_reset : 1;    /* the peer reset the connection */
     buf out;                    /* unsent output */
     size_t later_off, later_len; /* bytes waiting in table->later */
     conn *later_next;
@@ -106,7 +107,12 @@ struct conn {
     conn_peer_group *peer_group; /* count_peers: its address's count */
     conn *reap_next;
     char peer[64];              /* "ADDR:PORT" */
+    char label[40];             /* "" or " (LABEL)": conn_set_label */
 };
+
+/* A connection as its log lines name it: "conn %llu%s" takes these two,
+ * its id and its label (" (upstream of 2)" in proxy mode, else ""). */
+#define CONN_ID(c) (unsigned long long)(c)->id, (c)->label
 
 static inline loop *conn__loop(const conn *c) { return c->table->cfg.loop; }
 

@@ -36,8 +36,8 @@ void conn__pause_if_over_limit(conn *c)
         }
     } else if (!c->read_paused) {
         c->read_paused = 1;
-        log_debug("conn %llu: %zu bytes unsent, pausing reads",
-                  (unsigned long long)c->id, buf_len(&c->out));
+        log_debug("conn %llu%s: %zu bytes unsent, pausing reads",
+                  CONN_ID(c), buf_len(&c->out));
     }
 }
 

@@ -10,8 +10,8 @@
 /* close_after: drop what is unsent and half-close. */
 static void cut_output(conn *c, const char *why)
 {
-    log_debug("conn %llu: %s: output ends after %llu bytes (%zu unsent "
-              "dropped)", (unsigned long long)c->id, why,
+    log_debug("conn %llu%s: %s: output ends after %llu bytes (%zu unsent "
+              "dropped)", CONN_ID(c), why,
               (unsigned long long)c->bytes_out, buf_len(&c->out));
     buf_free(&c->out);
     conn_shaper *sp = c->shaper;
@@ -149,8 +149,8 @@ static void on_close_timer(timer *t)
 static void on_reset_timer(timer *t)
 {
     conn *c = t->data;
-    log_debug("conn %llu: reset_after: resetting",
-              (unsigned long long)c->id);
+    log_debug("conn %llu%s: reset_after: resetting",
+              CONN_ID(c));
     conn_reset(c, CONN_REASON_RESET);
 }
 

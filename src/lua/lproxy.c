@@ -22,6 +22,7 @@
 #include "lproxy.h"
 
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "addr.h"
@@ -73,12 +74,10 @@ static void client_pressure(conn *c, int over)
 
 /* --- the upstream's side -------------------------------------------------- */
 
-static void up_connected(conn *up, int err)
+/* The upstream could not be had (err says why): one warning, then
+ * on_upstream_error's answer to the client, or a reset of it. */
+static void upstream_failed(policy *p, lconn *lc, conn *up, int err)
 {
-    lconn *lc = conn_owner(up);
-    policy *p = lc->owner;
-    if (err == 0 || lc->c == NULL)
-        return;
     lc->up_failed = 1; /* the client is dealt with here, not at the close */
     log_warn("conn %llu: upstream %s: %s", (unsigned long long)conn_id(lc->c),
              conn_peer(up), err_strerror(err));
@@ -86,6 +85,14 @@ static void up_connected(conn *up, int err)
         lhook_run(p, lc, HOOK_UP_ERROR, NULL, 0, err_strerror(err), lc->c);
     else
         conn_reset(lc->c, CONN_REASON_ERROR);
+}
+
+static void up_connected(conn *up, int err)
+{
+    lconn *lc = conn_owner(up);
+    if (err == 0 || lc->c == NULL)
+        return;
+    upstream_failed(lc->owner, lc, up, err);
 }
 
 static void up_data(conn *up, const char *data, size_t len)
@@ -135,10 +142,23 @@ static void up_close(conn *up, enum conn_reason reason)
 {
     lconn *lc = conn_owner(up);
     lc->up = NULL;
-    /* A failed connect was dealt with when it failed; any other end but
-     * a finished one (both FINs across) takes the client with it. */
-    if (lc->c != NULL && conn_state(lc->c) != CONN_CLOSED &&
-        reason != CONN_REASON_DONE && !lc->up_failed) {
+    if (lc->c == NULL || conn_state(lc->c) == CONN_CLOSED || lc->up_failed) {
+        release(lc); /* gone, or a failed connect: dealt with before */
+        return;
+    }
+    /* Reset by the upstream before its first byte (a server that takes
+     * the connection and drops it, as one does when overloaded): it was
+     * never had, whether the reset came before or after the connect was
+     * seen through; the client is told as for a failed connect. */
+    if (reason == CONN_REASON_RESET && conn_peer_reset(up) &&
+        conn_bytes_in(up) == 0 && !conn_peer_done(up)) {
+        upstream_failed(lc->owner, lc, up, ERR_ERESET);
+        release(lc);
+        return;
+    }
+    /* Any other end but a finished one (both FINs across) takes the
+     * client with it. */
+    if (reason != CONN_REASON_DONE) {
         log_debug("conn %llu: upstream %s ended (%s): resetting the client",
                   (unsigned long long)conn_id(lc->c), conn_peer(up),
                   conn_reason_name(reason));
@@ -206,6 +226,10 @@ int lproxy_connect(lconn *lc, const char *host, int port)
     lc->up_id = conn_id(up);
     lc->refs++;
     conn_set_callbacks(up, &p->up_callbacks, lc);
+    char label[32]; /* --trace tells the pair's two sides apart */
+    snprintf(label, sizeof label, "upstream of %llu",
+             (unsigned long long)conn_id(lc->c));
+    conn_set_label(up, label);
     return 0;
 }
 

@@ -45,8 +45,10 @@ int net_accept(net_socket listener, net_socket *out, char *peer,
  * in progress (wait until the socket is writable, then ask
  * net_connect_result), or the error (no socket then). */
 int net_connect(const char *host, int port, net_socket *out);
-/* The outcome of a connection in progress, once its socket is writable:
- * 0, ERR_EAGAIN (not yet), or the error (ERR_ECONNREFUSED, ...). */
+/* The outcome of a connection in progress, asked when its socket is
+ * writable or at any time before (a poller that misses a failed
+ * connect): 0, ERR_EAGAIN (not yet), or the error (ERR_ECONNREFUSED,
+ * ...). */
 int net_connect_result(net_socket s);
 /* The numeric address of a host name ("localhost", "db.example", or an
  * address already), preferring IPv4, into out ("127.0.0.1", "::1").

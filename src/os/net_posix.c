@@ -325,7 +325,16 @@ int net_connect_result(net_socket s)
         return last_error();
     if (soerr == EINPROGRESS || soerr == EALREADY)
         return ERR_EAGAIN;
-    return err_from_os(soerr);
+    if (soerr != 0)
+        return err_from_os(soerr);
+    /* SO_ERROR is 0 while the connect is still going on too (asked
+     * before the socket is writable): connected only once the peer's
+     * address is known. */
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof ss;
+    if (getpeername(fd_of(s), (struct sockaddr *)&ss, &sslen) == 0)
+        return ERR_OK;
+    return errno == ENOTCONN ? ERR_EAGAIN : last_error();
 }
 
 int net_resolve(const char *name, char *out, size_t outlen)

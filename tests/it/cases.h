@@ -132,7 +132,34 @@
     X(rt_simulate_malformed) \
     X(log_injection) \
     X(log_flood_max_conns) \
-    X(log_flood_simulate)
+    X(log_flood_simulate) \
+    X(proxy_relay) \
+    X(proxy_relay_hooks) \
+    X(proxy_relay_ipv6) \
+    X(proxy_half_close_client_first) \
+    X(proxy_half_close_upstream_first) \
+    X(proxy_half_close_bulk) \
+    X(proxy_end_hooks_client_first) \
+    X(proxy_end_hooks_upstream_first) \
+    X(proxy_end_hook_wait) \
+    X(proxy_reset_from_client) \
+    X(proxy_reset_from_upstream) \
+    X(proxy_reset_from_client_inflight) \
+    X(proxy_reset_from_upstream_inflight) \
+    X(proxy_upstream_refused) \
+    X(proxy_upstream_refused_hook) \
+    X(proxy_upstream_reset) \
+    X(proxy_upstream_reset_hook) \
+    X(proxy_upstream_timeout) \
+    X(proxy_upstream_timeout_hook) \
+    X(proxy_upstream_not_found) \
+    X(proxy_backpressure_to_client) \
+    X(proxy_backpressure_to_upstream) \
+    X(proxy_hook_error_isolated) \
+    X(proxy_reload_keeps_pairs) \
+    X(proxy_stop_drains) \
+    X(proxy_trace_labels) \
+    X(proxy_workers)
 
 #define IT_DECLARE(name) void name(void);
 IT_CASES(IT_DECLARE)

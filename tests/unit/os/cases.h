@@ -8,6 +8,7 @@ void test_net_listen_dual_stack(void);
 void test_net_listen_in_use(void);
 void test_net_listen_bad(void);
 void test_net_pair_half_close(void);
+void test_net_connect_pending(void);
 
 void test_err_strerror(void);
 void test_err_strerror_per_thread(void);

@@ -15,6 +15,7 @@ static const test_case cases[] = {
     CASE(net_listen_in_use),
     CASE(net_listen_bad),
     CASE(net_pair_half_close),
+    CASE(net_connect_pending),
     CASE(err_strerror),
     CASE(err_strerror_per_thread),
     CASE(signals_take),
