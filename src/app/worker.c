@@ -108,8 +108,12 @@ static void begin_stop(worker *w)
     w->stops++;
     if (w->stops == 1) {
         listener_close(&w->listen);
-        log_info("stopping: %zu connections open, waiting up to %.1f s "
-                 "for them to finish", conn_table_live(w->conns),
+        size_t up = conn_table_outbound(w->conns);
+        char ups[48] = "";
+        if (up > 0) /* proxy mode: a pair is one client and one upstream */
+            snprintf(ups, sizeof ups, " (and %zu to upstreams)", up);
+        log_info("stopping: %zu connections open%s, waiting up to %.1f s "
+                 "for them to finish", conn_table_open(w->conns), ups,
                  (double)w->cfg->drain_ms / 1000.0);
         conn_table_stop_by(w->conns, loop_now(w->loop) + w->cfg->drain_ms);
         return;

@@ -228,6 +228,11 @@ size_t conn_table_open(const conn_table *t)
     return t->live - t->closed - t->outbound_open;
 }
 
+size_t conn_table_outbound(const conn_table *t)
+{
+    return t->outbound_open;
+}
+
 conn *conn_table_idlest(conn_table *t)
 {
     return t->active_last;

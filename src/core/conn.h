@@ -130,6 +130,8 @@ void conn_table_tick(conn_table *t);
 size_t conn_table_live(const conn_table *t);
 /* Connections not closed: what holds a place under a connection limit. */
 size_t conn_table_open(const conn_table *t);
+/* Outbound connections (conn_connect) not closed; not in the above. */
+size_t conn_table_outbound(const conn_table *t);
 /* Open connections whose peer has the address of peer ("ADDR:PORT" or
  * "[ADDR]:PORT"; the port is ignored). Counted only with count_peers
  * (else 0). */

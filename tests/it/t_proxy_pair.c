@@ -189,8 +189,10 @@ void proxy_stop_drains(void)
     it_proxy_pair(s, lfd, &cli, &up);
     across(cli, up, "request\n", "request\n");
     it_server_signal(s, SIGTERM);
-    if (!it_log_wait(s, "stopping: ", IT_WAIT_MS))
-        TEST_FAIL("the stop was not logged");
+    /* One pair: one client's connection, one upstream's. */
+    if (!it_log_wait(s, "stopping: 1 connections open (and 1 to upstreams)",
+                     IT_WAIT_MS))
+        TEST_FAIL("the stop was not logged, or counted the pair wrong");
     /* the exchange finishes after the stop began: the answer, both FINs */
     CLI_SEND(up, "answer\n");
     it_cli_shut_wr(up);
