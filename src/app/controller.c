@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "rng.h"
 #include "signals.h"
 
@@ -67,6 +68,7 @@ static void start_load(controller *ctl, const char *why)
     job->rng_stream = (uint64_t)ctl->nworkers + (uint64_t)++ctl->loads;
     int rc = thread_start(&job->thread, load_policies, ctl);
     if (rc != 0) {
+        ctl->reloads_failed++;
         log_error("reload (%s) failed, keeping the running script: cannot "
                   "start a thread to load it: %s", why, err_strerror(rc));
         return;
@@ -127,6 +129,7 @@ static void on_loaded(loop *l, loop_io *io, int events)
                      job->failed);
         log_error("reload (%s) failed, keeping the running script: %s%s",
                   job->why, job->err, which);
+        ctl->reloads_failed++;
         reload_idle(ctl);
         return;
     }
@@ -141,6 +144,7 @@ static void on_loaded(loop *l, loop_io *io, int events)
         worker_offer(&ctl->workers[k], job->loaded[k], job->why);
         job->loaded[k] = NULL;
     }
+    ctl->reloads_ok++;
     reload_idle(ctl);
 }
 
@@ -160,6 +164,8 @@ static void on_signal(loop *l, loop_io *io, int events)
     }
     if (reloads > 0)
         request_reload(ctl, "SIGHUP"); /* not when stopping */
+    if (signals_take_dumps() > 0)
+        metrics_log(ctl);
 }
 
 static void on_log_repeats(timer *t)

@@ -55,6 +55,8 @@ typedef struct controller {
     watch_stamp watch_last; /* the file at the last settle look */
     int watch_looked;      /* watch_last is set */
     timer log_repeats;     /* writes the counts of repeated log lines */
+    uint64_t reloads_ok;   /* for the metrics: reloads handed to the */
+    uint64_t reloads_failed; /* workers, and loads that failed */
 } controller;
 
 /* Make the controller's loop and one done pair per worker (worker k's

@@ -73,6 +73,7 @@ static void swap_in(worker *w, policy *p, const char *why)
     char hooks[128], tag[32];
     policy_describe(p, hooks, sizeof hooks);
     policy_bind_loop(p, w->loop);
+    policy_bind_stats(p, &w->lua_stats);
     log_info("%sreload (%s): loaded %s, hooks: %s; %zu live connections "
              "finish on the previous script", worker_tag(w, tag, sizeof tag),
              why, policy_path(p), hooks, conn_table_live(w->conns));
@@ -235,6 +236,7 @@ int worker_init(worker *w, const server_config *cfg, int index, int n,
         return rc;
     }
     policy_bind_loop(w->policy, w->loop);
+    policy_bind_stats(w->policy, &w->lua_stats);
     return 0;
 }
 

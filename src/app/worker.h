@@ -37,6 +37,7 @@ typedef struct worker {
     loop *loop;
     policy *policy;
     conn_table *conns;
+    policy_stats lua_stats; /* its states' hook calls (metrics.c reads) */
     listener listen;
     loop_io cmd;           /* commands from the controller */
     timer log_repeats;     /* writes the counts of repeated log lines */

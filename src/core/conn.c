@@ -46,6 +46,36 @@ const char *conn_reason_name(enum conn_reason r)
     return "?";
 }
 
+const char *conn_connect_result_name(enum conn_connect_result r)
+{
+    switch (r) {
+    case CONN_CONNECT_OK: return "ok";
+    case CONN_CONNECT_REFUSED: return "refused";
+    case CONN_CONNECT_TIMEOUT: return "timeout";
+    case CONN_CONNECT_ERROR: break;
+    case CONN_CONNECT_RESULTS: break;
+    }
+    return "error";
+}
+
+void conn_table_stats(const conn_table *t, conn_stats *out)
+{
+    const conn_counters *s = &t->stats;
+    /* the closes first: a connection counts as accepted before it can
+     * count as closed, so active (accepted - closed) is rarely negative */
+    for (int r = 0; r < CONN_REASONS; r++)
+        out->closed[r] = stat_get(&s->closed[r]);
+    out->accepted = stat_get(&s->accepted);
+    out->bytes_in = stat_get(&s->bytes_in);
+    out->bytes_out = stat_get(&s->bytes_out);
+    out->up_started = stat_get(&s->up_started);
+    for (int r = 0; r < CONN_CONNECT_RESULTS; r++)
+        out->up_connects[r] = stat_get(&s->up_connects[r]);
+    out->up_closed = stat_get(&s->up_closed);
+    out->up_bytes_in = stat_get(&s->up_bytes_in);
+    out->up_bytes_out = stat_get(&s->up_bytes_out);
+}
+
 /* The one place the state changes: it checks the transition is legal. */
 void conn__set_state(conn *c, enum conn_state to)
 {
@@ -334,6 +364,7 @@ void conn__touch(conn *c)
 void conn__link(conn_table *t, conn *c)
 {
     t->live++;
+    stat_add(c->outbound ? &t->stats.up_started : &t->stats.accepted, 1);
     c->next = t->all;
     if (t->all)
         t->all->prev = c;
@@ -447,6 +478,7 @@ void conn__close_now(conn *c, enum conn_reason reason, int abortive)
     if (reason == CONN_REASON_DONE && c->timed_out)
         reason = CONN_REASON_TIMEOUT;
     c->reason = reason;
+    stat_add(c->outbound ? &t->stats.up_closed : &t->stats.closed[reason], 1);
     conn__tx_close(c, abortive);
     c->io.handle.sock = NET_INVALID;
     log_trace("conn %llu%s: %s, %s after %llu ms, %llu bytes in, %llu out",
@@ -619,7 +651,7 @@ void conn__deliver(conn *c, const char *data, size_t len)
 static void received(conn *c, const char *data, size_t len)
 {
     conn__trace_chunk(c, "in", c->bytes_in, data, len);
-    c->bytes_in += (uint64_t)len;
+    conn__count_in(c, (uint64_t)len);
     conn__touch(c);
     if (c->framing)
         conn__frame_input(c, data, len);

@@ -39,6 +39,16 @@ enum conn_reason {
     CONN_REASON_ERROR,   /* socket error, hook error or out of memory */
     CONN_REASON_STOP     /* the server stopped before the connection ended */
 };
+#define CONN_REASONS 5
+
+/* How an outbound connection's connect ended (conn_stats). */
+enum conn_connect_result {
+    CONN_CONNECT_OK,
+    CONN_CONNECT_REFUSED,  /* ERR_ECONNREFUSED */
+    CONN_CONNECT_TIMEOUT,  /* ERR_ETIMEDOUT: the connect timeout passed */
+    CONN_CONNECT_ERROR,    /* any other error */
+    CONN_CONNECT_RESULTS
+};
 
 typedef struct conn conn;
 typedef struct conn_table conn_table;
@@ -149,6 +159,24 @@ conn *conn_table_find(conn_table *t, uint64_t id);
 void conn_table_stop_by(conn_table *t, uint64_t deadline_ms);
 /* Reset every open connection now, with reason. */
 void conn_table_reset_all(conn_table *t, enum conn_reason reason);
+
+/* What a table has counted since it was made. Inbound connections are
+ * the accepted (and virtual) ones; outbound, conn_connect's. The ones
+ * open now are accepted minus the sum of closed (and, outbound,
+ * up_started minus up_closed). */
+typedef struct conn_stats {
+    uint64_t accepted;
+    uint64_t closed[CONN_REASONS];      /* inbound, by reason */
+    uint64_t bytes_in, bytes_out;       /* inbound */
+    uint64_t up_started;                /* outbound made */
+    uint64_t up_connects[CONN_CONNECT_RESULTS]; /* how their connect ended */
+    uint64_t up_closed;
+    uint64_t up_bytes_in, up_bytes_out;
+} conn_stats;
+
+/* t's counts into *out. Any thread may call it while t's loop runs
+ * (each count is one the table had: stat.h), until conn_table_free. */
+void conn_table_stats(const conn_table *t, conn_stats *out);
 
 /* Take ownership of an accepted, non-blocking socket and start reading.
  * The connection starts with no callbacks (plain echo); the owner sets
@@ -293,5 +321,7 @@ int conn_reset_after(conn *c, uint64_t ms);
 
 const char *conn_state_name(enum conn_state s);
 const char *conn_reason_name(enum conn_reason r);
+/* "ok", "refused", "timeout", "error". */
+const char *conn_connect_result_name(enum conn_connect_result r);
 
 #endif

@@ -23,9 +23,22 @@ struct conn_connecting {
     uint64_t deadline_ms;   /* UINT64_MAX: no timeout */
 };
 
+void conn__count_connect(conn_table *t, int err)
+{
+    enum conn_connect_result r = CONN_CONNECT_ERROR;
+    if (err == 0)
+        r = CONN_CONNECT_OK;
+    else if (err == ERR_ECONNREFUSED)
+        r = CONN_CONNECT_REFUSED;
+    else if (err == ERR_ETIMEDOUT)
+        r = CONN_CONNECT_TIMEOUT;
+    stat_add(&t->stats.up_connects[r], 1);
+}
+
 static void finish(conn *c, int err)
 {
     struct conn_connecting *cc = c->connecting;
+    conn__count_connect(c->table, err);
     loop_timer_stop(conn__loop(c), &cc->check);
     free(cc);
     c->connecting = NULL;
@@ -147,8 +160,10 @@ int conn_connect(conn_table *t, const char *host, int port,
         return connect_virtual(t, host, port, timeout_ms, peer, out);
     net_socket sock;
     int rc = net_connect(host, port, &sock);
-    if (rc != 0 && rc != ERR_EAGAIN)
+    if (rc != 0 && rc != ERR_EAGAIN) {
+        conn__count_connect(t, rc); /* refused at once, say */
         return rc;
+    }
     struct conn_connecting *cc = NULL;
     conn *c = conn__new(t, sock, peer);
     if (c != NULL && rc == ERR_EAGAIN && (cc = calloc(1, sizeof *cc)) == NULL)
@@ -177,6 +192,8 @@ int conn_connect(conn_table *t, const char *host, int port,
     if (cc != NULL &&
         loop_timer_start(t->cfg.loop, &cc->check, CHECK_MS) != 0)
         return conn__fail_nomem(c, "arming its connect check");
+    if (cc == NULL)
+        conn__count_connect(t, 0); /* connected at once */
     log_trace("conn %llu%s: connecting to %s", CONN_ID(c),
               peer);
     *out = c;

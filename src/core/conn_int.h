@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "loop.h"
 #include "shape.h"
+#include "stat.h"
 
 /* At most this much is read or written for one connection per loop
  * iteration, so one busy client cannot starve the others. */
@@ -40,8 +41,20 @@ typedef struct conn_peers {
     size_t ngroups;
 } conn_peers;
 
+/* conn_stats as the table's own thread counts it (stat.h). */
+typedef struct conn_counters {
+    stat_counter accepted;
+    stat_counter closed[CONN_REASONS];
+    stat_counter bytes_in, bytes_out;
+    stat_counter up_started;
+    stat_counter up_connects[CONN_CONNECT_RESULTS];
+    stat_counter up_closed;
+    stat_counter up_bytes_in, up_bytes_out;
+} conn_counters;
+
 struct conn_table {
     conn_config cfg;
+    conn_counters stats;
     char *rbuf;         /* one receive buffer for all connections */
     size_t rbuf_size;
     conn *all;          /* every connection not yet freed */
@@ -139,6 +152,24 @@ void conn__deliver(conn *c, const char *data, size_t len);
 /* --trace: one line per chunk, with the bytes under --hexdump. */
 void conn__trace_chunk(conn *c, const char *dir, uint64_t offset,
                        const char *data, size_t len);
+
+/* n bytes went out of (in to) c: its count and its table's. */
+static inline void conn__count_out(conn *c, uint64_t n)
+{
+    c->bytes_out += n;
+    conn_counters *s = &c->table->stats;
+    stat_add(c->outbound ? &s->up_bytes_out : &s->bytes_out, n);
+}
+
+static inline void conn__count_in(conn *c, uint64_t n)
+{
+    c->bytes_in += n;
+    conn_counters *s = &c->table->stats;
+    stat_add(c->outbound ? &s->up_bytes_in : &s->bytes_in, n);
+}
+
+/* An outbound connection's connect ended with err (0: connected). */
+void conn__count_connect(conn_table *t, int err);
 
 /* conn_out.c: the output queue and the write-later batch. */
 int conn__send_or_queue(conn *c, const char *data, size_t len);

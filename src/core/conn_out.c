@@ -56,7 +56,7 @@ long conn__send_now(conn *c, const char *data, size_t len)
         }
         conn__trace_chunk(c, "out", c->bytes_out, data + sent, (size_t)n);
         sent += (size_t)n;
-        c->bytes_out += (uint64_t)n;
+        conn__count_out(c, (uint64_t)n);
     }
     if (sent > 0)
         conn__touch(c);
@@ -125,7 +125,7 @@ void conn__write_later_at_close(conn *c)
     long n = conn__tx_send(c, data, c->later_len);
     if (n > 0) {
         conn__trace_chunk(c, "out", c->bytes_out, data, (size_t)n);
-        c->bytes_out += (uint64_t)n;
+        conn__count_out(c, (uint64_t)n);
     }
     c->later_len = 0;
 }

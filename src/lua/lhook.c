@@ -141,21 +141,75 @@ static void hook_failed(policy *p, const hook_call *hc, lcall_status status)
         conn_reset(c, CONN_REASON_ERROR); /* in proxy mode, the pair */
 }
 
+/* policy.h's counters, in seconds: 10 us ... 1 s. */
+const uint64_t policy_time_bound_us[POLICY_TIME_BOUNDS] = {
+    10, 100, 1000, 10000, 100000, 1000000
+};
+
+const char *policy_hook_name(int i)
+{
+    return i >= 0 && i < HOOK_COUNT ? lhook_names[i] : "?";
+}
+
+const char *policy_error_kind_name(int i)
+{
+    static const char *const kinds[POLICY_ERROR_KINDS] = {
+        "error", "budget", "memory"
+    };
+    return i >= 0 && i < POLICY_ERROR_KINDS ? kinds[i] : "?";
+}
+
+void lhook_count_memory(policy *p)
+{
+    size_t used = p->alloc.used;
+    if (used == p->memory_counted)
+        return;
+    /* a delta, wrapping when it shrinks: the worker's other states count
+     * in the same gauge */
+    stat_add(&p->stats->memory, (uint64_t)used - (uint64_t)p->memory_counted);
+    p->memory_counted = used;
+}
+
+/* One call's counts: its hook, its time, how it failed. */
+static void count_call(policy *p, enum hook hook, uint64_t took_us,
+                       lcall_status status)
+{
+    policy_stats *s = p->stats;
+    stat_add(&s->calls[hook], 1);
+    int b = 0;
+    while (b < POLICY_TIME_BOUNDS && took_us > policy_time_bound_us[b])
+        b++;
+    stat_add(&s->time_counts[b], 1);
+    stat_add(&s->time_us, took_us);
+    if (status == LCALL_ERROR)
+        stat_add(&s->errors[0], 1);
+    else if (status == LCALL_BUDGET)
+        stat_add(&s->errors[1], 1);
+    else if (status == LCALL_MEMORY)
+        stat_add(&s->errors[2], 1);
+}
+
 void lhook_call(policy *p, const hook_call *hc)
 {
-    uint64_t started = log_get_level() >= LOG_TRACE ? clock_monotonic_us()
-                                                     : 0;
+    /* one clock read each side of the call, for the time histogram (and
+     * --trace's line) */
+    uint64_t started = clock_monotonic_us();
     uint64_t outer = p->lib.current_id;
     p->lib.current_id = conn_id(hc->lc->c);
     lcall_status status = lcall(p->L, trampoline, (void *)hc);
     p->lib.current_id = outer;
-    if (started)
+    uint64_t took_us = clock_monotonic_us() - started;
+    if (log_get_level() >= LOG_TRACE)
         log_msg(LOG_TRACE, "conn %llu: %s%s took %llu us",
                 (unsigned long long)conn_id(hc->lc->c),
                 lhook_names[hc->hook], hc->hook == HOOK_DATA ? " (data)" : "",
-                (unsigned long long)(clock_monotonic_us() - started));
+                (unsigned long long)took_us);
+    if (p->stats != NULL)
+        count_call(p, hc->hook, took_us, status);
     if (status != LCALL_OK)
         hook_failed(p, hc, status);
+    if (p->stats != NULL)
+        lhook_count_memory(p);
 }
 
 void lhook_run(policy *p, lconn *lc, enum hook hook, const char *data,

@@ -18,6 +18,7 @@
 enum hook { HOOK_CONNECT, HOOK_DATA, HOOK_DONE, HOOK_UP_DATA, HOOK_UP_DONE,
             HOOK_UP_ERROR, HOOK_TIMEOUT, HOOK_CLOSE, HOOK_TIMER,
             HOOK_COUNT };
+_Static_assert(HOOK_COUNT == POLICY_HOOKS, "POLICY_HOOKS counts the hooks");
 
 extern const char *const lhook_names[HOOK_COUNT];
 
@@ -35,6 +36,8 @@ struct policy {
     lricochet lib;             /* what ricochet.* reads */
     lconn_env env;             /* what the conn methods need */
     char upstream[80];         /* ricochet.upstream: "HOST:PORT" */
+    policy_stats *stats;       /* NULL: not counted (policy_bind_stats) */
+    size_t memory_counted;     /* alloc.used as stats->memory has it */
 };
 
 /* One hook call. Its reply, and its action, go to `to` (NULL: the
@@ -54,6 +57,9 @@ typedef struct hook_call {
  * are logged with the connection id and the connection (the pair, in
  * proxy mode) is reset. */
 void lhook_call(policy *p, const hook_call *hc);
+
+/* Bring stats->memory up to date with p's allocator (p->stats set). */
+void lhook_count_memory(policy *p);
 
 /* lhook_call of the script's hook (which it must define). */
 void lhook_run(policy *p, lconn *lc, enum hook hook, const char *data,

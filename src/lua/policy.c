@@ -237,6 +237,13 @@ void policy_bind_loop(policy *p, loop *l)
     p->env.loop = l;
 }
 
+void policy_bind_stats(policy *p, policy_stats *s)
+{
+    p->stats = s;
+    if (s != NULL)
+        lhook_count_memory(p);
+}
+
 void policy_describe(const policy *p, char *out, size_t outlen)
 {
     size_t used = 0;
@@ -278,6 +285,10 @@ void policy_release(policy *p)
 {
     if (--p->refs > 0)
         return;
+    if (p->stats != NULL) { /* the state's bytes leave the gauge */
+        stat_add(&p->stats->memory, (uint64_t)0 - p->memory_counted);
+        p->memory_counted = 0;
+    }
     if (p->L) {
         lua_close(p->L);
         lalloc_release(&p->alloc);

@@ -17,6 +17,7 @@
 
 #include "conn.h"
 #include "loop.h"
+#include "stat.h"
 
 typedef struct policy policy;
 
@@ -62,6 +63,38 @@ void policy_describe(const policy *p, char *out, size_t outlen);
  * reference to p, dropped after on_close. When memory runs out, c is
  * reset (with a log line). */
 void policy_attach(policy *p, conn *c);
+
+/* --- counters --------------------------------------------------------- */
+
+#define POLICY_HOOKS 9       /* on_connect ... on_close, and "timer" */
+#define POLICY_ERROR_KINDS 3 /* "error", "budget", "memory" */
+#define POLICY_TIME_BOUNDS 6 /* the hook time histogram's finite buckets */
+
+/* A worker's hook calls, counted by its thread alone (stat.h), whichever
+ * of its states (the current one, or one its older connections finish
+ * on) ran them; others read them with stat_get. Zero it before use. */
+typedef struct policy_stats {
+    stat_counter calls[POLICY_HOOKS];       /* by policy_hook_name */
+    stat_counter errors[POLICY_ERROR_KINDS]; /* failed calls, by kind */
+    /* Calls that took at most policy_time_bound_us[i] (and more than the
+     * bound before); the last, longer than every bound. Not cumulative. */
+    stat_counter time_counts[POLICY_TIME_BOUNDS + 1];
+    stat_counter time_us;                   /* the calls' time, summed */
+    /* Bytes held by the states bound to these counters, as their
+     * allocator last saw them at the end of a hook call (a gauge). */
+    stat_counter memory;
+} policy_stats;
+
+extern const uint64_t policy_time_bound_us[POLICY_TIME_BOUNDS];
+/* "on_connect", ..., "on_close", "timer" (i < POLICY_HOOKS). */
+const char *policy_hook_name(int i);
+/* "error", "budget", "memory" (i < POLICY_ERROR_KINDS). */
+const char *policy_error_kind_name(int i);
+
+/* Count p's hook calls and memory in s from now on (NULL: none). Call on
+ * the thread that runs p's hooks, or before that thread starts, as
+ * policy_bind_loop; and only once for p. */
+void policy_bind_stats(policy *p, policy_stats *s);
 
 /* Drop the caller's reference; the Lua state is closed with the last. */
 void policy_release(policy *p);

@@ -1,5 +1,5 @@
-/* signals_posix.c -- SIGINT/SIGTERM (stop) and SIGHUP (reload) as loop
- * wake-ups.
+/* signals_posix.c -- SIGINT/SIGTERM (stop), SIGHUP (reload) and SIGUSR1
+ * (the metrics) as loop wake-ups.
  *
  * The handlers only count and write one byte to the wake-up socket; all
  * real work happens in the loop. The counters only ever grow: the loop
@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_count, reload_count;
-static int taken_stops, taken_reloads;
+static volatile sig_atomic_t stop_count, reload_count, dump_count;
+static int taken_stops, taken_reloads, taken_dumps;
 static volatile sig_atomic_t wake_fd = -1;
 
-static const int handled[] = { SIGINT, SIGTERM, SIGHUP };
+static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 #define HANDLED_COUNT (sizeof handled / sizeof handled[0])
 static struct sigaction saved[HANDLED_COUNT];
 static int installed;
@@ -26,6 +26,8 @@ static void on_signal(int sig)
     int saved_errno = errno;
     if (sig == SIGHUP)
         reload_count++;
+    else if (sig == SIGUSR1)
+        dump_count++;
     else
         stop_count++;
     if (wake_fd >= 0) {
@@ -87,4 +89,12 @@ void signals_take(int *stops, int *reloads)
     *reloads = reload_now - taken_reloads;
     taken_stops = stop_now;
     taken_reloads = reload_now;
+}
+
+int signals_take_dumps(void)
+{
+    int now = dump_count;
+    int dumps = now - taken_dumps;
+    taken_dumps = now;
+    return dumps;
 }

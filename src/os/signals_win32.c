@@ -92,3 +92,9 @@ void signals_take(int *stops, int *reloads)
     *stops = (int)InterlockedExchange(&stop_requests, 0);
     *reloads = 0;
 }
+
+/* Windows has no SIGUSR1: the admin API serves the metrics there. */
+int signals_take_dumps(void)
+{
+    return 0;
+}
