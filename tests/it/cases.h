@@ -28,6 +28,9 @@
     X(reset_mid_stream) \
     X(sigterm_mid_echo) \
     X(sigint_idle) \
+    X(metrics_counts) \
+    X(metrics_proxy) \
+    X(metrics_promtool) \
     X(signal_twice) \
     X(startup_unknown_option) \
     X(startup_missing_script) \
