@@ -1,0 +1,9 @@
+/* cases.h -- the cases of unit_app. */
+#ifndef RICOCHET_UNIT_APP_CASES_H
+#define RICOCHET_UNIT_APP_CASES_H
+
+void test_metrics_text(void);
+void test_metrics_zero(void);
+void test_metrics_escape(void);
+
+#endif
