@@ -118,4 +118,7 @@ void test_conn_connect_refused(void);
 void test_conn_connect_timeout(void);
 void test_conn_connect_shaped(void);
 
+void test_conn_stats_counts(void);
+void test_conn_stats_names(void);
+
 #endif

@@ -108,6 +108,8 @@ static const test_case cases[] = {
     CASE(conn_connect_refused),
     CASE(conn_connect_timeout),
     CASE(conn_connect_shaped),
+    CASE(conn_stats_counts),
+    CASE(conn_stats_names),
     { NULL, NULL }
 };
 

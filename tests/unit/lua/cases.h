@@ -47,4 +47,6 @@ void test_proxy_api_refused(void);
 void test_proxy_api_answer_close(void);
 void test_proxy_api_mixed(void);
 
+void test_policy_stats(void);
+
 #endif

@@ -38,6 +38,7 @@ static const test_case cases[] = {
     CASE(policy_budget),
     CASE(policy_memory),
     CASE(policy_hook_errors),
+    CASE(policy_stats),
     CASE(batch_hooks_raise),
     CASE(proxy_api_choose),
     CASE(proxy_api_default),

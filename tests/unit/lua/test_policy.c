@@ -793,3 +793,57 @@ void test_policy_hook_errors(void)
     EXPECT_REPORT(&f, "1:error 2:error 3:error 4:done 5:error 6:done");
     pfix_end(&f);
 }
+
+static const char stats_script[] =
+    "function on_connect(conn) end\n"
+    "function on_data(conn, data)\n"
+    "  if data == 'boom' then error('boom') end\n"
+    "  if data == 'spin' then while true do end end\n"
+    "  if data == 'grow' then return string.rep('x', 4 << 20) end\n"
+    "  return data\n"
+    "end\n"
+    "function on_close(conn, reason) end\n";
+
+/* policy_stats' hook indexes, as policy_hook_name names them */
+enum { H_CONNECT, H_DATA, H_DONE, H_CLOSE = 7, H_TIMER = 8 };
+
+/* policy_bind_stats: each hook call counted by hook, each failure by
+ * kind, each call in the time histogram; the state's memory counted
+ * while it lives, and taken out when it closes. */
+
+void test_policy_stats(void)
+{
+    pfix f;
+    static policy_stats st; /* zeroed */
+    pfix_start(&f, "stats", stats_script, 1 << 20, 1000000, 0);
+    policy_bind_stats(f.p, &st);
+    uint64_t loaded = stat_get(&st.memory);
+    ASSERT(loaded > 1000 && loaded < (1u << 20));
+    feed(attach(&f), "hi");
+    feed(attach(&f), "boom");
+    feed(attach(&f), "spin");
+    feed(attach(&f), "grow");
+    tick(&f); /* the three failed ones close */
+    ASSERT_UEQ(stat_get(&st.calls[H_CONNECT]), 4);
+    ASSERT_UEQ(stat_get(&st.calls[H_DATA]), 4);
+    ASSERT_UEQ(stat_get(&st.calls[H_CLOSE]), 3);
+    ASSERT_UEQ(stat_get(&st.calls[H_DONE]), 0);
+    ASSERT_UEQ(stat_get(&st.calls[H_TIMER]), 0);
+    ASSERT_UEQ(stat_get(&st.errors[0]), 1);
+    ASSERT_UEQ(stat_get(&st.errors[1]), 1);
+    ASSERT_UEQ(stat_get(&st.errors[2]), 1);
+    uint64_t timed = 0;
+    for (int b = 0; b <= POLICY_TIME_BOUNDS; b++)
+        timed += stat_get(&st.time_counts[b]);
+    ASSERT_UEQ(timed, 11);
+    ASSERT(stat_get(&st.memory) > 1000);
+    ASSERT_STR_EQ(policy_hook_name(H_CONNECT), "on_connect");
+    ASSERT_STR_EQ(policy_hook_name(H_DATA), "on_data");
+    ASSERT_STR_EQ(policy_hook_name(H_DONE), "on_done");
+    ASSERT_STR_EQ(policy_hook_name(H_CLOSE), "on_close");
+    ASSERT_STR_EQ(policy_hook_name(H_TIMER), "timer");
+    ASSERT_STR_EQ(policy_error_kind_name(1), "budget");
+    pfix_end(&f); /* the last: on_close, then the state closes */
+    ASSERT_UEQ(stat_get(&st.calls[H_CLOSE]), 4);
+    ASSERT_UEQ(stat_get(&st.memory), 0);
+}
