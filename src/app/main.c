@@ -98,6 +98,7 @@ static const char usage_text[] =
 "stop gracefully (a connection whose output is still unsent after\n"
 "--drain-timeout is reset); a second one stops at once. Reload: SIGHUP\n"
 "or --watch; live connections finish on the script they started with.\n"
+"SIGUSR1 writes the counters (Prometheus text) to the log at info.\n"
 "\n"
 "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 script error,\n"
 "4 cannot listen.\n";
