@@ -18,23 +18,17 @@
  * the 64-bit targets such a compiler builds for. */
 typedef volatile uint64_t stat_counter;
 static inline void stat_add(stat_counter *s, uint64_t n) { *s += n; }
-static inline void stat_set(stat_counter *s, uint64_t v) { *s = v; }
 static inline uint64_t stat_get(const stat_counter *s) { return *s; }
 #else
 #include <stdatomic.h>
 typedef _Atomic uint64_t stat_counter;
 
-/* Only the counter's one writer calls stat_add and stat_set. n may be a
+/* Only the counter's one writer calls stat_add. n may be a
  * negative delta cast to uint64_t (a gauge going down): it wraps back. */
 static inline void stat_add(stat_counter *s, uint64_t n)
 {
     uint64_t v = atomic_load_explicit(s, memory_order_relaxed);
     atomic_store_explicit(s, v + n, memory_order_relaxed);
-}
-
-static inline void stat_set(stat_counter *s, uint64_t v)
-{
-    atomic_store_explicit(s, v, memory_order_relaxed);
 }
 
 /* Any thread. */

@@ -1,7 +1,8 @@
 /* signals.h -- turning stop and reload requests into loop wake-ups.
  *
  * POSIX: SIGINT/SIGTERM ask for a stop, SIGHUP for a reload, SIGUSR1 for
- * the metrics in the log; SIGPIPE is ignored. Windows: Ctrl-C, Ctrl-Break and console close ask for a stop.
+ * the metrics in the log; SIGPIPE is ignored. Windows: Ctrl-C, Ctrl-Break
+ * and console close ask for a stop.
  * The handler only counts the request and writes one byte to the wake-up
  * socket; the loop reads the counts with signals_take(). */
 #ifndef RICOCHET_SIGNALS_H

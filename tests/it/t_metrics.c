@@ -272,8 +272,8 @@ void metrics_proxy(void)
 }
 
 /* The text of a live server's dump, checked by promtool; skipped (exit
- * 77) when promtool is not installed, unless CI is set (.ci/run installs it): there it it must
- * be. */
+ * 77) when promtool is not installed, except under CI (CI set), where
+ * .ci/run installs it. */
 void metrics_promtool(void)
 {
     if (skipped_on_windows())

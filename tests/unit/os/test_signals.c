@@ -36,6 +36,17 @@ void test_signals_take(void)
     ASSERT_EQ(net_recv(r, bytes, sizeof bytes), 3);
     ASSERT_EQ(net_recv(r, bytes, sizeof bytes), ERR_EAGAIN);
 
+    /* SIGUSR1 asks for the metrics: neither a stop nor a reload */
+    ASSERT_EQ(signals_take_dumps(), 0);
+    ASSERT_EQ(raise(SIGUSR1), 0);
+    ASSERT_EQ(raise(SIGUSR1), 0);
+    signals_take(&stops, &reloads);
+    ASSERT_EQ(stops, 0);
+    ASSERT_EQ(reloads, 0);
+    ASSERT_EQ(signals_take_dumps(), 2);
+    ASSERT_EQ(signals_take_dumps(), 0);
+    ASSERT_EQ(net_recv(r, bytes, sizeof bytes), 2);
+
     signals_restore();
     ASSERT_EQ(net_close(r), 0);
     ASSERT_EQ(net_close(w), 0);
