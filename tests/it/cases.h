@@ -29,6 +29,7 @@
     X(sigterm_mid_echo) \
     X(sigint_idle) \
     X(metrics_counts) \
+    X(metrics_workers) \
     X(metrics_proxy) \
     X(metrics_promtool) \
     X(signal_twice) \

@@ -222,6 +222,37 @@ void metrics_counts(void)
     ASSERT(WIFEXITED(s->status));
 }
 
+/* Three workers: each counts its own, the dump is their sum. */
+void metrics_workers(void)
+{
+    if (skipped_on_windows())
+        return;
+    it_server *s = SERVER_START(FIXTURE("metrics.lua"), "--workers", "3");
+    int dumps = 0;
+    static const char *const sent[] = {
+        "a", "bb", "ccc", "dddd", "eeeee", "ffffff", "ggggggg", "hhhhhhhh",
+        "iiiiiiiii", "jjjjjjjjjj", "kkkkkkkkkkk", "llllllllllll"
+    };
+    for (int i = 0; i < 12; i++)
+        exchange(s, sent[i], sent[i]);
+    exchange(s, "boom", NULL);
+    char *log = dump_when_idle(s, 13, &dumps);
+    ASSERT_METRIC(log, "ricochet_workers", 3);
+    ASSERT_METRIC(log, "ricochet_connections_closed_total{reason=\"done\"}",
+                  12);
+    ASSERT_METRIC(log,
+                  "ricochet_connections_closed_total{reason=\"error\"}", 1);
+    ASSERT_METRIC(log, "ricochet_bytes_received_total", 78 + 4);
+    ASSERT_METRIC(log, "ricochet_bytes_sent_total", 78);
+    ASSERT_METRIC(log, "ricochet_hook_calls_total{hook=\"on_data\"}", 13);
+    ASSERT_METRIC(log, "ricochet_hook_errors_total{kind=\"error\"}", 1);
+    ASSERT_METRIC(log, "ricochet_hook_duration_seconds_count", 13);
+    /* three states, each bigger than 1000 bytes */
+    ASSERT(metric(log, "ricochet_lua_memory_bytes") > 3000);
+    free(log);
+    it_server_stop(s);
+}
+
 /* A proxied pair, byte counts each way, then a refused upstream. */
 void metrics_proxy(void)
 {
