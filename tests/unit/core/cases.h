@@ -28,6 +28,9 @@ void test_log_repeats_burst(void);
 void test_log_repeats_sites(void);
 void test_log_repeats_many_sites(void);
 void test_log_repeats_threads(void);
+void test_log_json_escape(void);
+void test_log_json_lines(void);
+void test_log_event(void);
 
 void test_loop_timers(void);
 void test_loop_timer_no_spin(void);
