@@ -335,7 +335,9 @@ static int l_tag(lua_State *L)
     if (size > LCONN_TAG_BYTES)
         return luaL_error(L, "conn:tag: the tags of a connection take at "
                           "most %d bytes (keys and string values; '%s' "
-                          "would make %zu)", LCONN_TAG_BYTES, key, size);
+                          "would make %d)", LCONN_TAG_BYTES, key,
+                          (int)size); /* size < 2^20: lua_pushfstring
+                                         knows no %zu */
     if (k < tags->count)
         drop_string(tags, k);  /* replaced in its place */
     else

@@ -123,7 +123,8 @@ void lsummary_log(const lconn *lc, const conn *c, enum conn_reason reason)
         add_str(&fs, "hook_failed", lhook_names[lc->failed_hook]);
         add_str(&fs, "hook_failure", failure_name(lc->failure));
     }
-    /* The upstream: as it is now, or as it was when it closed. */
+    /* The upstream: as it is now (it may still drain), or as it was when
+     * it closed, and why. */
     const lup_info *kept = lc->up_info;
     conn_shaping up_shaping;
     int up_shaped = 0;
@@ -132,7 +133,6 @@ void lsummary_log(const lconn *lc, const conn *c, enum conn_reason reason)
         add_uint(&fs, "up_in", conn_bytes_in(lc->up));
         add_uint(&fs, "up_out", conn_bytes_out(lc->up));
         add_str(&fs, "up_first_fin", up_fin[conn_first_fin(lc->up)]);
-        add_str(&fs, "up_state", conn_state_name(conn_state(lc->up)));
         up_shaped = conn_get_shaping(lc->up, &up_shaping);
     } else if (kept != NULL) {
         add_str(&fs, "upstream", kept->peer);
