@@ -140,6 +140,7 @@
     X(summary_proxy) \
     X(summary_chaos) \
     X(summary_off) \
+    X(log_json_lines) \
     X(log_flood_simulate) \
     X(proxy_relay) \
     X(proxy_relay_hooks) \
