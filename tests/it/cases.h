@@ -138,6 +138,7 @@
     X(summary_hook_error) \
     X(summary_tag_limits) \
     X(summary_proxy) \
+    X(summary_proxy_reset) \
     X(summary_chaos) \
     X(summary_off) \
     X(log_json_lines) \

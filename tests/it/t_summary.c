@@ -279,3 +279,29 @@ void summary_off(void)
                         "json)");
     it_run_free(&r);
 }
+
+/* The upstream resets after a byte each way: the client is reset too,
+ * and its summary says why, with the upstream's end. */
+void summary_proxy_reset(void)
+{
+    int lfd, port, cli, up;
+    char peer[64], got[4], want[256], line[1024];
+    lfd = it_host_listen_local(&port);
+    it_server *s = it_proxy_start(port, SCRIPT("proxy.lua"), NULL);
+    it_proxy_pair(s, lfd, &cli, &up);
+    it_cli_local_name(cli, peer, sizeof peer);
+    CLI_SEND(cli, "x");
+    ASSERT_EQ(it_cli_recv_n(up, got, 1, IT_WAIT_MS), 1);
+    CLI_SEND(up, "y");
+    ASSERT_EQ(it_cli_recv_n(cli, got, 1, IT_WAIT_MS), 1);
+    it_cli_abort(up);
+    ASSERT(it_cli_wait_error(cli, IT_WAIT_MS));
+    close(cli);
+    close(lfd);
+    summary_of(s, 1, line, sizeof line);
+    snprintf(want, sizeof want, " in=1 out=1 hooks=0 first_fin=neither "
+             "reason=reset upstream=127.0.0.1:%d up_in=1 up_out=1 "
+             "up_first_fin=neither up_reason=reset", port);
+    expect_summary(line, 1, peer, want);
+    it_server_stop_clean(s);
+}
