@@ -84,6 +84,10 @@ void test_conn_half_closed_events(void);
 void test_conn_note(void);
 void test_conn_names(void);
 
+/* test_conn_summary.c */
+void test_conn_first_fin(void);
+void test_conn_shaping_summary(void);
+
 /* test_conn_time.c */
 void test_conn_idle_timeout(void);
 void test_conn_idle_flush(void);

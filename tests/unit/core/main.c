@@ -111,6 +111,8 @@ static const test_case cases[] = {
     CASE(conn_connect_refused),
     CASE(conn_connect_timeout),
     CASE(conn_connect_shaped),
+    CASE(conn_first_fin),
+    CASE(conn_shaping_summary),
     { NULL, NULL }
 };
 
