@@ -5,7 +5,8 @@
 -- relay to the upstream (done in C too); the arguments add faults to what
 -- the client receives (or, with dir=, the upstream) and to how the
 -- connection ends. Any of them combine, on every connection or on a
--- random share of them.
+-- random share of them. Each connection's summary line says which were hit,
+-- and by what: tag.chaos=true tag.faults=latency,rate (or tag.chaos=false).
 --
 -- Arguments (after --; numbers are milliseconds or bytes):
 --   latency=MS          hold each reply back MS ms            (latency)
@@ -78,6 +79,18 @@ if probability > 1 then
     error("chaos.lua: probability must be from 0 to 1", 0)
 end
 
+-- The faults a hit connection gets, named as the arguments are, for its
+-- summary line (tag.faults=latency,rate): "down", or the list.
+local faults = {}
+for _, name in ipairs{"down", "blackhole", "timeout", "latency", "jitter",
+                      "rate", "slice", "limit_data", "reset_peer",
+                      "slow_close"} do
+    if (opt[name] or 0) > 0 or (name == "timeout" and opt.timeout) then
+        faults[#faults + 1] = name
+    end
+end
+faults = #faults > 0 and table.concat(faults, ",") or "none"
+
 -- The faults on one side: conn (what the client receives) or
 -- conn.upstream (what the upstream receives).
 local function shape(side)
@@ -102,9 +115,12 @@ end
 
 function on_connect(conn)
     if probability < 1 and ricochet.random() >= probability then
-        return                      -- spared: a plain echo (or relay)
+        conn:tag("chaos", false)    -- spared: a plain echo (or relay)
+        return
     end
     conn.chaos = true
+    conn:tag("chaos", true)         -- and by what, in its summary line
+    conn:tag("faults", faults)
     if (opt.down or 0) > 0 then
         return nil, "reset"         -- in proxy mode, before any connect
     end

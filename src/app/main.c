@@ -63,6 +63,12 @@ static const char usage_text[] =
 "                        and out, hook calls and their time, FIN, RST,\n"
 "                        timers, close reason (same as --log-level trace)\n"
 "  --hexdump             with --trace, also the bytes of each chunk\n"
+"  --log-format FORMAT   text, or json: each line one JSON object\n"
+"                        (default text)\n"
+"  --log-conns on|off    a summary line at info for each finished\n"
+"                        connection: peer, time, bytes, hooks, who\n"
+"                        half-closed first, reason, shaping, the\n"
+"                        script's conn:tag fields (default on)\n"
 "\n"
 "script options:\n"
 "  --hook-budget N       instructions one hook call may run before it is\n"
@@ -204,7 +210,7 @@ static const char *const value_options[] = {
     "--upstream", "--connect-timeout",
     "--idle-timeout", "--drain-timeout", "--out-limit", "--log-level",
     "--hook-budget", "--hook-timeout", "--lua-memory", "--seed",
-    "--simulate", "--workers", NULL
+    "--simulate", "--workers", "--log-format", "--log-conns", NULL
 };
 
 static int takes_value(const char *name)
@@ -278,6 +284,8 @@ static const char *expected(const char *name)
         {"--lua-memory", "MiB: 0 for none, or 1 to 1048576"},
         {"--seed", "a whole number, decimal or 0x hex"},
         {"--log-level", "error, warn, info, debug or trace"},
+        {"--log-format", "text or json"},
+        {"--log-conns", "on or off"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(name, kinds[i][0]) == 0)
@@ -333,6 +341,15 @@ static int apply_value(cli *o, const char *name, const char *value)
         o->cfg.workers = (int)n;
     } else if (strcmp(name, "--simulate") == 0) {
         o->simulate = value;
+    } else if (strcmp(name, "--log-format") == 0) {
+        log_format format;
+        rc = log_parse_format(value, &format);
+        if (rc == 0)
+            log_set_format(format);
+    } else if (strcmp(name, "--log-conns") == 0) {
+        int on = strcmp(value, "on") == 0;
+        rc = on || strcmp(value, "off") == 0 ? 0 : ERR_EINVAL;
+        log_set_conns(on);
     } else {
         log_level level;
         rc = log_parse_level(value, &level);

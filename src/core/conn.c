@@ -433,6 +433,18 @@ uint64_t conn_bytes_out(const conn *c) { return c->bytes_out; }
 int conn_peer_done(const conn *c) { return c->peer_eof; }
 int conn_peer_reset(const conn *c) { return c->peer_reset; }
 
+enum conn_first_fin conn_first_fin(const conn *c)
+{
+    return (enum conn_first_fin)c->first_fin;
+}
+
+uint64_t conn_age_ms(const conn *c)
+{
+    uint64_t end = c->state == CONN_CLOSED ? c->closed_ms
+                                           : loop_now(c->table->cfg.loop);
+    return end - c->opened_ms;
+}
+
 uint64_t conn_idle_ms(const conn *c)
 {
     return loop_now(c->table->cfg.loop) - c->last_active_ms;
@@ -479,6 +491,7 @@ void conn__close_now(conn *c, enum conn_reason reason, int abortive)
         reason = CONN_REASON_TIMEOUT;
     c->reason = reason;
     stat_add(c->outbound ? &t->stats.up_closed : &t->stats.closed[reason], 1);
+    c->closed_ms = loop_now(t->cfg.loop);
     conn__tx_close(c, abortive);
     c->io.handle.sock = NET_INVALID;
     log_trace("conn %llu%s: %s, %s after %llu ms, %llu bytes in, %llu out",
@@ -512,6 +525,8 @@ void conn__send_fin(conn *c)
     assert(!conn__has_output(c) && "FIN before the queue is empty");
     int rc = conn__tx_shutdown_send(c);
     log_trace("conn %llu%s: FIN sent", CONN_ID(c));
+    if (c->first_fin == CONN_FIN_NEITHER)
+        c->first_fin = CONN_FIN_OURS;
     if (rc != 0 && rc != ERR_ENOTCONN) {
         conn__fail(c, rc, "shutdown");
         return;
@@ -612,6 +627,8 @@ static void peer_done(conn *c)
 {
     log_trace("conn %llu%s: FIN received", CONN_ID(c));
     c->peer_eof = 1;
+    if (c->first_fin == CONN_FIN_NEITHER)
+        c->first_fin = CONN_FIN_PEER;
     conn__frame_eof(c); /* whole frames held after a mode change go first */
     switch (c->state) {
     case CONN_OPEN:

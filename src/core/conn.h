@@ -241,6 +241,13 @@ uint64_t conn_bytes_out(const conn *c);
 int conn_peer_reset(const conn *c);
 /* 1 when the peer has finished sending (FIN seen). */
 int conn_peer_done(const conn *c);
+/* Who half-closed first: the peer (its FIN came in first), we (ours
+ * went out first) or neither (a reset, an error, a stop before any). */
+enum conn_first_fin { CONN_FIN_NEITHER, CONN_FIN_PEER, CONN_FIN_OURS };
+enum conn_first_fin conn_first_fin(const conn *c);
+/* Milliseconds from c's accept (or connect) to its close, or to now while
+ * it is not closed. */
+uint64_t conn_age_ms(const conn *c);
 /* Milliseconds since c's last byte in or out (or since it opened). */
 uint64_t conn_idle_ms(const conn *c);
 /* 1 while the owner may send: OPEN or CLIENT_DONE. */
@@ -315,6 +322,19 @@ int conn_close_after_bytes(conn *c, uint64_t n);
 int conn_close_after_ms(conn *c, uint64_t ms);
 /* In ms: abortive close (RST), reason CONN_REASON_RESET. */
 int conn_reset_after(conn *c, uint64_t ms);
+
+/* The shaping c was given (for its summary): every field 0 where that
+ * shaping was never asked. Returns 0 when none was, else 1. Valid until
+ * c is freed (in its close callback too). */
+typedef struct conn_shaping {
+    uint64_t delay_ms, jitter_ms;
+    uint64_t rate;              /* bytes per second */
+    size_t slice_size, slice_variation;
+    uint64_t slice_gap_ms;
+    uint64_t close_after_bytes, close_after_ms, reset_after_ms;
+    int stalled;                /* conn_stall was called */
+} conn_shaping;
+int conn_get_shaping(const conn *c, conn_shaping *out);
 
 /* The largest send copied aside for conn_table_tick (see conn_out.c). */
 #define CONN_LATER_MAX 16384

@@ -82,6 +82,8 @@ typedef struct conn_shaper {
     timer close_timer;  /* close_after{ms} */
     timer reset_timer;  /* reset_after */
     unsigned socket_full : 1;  /* the socket refused bytes: poll for write */
+    unsigned stalled_once : 1; /* conn_stall was called (its summary) */
+    uint64_t close_after_bytes, close_after_ms, reset_after_ms; /* asked */
 } conn_shaper;
 
 struct conn {
@@ -99,12 +101,14 @@ struct conn {
     unsigned held : 1;          /* conn_hold_reading */
     unsigned over_limit : 1;    /* pressure reported over the limit */
     unsigned peer_reset : 1;    /* the peer reset the connection */
+    unsigned first_fin : 2;     /* enum conn_first_fin */
     buf out;                    /* unsent output */
     size_t later_off, later_len; /* bytes waiting in table->later */
     conn *later_next;
     uint64_t id;
     uint64_t bytes_in, bytes_out;
     uint64_t opened_ms;
+    uint64_t closed_ms;         /* when it closed (CONN_CLOSED) */
     uint64_t last_active_ms;
     uint64_t half_closed_ms;
     uint64_t timed_out_ms;      /* when the idle timeout began its end */

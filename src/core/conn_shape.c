@@ -4,6 +4,7 @@
 #include "conn_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -219,6 +220,7 @@ int conn_stall(conn *c)
     if (sp == NULL)
         return rc;
     sp->sh.stalled = 1;
+    sp->stalled_once = 1;
     c->stalled = 1;
     loop_timer_stop(conn__loop(c), &sp->wake);
     conn__update_interest(c);
@@ -241,6 +243,7 @@ int conn_close_after_bytes(conn *c, uint64_t n)
     if (sp == NULL)
         return rc;
     sp->sh.limit = c->bytes_out + n;
+    sp->close_after_bytes = n;
     conn__shaped_flush(c);
     return 0;
 }
@@ -253,6 +256,10 @@ static int start_end_timer(conn *c, int reset, uint64_t ms)
     if (sp == NULL)
         return rc;
     timer *t = reset ? &sp->reset_timer : &sp->close_timer;
+    if (reset)
+        sp->reset_after_ms = ms;
+    else
+        sp->close_after_ms = ms;
     if (loop_timer_start(conn__loop(c), t, ms) != 0)
         return conn__fail_nomem(c, "arming a shaping timer");
     return 0;
@@ -266,4 +273,23 @@ int conn_close_after_ms(conn *c, uint64_t ms)
 int conn_reset_after(conn *c, uint64_t ms)
 {
     return start_end_timer(c, 1, ms);
+}
+
+int conn_get_shaping(const conn *c, conn_shaping *out)
+{
+    memset(out, 0, sizeof *out);
+    const conn_shaper *sp = c->shaper;
+    if (sp == NULL)
+        return 0;
+    out->delay_ms = sp->sh.delay_ms;
+    out->jitter_ms = sp->sh.jitter_ms;
+    out->rate = sp->sh.rate;
+    out->slice_size = sp->sh.slice_size;
+    out->slice_variation = sp->sh.slice_variation;
+    out->slice_gap_ms = sp->sh.slice_gap_ms;
+    out->close_after_bytes = sp->close_after_bytes;
+    out->close_after_ms = sp->close_after_ms;
+    out->reset_after_ms = sp->reset_after_ms;
+    out->stalled = sp->stalled_once;
+    return 1;
 }

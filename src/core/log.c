@@ -144,7 +144,190 @@ static char *escape_into(char *out, const char *text, size_t len)
     return out;
 }
 
+/* --- JSON ---------------------------------------------------------------- */
+
+/* The length of the valid UTF-8 sequence at text[i] (1 to 4), or 0 when
+ * the byte there starts none (RFC 3629: no overlongs, no surrogates,
+ * nothing past U+10FFFF). */
+static size_t utf8_seq(const unsigned char *text, size_t len, size_t i)
+{
+    unsigned char b = text[i];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xc2 && b <= 0xdf) {
+        n = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+        n = 3;
+        if (b == 0xe0)
+            lo = 0xa0;
+        else if (b == 0xed)
+            hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+        n = 4;
+        if (b == 0xf0)
+            lo = 0x90;
+        else if (b == 0xf4)
+            hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (len - i < n || text[i + 1] < lo || text[i + 1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((text[i + k] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* How byte ch (alone: ASCII, or not in a valid sequence) is written. */
+static size_t json_byte_len(unsigned char ch)
+{
+    if (ch == '"' || ch == '\\' || ch == '\n' || ch == '\r' || ch == '\t' ||
+        ch == '\b' || ch == '\f')
+        return 2;
+    return ch < 0x20 || ch >= 0x7f ? 6 : 1;
+}
+
+size_t log_json_escaped_len(const char *text, size_t len)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t out = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = t[i] >= 0x80 ? utf8_seq(t, len, i) : 0;
+        if (n > 1) {
+            out += n;
+            i += n;
+        } else {
+            out += json_byte_len(t[i++]);
+        }
+    }
+    return out;
+}
+
+char *log_json_escape(char *out, const char *text, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *t = (const unsigned char *)text;
+    for (size_t i = 0; i < len;) {
+        size_t n = t[i] >= 0x80 ? utf8_seq(t, len, i) : 0;
+        if (n > 1) {
+            memcpy(out, t + i, n);
+            out += n;
+            i += n;
+            continue;
+        }
+        unsigned char ch = t[i++];
+        const char *two = NULL;
+        switch (ch) {
+        case '"': two = "\\\""; break;
+        case '\\': two = "\\\\"; break;
+        case '\n': two = "\\n"; break;
+        case '\r': two = "\\r"; break;
+        case '\t': two = "\\t"; break;
+        case '\b': two = "\\b"; break;
+        case '\f': two = "\\f"; break;
+        default: break;
+        }
+        if (two != NULL) {
+            memcpy(out, two, 2);
+            out += 2;
+        } else if (ch < 0x20 || ch >= 0x7f) {
+            memcpy(out, "\\u00", 4);
+            out[4] = hex[ch >> 4];
+            out[5] = hex[ch & 15];
+            out += 6;
+        } else {
+            *out++ = (char)ch;
+        }
+    }
+    return out;
+}
+
 /* --- writing ------------------------------------------------------------- */
+
+static log_format current_format = LOG_FORMAT_TEXT;
+static int conns_on = 1;
+
+void log_set_format(log_format format) { current_format = format; }
+
+log_format log_get_format(void) { return current_format; }
+
+int log_parse_format(const char *name, log_format *out)
+{
+    if (name != NULL && strcmp(name, "text") == 0)
+        *out = LOG_FORMAT_TEXT;
+    else if (name != NULL && strcmp(name, "json") == 0)
+        *out = LOG_FORMAT_JSON;
+    else
+        return ERR_EINVAL;
+    return 0;
+}
+
+void log_set_conns(int on) { conns_on = on != 0; }
+
+int log_conns_on(void) { return conns_on; }
+
+/* Hand one whole line (with its newline) to the sink or stderr. */
+static void write_line(const char *line, size_t len)
+{
+    if (sink != NULL) {
+        sink(line, len, sink_data);
+    } else {
+        fwrite(line, 1, len, stderr);
+        fflush(stderr);
+    }
+}
+
+/* The connection a message is about: "conn N" at its start, N followed
+ * by ':' or ' ' (how every such line begins). 0: none. */
+static uint64_t conn_of(const char *body, size_t len)
+{
+    if (len < 7 || memcmp(body, "conn ", 5) != 0)
+        return 0;
+    uint64_t id = 0;
+    size_t i = 5;
+    while (i < len && i < 25 && body[i] >= '0' && body[i] <= '9')
+        id = id * 10 + (uint64_t)(body[i++] - '0');
+    if (i == 5 || i >= len || (body[i] != ':' && body[i] != ' '))
+        return 0;
+    return id;
+}
+
+/* The JSON form of a line: {"time":..,"level":..,["conn":N,]"msg":..}
+ * with body and then suffix as the message. */
+static void emit_json(log_level level, const char *stamp, const char *body,
+                      size_t len, const char *suffix)
+{
+    char stack[LINE_STACK_SIZE];
+    size_t suffix_len = suffix ? strlen(suffix) : 0;
+    size_t need = 96 + strlen(stamp) + log_json_escaped_len(body, len)
+                  + log_json_escaped_len(suffix, suffix_len);
+    char *line = need <= sizeof stack ? stack : malloc(need);
+    if (line == NULL) {
+        if (len > sizeof stack / 6 - 32)
+            len = sizeof stack / 6 - 32; /* its head still says something */
+        suffix_len = 0;
+        line = stack;
+    }
+    uint64_t id = conn_of(body, len);
+    int head;
+    if (id != 0)
+        head = snprintf(line, 96, "{\"time\":\"%s\",\"level\":\"%s\","
+                        "\"conn\":%llu,\"msg\":\"", stamp,
+                        log_level_name(level), (unsigned long long)id);
+    else
+        head = snprintf(line, 96, "{\"time\":\"%s\",\"level\":\"%s\","
+                        "\"msg\":\"", stamp, log_level_name(level));
+    char *end = log_json_escape(line + head, body, len);
+    end = log_json_escape(end, suffix ? suffix : "", suffix_len);
+    memcpy(end, "\"}\n", 3);
+    end += 3;
+    write_line(line, (size_t)(end - line));
+    if (line != stack)
+        free(line);
+}
 
 /* Write one entry: stamp, level, the body escaped, then suffix (ours, not
  * escaped) and the newline, in one write. */
@@ -154,6 +337,10 @@ static void emit(log_level level, const char *body, size_t len,
     char stack[LINE_STACK_SIZE];
     char stamp[40];
     format_time(stamp, sizeof stamp);
+    if (current_format == LOG_FORMAT_JSON) {
+        emit_json(level, stamp, body, len, suffix);
+        return;
+    }
     size_t suffix_len = suffix ? strlen(suffix) : 0;
     size_t need = strlen(stamp) + 7 + escaped_len(body, len) + suffix_len
                   + 1;
@@ -174,14 +361,176 @@ static void emit(log_level level, const char *body, size_t len,
     memcpy(end, suffix ? suffix : "", suffix_len);
     end += suffix_len;
     *end++ = '\n';
-    if (sink != NULL) {
-        sink(line, (size_t)(end - line), sink_data);
-    } else {
-        fwrite(line, 1, (size_t)(end - line), stderr);
-        fflush(stderr);
-    }
+    write_line(line, (size_t)(end - line));
     if (line != stack)
         free(line);
+}
+
+/* --- structured lines ---------------------------------------------------- */
+
+/* A growing line on the heap; a failed growth sets failed. */
+typedef struct line_buf {
+    char *data;
+    size_t len, cap;
+    int failed;
+} line_buf;
+
+static char *reserve(line_buf *b, size_t more)
+{
+    if (b->failed)
+        return NULL;
+    if (b->len + more > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + more)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (grown == NULL) {
+            b->failed = 1;
+            return NULL;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    return b->data + b->len;
+}
+
+static void put(line_buf *b, const char *text, size_t len)
+{
+    char *at = reserve(b, len);
+    if (at == NULL)
+        return;
+    memcpy(at, text, len);
+    b->len += len;
+}
+
+static void put_str(line_buf *b, const char *text)
+{
+    put(b, text, strlen(text));
+}
+
+/* A JSON string, quoted. */
+static void put_json_str(line_buf *b, const char *text, size_t len)
+{
+    char *at = reserve(b, log_json_escaped_len(text, len) + 2);
+    if (at == NULL)
+        return;
+    *at++ = '"';
+    at = log_json_escape(at, text, len);
+    *at++ = '"';
+    b->len = (size_t)(at - b->data);
+}
+
+/* A text value: as it is, or quoted when it would not read as one word;
+ * control bytes escaped here, a newline too, so that a summary stays one
+ * line. */
+static void put_text_str(line_buf *b, const char *text, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    int quote = len == 0;
+    for (size_t i = 0; i < len && !quote; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        quote = ch == ' ' || ch == '"' || ch == '\\' || ch == '=' ||
+                ch < 0x20 || ch == 0x7f;
+    }
+    if (!quote) {
+        put(b, text, len);
+        return;
+    }
+    put(b, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        char esc[4] = {'\\', 'x', hex[ch >> 4], hex[ch & 15]};
+        if (ch == '"' || ch == '\\') {
+            esc[1] = (char)ch;
+            put(b, esc, 2);
+        } else if (ch == '\n' || ch == '\r' || ch == '\t') {
+            esc[1] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+            put(b, esc, 2);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            put(b, esc, 4);
+        } else {
+            put(b, text + i, 1);
+        }
+    }
+    put(b, "\"", 1);
+}
+
+static void put_value(line_buf *b, const log_field *f, int json)
+{
+    char num[48];
+    switch (f->type) {
+    case LOG_FIELD_STR:
+        if (json)
+            put_json_str(b, f->str, f->len);
+        else
+            put_text_str(b, f->str, f->len);
+        return;
+    case LOG_FIELD_UINT:
+        snprintf(num, sizeof num, "%llu", (unsigned long long)f->u);
+        break;
+    case LOG_FIELD_INT:
+        snprintf(num, sizeof num, "%lld", (long long)f->i);
+        break;
+    case LOG_FIELD_NUM:
+        if (f->d != f->d || f->d - f->d != 0) { /* NaN, +-inf */
+            snprintf(num, sizeof num, json ? "\"%s\"" : "%s",
+                     f->d != f->d ? "nan" : f->d > 0 ? "inf" : "-inf");
+        } else {
+            snprintf(num, sizeof num, "%.17g", f->d);
+        }
+        break;
+    case LOG_FIELD_BOOL:
+        snprintf(num, sizeof num, "%s", f->u ? "true" : "false");
+        break;
+    }
+    put_str(b, num);
+}
+
+void log_event(log_level level, uint64_t conn_id, const char *event,
+               const char *title, const log_field *fields, size_t nfields)
+{
+    if (level > current_level)
+        return;
+    int json = current_format == LOG_FORMAT_JSON;
+    line_buf b = {NULL, 0, 0, 0};
+    char head[160];
+    char stamp[40];
+    if (json) {
+        format_time(stamp, sizeof stamp);
+        snprintf(head, sizeof head, "{\"time\":\"%s\",\"level\":\"%s\"",
+                 stamp, log_level_name(level));
+        put_str(&b, head);
+        if (conn_id != 0) {
+            snprintf(head, sizeof head, ",\"conn\":%llu",
+                     (unsigned long long)conn_id);
+            put_str(&b, head);
+        }
+        put_str(&b, ",\"event\":");
+        put_json_str(&b, event, strlen(event));
+    } else {
+        if (conn_id != 0)
+            snprintf(head, sizeof head, "conn %llu %s:",
+                     (unsigned long long)conn_id, title);
+        else
+            snprintf(head, sizeof head, "%s:", title);
+        put_str(&b, head);
+    }
+    for (size_t k = 0; k < nfields; k++) {
+        put_str(&b, json ? ",\"" : " ");
+        put_str(&b, fields[k].key);
+        put_str(&b, json ? "\":" : "=");
+        put_value(&b, &fields[k], json);
+    }
+    if (json) {
+        put(&b, "}\n", 2);
+        if (!b.failed)
+            write_line(b.data, b.len);
+    } else if (!b.failed) {
+        emit(level, b.data, b.len, NULL); /* stamped and escaped there */
+    }
+    if (b.failed)
+        log_msg(LOG_ERROR, "out of memory writing a %s line", event);
+    free(b.data);
 }
 
 /* --- repeats ------------------------------------------------------------- */

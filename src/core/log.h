@@ -79,6 +79,61 @@ typedef void (*log_sink_fn)(const char *line, size_t len, void *data);
 void log_set_sink(log_sink_fn fn, void *data);
 void log_set_clock(uint64_t (*now_ms)(void));
 
+/* --log-format: how every line is written. Text (the default) as
+ * above; JSON, one object a line: {"time":"...","level":"info",
+ * "conn":7,"msg":"..."} ("conn" when the message is about one
+ * connection, i.e. starts "conn N"), a repeat count's line included, and
+ * log_event's lines with their fields. */
+typedef enum { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON } log_format;
+void log_set_format(log_format format);
+log_format log_get_format(void);
+/* Parse "text" or "json". Returns 0 or ERR_EINVAL. */
+int log_parse_format(const char *name, log_format *out);
+
+/* --log-conns: the summary line of each finished connection (default
+ * on). Read by whoever writes it, before building it. */
+void log_set_conns(int on);
+int log_conns_on(void);
+
+/* A field of a structured line (log_event). */
+typedef enum {
+    LOG_FIELD_STR,      /* str, len bytes (any bytes: escaped) */
+    LOG_FIELD_UINT,     /* u */
+    LOG_FIELD_INT,      /* i */
+    LOG_FIELD_NUM,      /* d (NaN and infinities: a string in JSON) */
+    LOG_FIELD_BOOL      /* u: 0 false, else true */
+} log_field_type;
+
+typedef struct log_field {
+    const char *key;    /* [A-Za-z_.][A-Za-z0-9_.]*: written as it is */
+    log_field_type type;
+    const char *str;
+    size_t len;
+    uint64_t u;
+    int64_t i;
+    double d;
+} log_field;
+
+/* One structured line at level (LOG_INFO or below: such lines are never
+ * rate-limited), about connection conn_id (0: none).
+ * Text: "<stamp> info  conn 7 done: key=value key=value ...", where
+ * title is "done"; a string value with a space, a quote, a backslash,
+ * an '=' or a control byte in it, or none at all, is quoted ("a b"; \"
+ * \\ \n \r \t and \xHH inside), so a summary is always one line.
+ * JSON: {"time":"...","level":"info","conn":7,"event":EVENT,
+ * "key":value,...}, strings escaped by log_json_escape. */
+void log_event(log_level level, uint64_t conn_id, const char *event,
+               const char *title, const log_field *fields, size_t nfields);
+
+/* JSON string escaping (without the quotes): '"' and '\\' escaped, control
+ * bytes as \n \r \t \b \f or \u00XX, DEL as \u007f; valid UTF-8 kept
+ * as it is, and each byte that is not part of a valid UTF-8 sequence
+ * (overlong, surrogate, past U+10FFFF, cut short) as \u00XX, its value.
+ * Writes to out, which has room for log_json_escaped_len(text, len)
+ * bytes (at most 6 a byte); returns the end. */
+size_t log_json_escaped_len(const char *text, size_t len);
+char *log_json_escape(char *out, const char *text, size_t len);
+
 /* --hexdump: trace lines about data carry the bytes as a hex dump. */
 void log_set_hexdump(int on);
 int log_hexdump_on(void);

@@ -5,6 +5,7 @@
 #include "lconn_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,11 @@ void lconn_init(lconn *lc, conn *c, lua_State *L, void *owner)
     lc->up_obj_ref = LUA_NOREF;
     lc->up_id = 0;
     lc->up = NULL;
+    lc->hooks = 0;
+    lc->failed_hook = -1;
+    lc->failure = 0;
+    lc->tags = NULL;
+    lc->up_info = NULL;
 }
 
 void lconn_push(lua_State *L, lconn *lc)
@@ -211,6 +217,10 @@ void lconn_detach(lconn *lc)
         timer_free(lt);
     }
     lconn_detach_upstream(lc);
+    free(lc->tags);
+    lc->tags = NULL;
+    free(lc->up_info);
+    lc->up_info = NULL;
     if (lc->obj_ref == LUA_NOREF)
         return;
     lua_State *L = lc->L;
@@ -222,7 +232,138 @@ void lconn_detach(lconn *lc)
     lc->obj_ref = LUA_NOREF;
 }
 
+void lconn_keep_upstream(lconn *lc, conn *up)
+{
+    if (lc->up_info == NULL && (lc->up_info = malloc(sizeof *lc->up_info))
+                                   == NULL)
+        return;
+    lup_info *info = lc->up_info;
+    snprintf(info->peer, sizeof info->peer, "%s", conn_peer(up));
+    info->bytes_in = conn_bytes_in(up);
+    info->bytes_out = conn_bytes_out(up);
+    info->first_fin = conn_first_fin(up);
+    info->reason = conn_reason(up);
+    info->shaped = conn_get_shaping(up, &info->shaping);
+}
+
+/* --- conn:tag ------------------------------------------------------------- */
+
+static int is_tag_key(const char *key, size_t len)
+{
+    if (len == 0 || len > LCONN_TAG_KEY_MAX || (key[0] >= '0' &&
+                                                key[0] <= '9'))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = key[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Give back tag k's string bytes (packed in tags->bytes); k stays. */
+static void drop_string(ltags *tags, int k)
+{
+    ltag *t = &tags->tag[k];
+    if (t->type != LUA_TSTRING)
+        return;
+    memmove(tags->bytes + t->off, tags->bytes + t->off + t->len,
+            tags->strings - (t->off + t->len));
+    for (int j = 0; j < tags->count; j++)
+        if (tags->tag[j].type == LUA_TSTRING && tags->tag[j].off > t->off)
+            tags->tag[j].off -= t->len;
+    tags->strings -= t->len;
+    t->type = LUA_TNIL;
+    t->len = 0;
+}
+
+/* Bytes the tags take (keys and strings), without tag skip. */
+static size_t tags_size(const ltags *tags, int skip)
+{
+    size_t size = 0;
+    for (int j = 0; j < tags->count; j++)
+        if (j != skip)
+            size += strlen(tags->tag[j].key) + tags->tag[j].len;
+    return size;
+}
+
+/* conn:tag(key, value): a field of the connection's summary line, as
+ * tag.KEY=VALUE; value a string, number or boolean (nil removes it).
+ * Tagging a key again replaces its value, in its place. */
+static int l_tag(lua_State *L)
+{
+    lconn *lc = lconn_check(L, 1, NULL);
+    size_t key_len, len = 0;
+    const char *key = luaL_checklstring(L, 2, &key_len);
+    int type = lua_type(L, 3);
+    if (!is_tag_key(key, key_len))
+        return luaL_error(L, "conn:tag: the key must be a name of at most "
+                          "%d bytes ([A-Za-z_][A-Za-z0-9_]*), not '%s'",
+                          LCONN_TAG_KEY_MAX, key);
+    if (type != LUA_TSTRING && type != LUA_TNUMBER &&
+        type != LUA_TBOOLEAN && type != LUA_TNIL)
+        return luaL_error(L, "conn:tag: the value of '%s' must be a string, "
+                          "a number, a boolean or nil, not a %s", key,
+                          luaL_typename(L, 3));
+    const char *value = type == LUA_TSTRING ? lua_tolstring(L, 3, &len)
+                                            : NULL;
+    lbudget_charge_bytes(L, key_len + len);
+    if (lc->tags == NULL) {
+        if (type == LUA_TNIL)
+            return 0;
+        if ((lc->tags = calloc(1, sizeof *lc->tags)) == NULL)
+            return luaL_error(L, "not enough memory");
+    }
+    ltags *tags = lc->tags;
+    int k = 0;
+    while (k < tags->count && strcmp(tags->tag[k].key, key) != 0)
+        k++;
+    if (type == LUA_TNIL) {
+        if (k < tags->count) {
+            drop_string(tags, k);
+            memmove(&tags->tag[k], &tags->tag[k + 1],
+                    (size_t)(tags->count - k - 1) * sizeof tags->tag[0]);
+            tags->count--;
+        }
+        return 0;
+    }
+    if (k == LCONN_TAGS_MAX)
+        return luaL_error(L, "conn:tag: a connection has at most %d tags "
+                          "('%s' is one too many)", LCONN_TAGS_MAX, key);
+    size_t size = tags_size(tags, k) + key_len + len;
+    if (size > LCONN_TAG_BYTES)
+        return luaL_error(L, "conn:tag: the tags of a connection take at "
+                          "most %d bytes (keys and string values; '%s' "
+                          "would make %d)", LCONN_TAG_BYTES, key,
+                          (int)size); /* size < 2^20: lua_pushfstring
+                                         knows no %zu */
+    if (k < tags->count)
+        drop_string(tags, k);  /* replaced in its place */
+    else
+        tags->count++;
+    ltag *t = &tags->tag[k];
+    memset(t, 0, sizeof *t);
+    memcpy(t->key, key, key_len + 1);
+    t->type = type;
+    if (type == LUA_TSTRING) {
+        t->off = tags->strings;
+        t->len = len;
+        memcpy(tags->bytes + t->off, value, len);
+        tags->strings += len;
+    } else if (type == LUA_TBOOLEAN) {
+        t->i = lua_toboolean(L, 3);
+    } else if (lua_isinteger(L, 3)) {
+        t->is_integer = 1;
+        t->i = lua_tointeger(L, 3);
+    } else {
+        t->d = lua_tonumber(L, 3);
+    }
+    return 0;
+}
+
 static const luaL_Reg methods[] = {
+    {"tag", l_tag},
     {"send", l_send},
     {"shutdown", l_shutdown},
     {"close", l_close},

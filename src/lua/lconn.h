@@ -31,6 +31,43 @@
 
 typedef struct lconn lconn;
 typedef struct ltimer ltimer;
+typedef struct ltags ltags;
+typedef struct lup_info lup_info;
+
+/* conn:tag's bounds, per connection: a tag's key is a name of at most
+ * LCONN_TAG_KEY_MAX bytes; at most LCONN_TAGS_MAX tags, whose keys and
+ * string values take at most LCONN_TAG_BYTES bytes together. */
+#define LCONN_TAGS_MAX 16
+#define LCONN_TAG_KEY_MAX 32
+#define LCONN_TAG_BYTES 1024
+
+/* One tag, for the summary line. */
+typedef struct ltag {
+    char key[LCONN_TAG_KEY_MAX + 1];
+    int type;                  /* LUA_TSTRING, LUA_TNUMBER, LUA_TBOOLEAN */
+    int is_integer;            /* a number: an integer */
+    lua_Integer i;             /* an integer, or a boolean (0 or 1) */
+    lua_Number d;
+    size_t off, len;           /* a string: in the tags' bytes */
+} ltag;
+
+struct ltags {
+    int count;
+    size_t strings;            /* bytes of the string values, packed */
+    ltag tag[LCONN_TAGS_MAX];
+    char bytes[LCONN_TAG_BYTES];
+};
+
+/* What the summary tells of the upstream once it closed before the
+ * client (a pair's upstream goes first, or fails). */
+struct lup_info {
+    char peer[64];
+    uint64_t bytes_in, bytes_out;
+    enum conn_first_fin first_fin;
+    enum conn_reason reason;
+    int shaped;
+    conn_shaping shaping;
+};
 
 /* Runs a conn:after callback (fn_ref, a registry reference) the way a
  * hook runs; set by the owner of the state. */
@@ -66,6 +103,11 @@ struct lconn {
     uint64_t up_id;            /* the upstream's connection id; 0: none */
     conn *up;                  /* proxy mode: the upstream's connection */
     ltimer *timers;            /* conn:after timers still pending */
+    uint32_t hooks;            /* hook and timer calls so far */
+    signed char failed_hook;   /* enum hook of a failed call; -1: none */
+    unsigned char failure;     /* its lcall_status */
+    ltags *tags;               /* conn:tag's; NULL until the first */
+    lup_info *up_info;         /* the upstream's, once it closed */
 };
 
 /* Create the metatable with the methods send, shutdown, close, reset,
@@ -86,6 +128,10 @@ void lconn_push(lua_State *L, lconn *lc);
  * (conn's and conn.upstream's) and drop the registry references. Never
  * raises. */
 void lconn_detach(lconn *lc);
+
+/* The upstream is closing: keep what the summary tells of it. Never
+ * raises; on no memory the summary goes without it. */
+void lconn_keep_upstream(lconn *lc, conn *up);
 
 /* Warn, once a connection, that len bytes were refused because its
  * sending side is shut (what: "on_data reply", "conn:send", ...). */

@@ -135,6 +135,10 @@ static void hook_failed(policy *p, const hook_call *hc, lcall_status status)
         log_error("conn %llu: %s failed: %s", id, name,
                   msg ? msg : "(no message)");
     lua_pop(L, 1);                                 /* */
+    if (hc->lc->failed_hook < 0) { /* the first failure is the summary's */
+        hc->lc->failed_hook = (signed char)hc->hook;
+        hc->lc->failure = (unsigned char)status;
+    }
     if (status == LCALL_MEMORY)
         lua_gc(L, LUA_GCCOLLECT, 0);  /* give the bomb's memory back now */
     if (hc->hook != HOOK_CLOSE)
@@ -196,6 +200,7 @@ void lhook_call(policy *p, const hook_call *hc)
     uint64_t started = clock_monotonic_us();
     uint64_t outer = p->lib.current_id;
     p->lib.current_id = conn_id(hc->lc->c);
+    hc->lc->hooks++;
     lcall_status status = lcall(p->L, trampoline, (void *)hc);
     p->lib.current_id = outer;
     uint64_t took_us = clock_monotonic_us() - started;

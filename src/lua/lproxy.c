@@ -141,6 +141,8 @@ static void release(lconn *lc)
 static void up_close(conn *up, enum conn_reason reason)
 {
     lconn *lc = conn_owner(up);
+    if (lc->c != NULL)
+        lconn_keep_upstream(lc, up); /* for the client's summary */
     lc->up = NULL;
     if (lc->c == NULL || conn_state(lc->c) == CONN_CLOSED || lc->up_failed) {
         release(lc); /* gone, or a failed connect: dealt with before */

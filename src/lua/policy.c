@@ -26,6 +26,7 @@
 #include "log.h"
 #include "lricochet.h"
 #include "lsandbox.h"
+#include "lsummary.h"
 #include "rng.h"
 
 #if !defined(LUA_VERSION_NUM) || LUA_VERSION_NUM != 504
@@ -60,6 +61,7 @@ static void cb_close(conn *c, enum conn_reason reason)
     if (p->hook_ref[HOOK_CLOSE] != LUA_NOREF)
         lhook_run(p, lc, HOOK_CLOSE, NULL, 0, conn_reason_name(reason),
                   NULL);
+    lsummary_log(lc, c, reason); /* on_close may still tag it */
     lconn_detach(lc);
     if (lc->proxied) {
         lproxy_client_closed(lc, reason); /* the upstream goes too */

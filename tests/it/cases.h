@@ -136,6 +136,16 @@
     X(rt_simulate_malformed) \
     X(log_injection) \
     X(log_flood_max_conns) \
+    X(summary_client_fin) \
+    X(summary_server_fin) \
+    X(summary_reset) \
+    X(summary_hook_error) \
+    X(summary_tag_limits) \
+    X(summary_proxy) \
+    X(summary_proxy_reset) \
+    X(summary_chaos) \
+    X(summary_off) \
+    X(log_json_lines) \
     X(log_flood_simulate) \
     X(proxy_relay) \
     X(proxy_relay_hooks) \

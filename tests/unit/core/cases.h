@@ -28,6 +28,9 @@ void test_log_repeats_burst(void);
 void test_log_repeats_sites(void);
 void test_log_repeats_many_sites(void);
 void test_log_repeats_threads(void);
+void test_log_json_escape(void);
+void test_log_json_lines(void);
+void test_log_event(void);
 
 void test_loop_timers(void);
 void test_loop_timer_no_spin(void);
@@ -80,6 +83,10 @@ void test_conn_closing_events(void);
 void test_conn_half_closed_events(void);
 void test_conn_note(void);
 void test_conn_names(void);
+
+/* test_conn_summary.c */
+void test_conn_first_fin(void);
+void test_conn_shaping_summary(void);
 
 /* test_conn_time.c */
 void test_conn_idle_timeout(void);

@@ -33,6 +33,9 @@ static const test_case cases[] = {
     CASE(log_repeats_sites),
     CASE(log_repeats_many_sites),
     CASE(log_repeats_threads),
+    CASE(log_json_escape),
+    CASE(log_json_lines),
+    CASE(log_event),
     CASE(loop_timers),
     CASE(loop_timer_no_spin),
     CASE(loop_max_wait),
@@ -110,6 +113,8 @@ static const test_case cases[] = {
     CASE(conn_connect_shaped),
     CASE(conn_stats_counts),
     CASE(conn_stats_names),
+    CASE(conn_first_fin),
+    CASE(conn_shaping_summary),
     { NULL, NULL }
 };
 

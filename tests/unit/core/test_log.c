@@ -325,3 +325,136 @@ void test_log_repeats_threads(void)
     expect_entry(2, "per thread");
     capture_stop();
 }
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static void expect_json_escape(const char *in, size_t len, const char *want)
+{
+    char out[256];
+    ASSERT_LE(log_json_escaped_len(in, len), sizeof out);
+    char *end = log_json_escape(out, in, len);
+    ASSERT_EQ((size_t)(end - out), log_json_escaped_len(in, len));
+    ASSERT_MEM_EQ(out, (size_t)(end - out), want, strlen(want));
+}
+
+#define EXPECT_JSON_ESCAPE(in, want) \
+    expect_json_escape(in, sizeof in - 1, want)
+
+void test_log_json_escape(void)
+{
+    EXPECT_JSON_ESCAPE("plain text", "plain text");
+    EXPECT_JSON_ESCAPE("", "");
+    EXPECT_JSON_ESCAPE("q\"b\\s/", "q\\\"b\\\\s/");
+    EXPECT_JSON_ESCAPE("\n\r\t\b\f", "\\n\\r\\t\\b\\f");
+    EXPECT_JSON_ESCAPE("\x00\x01\x1b\x1f\x7f", "\\u0000\\u0001\\u001b"
+                       "\\u001f\\u007f");
+    /* valid UTF-8 of 2, 3 and 4 bytes is kept */
+    EXPECT_JSON_ESCAPE("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    EXPECT_JSON_ESCAPE("\xed\x9f\xbf\xf4\x8f\xbf\xbf",  /* U+D7FF, max */
+                       "\xed\x9f\xbf\xf4\x8f\xbf\xbf");
+    /* not UTF-8: each byte on its own */
+    EXPECT_JSON_ESCAPE("\xff\xfe", "\\u00ff\\u00fe");
+    EXPECT_JSON_ESCAPE("\x80", "\\u0080");           /* lone continuation */
+    EXPECT_JSON_ESCAPE("\xc0\xaf", "\\u00c0\\u00af"); /* overlong '/' */
+    EXPECT_JSON_ESCAPE("\xe0\x80\xaf", "\\u00e0\\u0080\\u00af");
+    EXPECT_JSON_ESCAPE("\xed\xa0\x80", "\\u00ed\\u00a0\\u0080"); /* D800 */
+    EXPECT_JSON_ESCAPE("\xf4\x90\x80\x80",          /* past U+10FFFF */
+                       "\\u00f4\\u0090\\u0080\\u0080");
+    EXPECT_JSON_ESCAPE("\xf5\x80", "\\u00f5\\u0080");
+    EXPECT_JSON_ESCAPE("\xc3", "\\u00c3");           /* cut short */
+    EXPECT_JSON_ESCAPE("\xe2\x82x", "\\u00e2\\u0082x");
+    EXPECT_JSON_ESCAPE("\xf0\x9f\x98", "\\u00f0\\u009f\\u0098");
+}
+
+/* The nth captured line (0-based), without its newline. */
+static void captured_line(int nth, char *out, size_t cap)
+{
+    const char *p = captured;
+    for (int i = 0; i < nth; i++) {
+        p = strchr(p, '\n');
+        ASSERT(p != NULL);
+        p++;
+    }
+    const char *end = strchr(p, '\n');
+    ASSERT(end != NULL);
+    ASSERT_LT((size_t)(end - p), cap);
+    memcpy(out, p, (size_t)(end - p));
+    out[end - p] = '\0';
+}
+
+/* A JSON line after its stamp: {"time":"2026-...Z", is 35 bytes. */
+static void expect_json_line(int nth, const char *want)
+{
+    char got[1024];
+    captured_line(nth, got, sizeof got);
+    ASSERT_EQ(strncmp(got, "{\"time\":\"", 9), 0);
+    ASSERT_EQ(got[32], 'Z');
+    ASSERT_STR_EQ(got + 35, want);
+}
+
+void test_log_json_lines(void)
+{
+    capture_start();
+    log_set_format(LOG_FORMAT_JSON);
+    log_info("conn 7: accepted from %s", "127.0.0.1:5");
+    log_info("conn 12 (upstream of 7): x");
+    log_warn("listening on %s", "\"q\"\n\x1b");
+    log_error("%s", "boom\nstack traceback:\n\t[C]: in ?");
+    log_info("conn x: not an id");
+    for (int i = 0; i < 3; i++)
+        log_warn("flood %d", 7);
+    fake_now += LOG_REPEAT_WINDOW_MS;
+    log_repeats_flush(0);
+    ASSERT_EQ(captured_entries(), 7);
+    expect_json_line(0, "\"level\":\"info\",\"conn\":7,\"msg\":\"conn 7: "
+                     "accepted from 127.0.0.1:5\"}");
+    expect_json_line(1, "\"level\":\"info\",\"conn\":12,\"msg\":\"conn 12 "
+                     "(upstream of 7): x\"}");
+    expect_json_line(2, "\"level\":\"warn\",\"msg\":\"listening on "
+                     "\\\"q\\\"\\n\\u001b\"}");
+    expect_json_line(3, "\"level\":\"error\",\"msg\":\"boom\\nstack "
+                     "traceback:\\n\\t[C]: in ?\"}");
+    expect_json_line(4, "\"level\":\"info\",\"msg\":\"conn x: not an "
+                     "id\"}");
+    expect_json_line(5, "\"level\":\"warn\",\"msg\":\"flood 7\"}");
+    expect_json_line(6, "\"level\":\"warn\",\"msg\":\"flood 7 (repeated "
+                     "2 times in the last 5 s)\"}");
+    log_set_format(LOG_FORMAT_TEXT);
+    capture_stop();
+}
+
+static const log_field event_fields[] = {
+    {"peer", LOG_FIELD_STR, "127.0.0.1:5555", 14, 0, 0, 0},
+    {"ms", LOG_FIELD_UINT, NULL, 0, 120, 0, 0},
+    {"n", LOG_FIELD_INT, NULL, 0, 0, -3, 0},
+    {"x", LOG_FIELD_NUM, NULL, 0, 0, 0, 0.5},
+    {"ok", LOG_FIELD_BOOL, NULL, 0, 1, 0, 0},
+    {"tag.s", LOG_FIELD_STR, "a \"b\"=\\\n\x01", 9, 0, 0, 0},
+    {"tag.e", LOG_FIELD_STR, "", 0, 0, 0, 0},
+    {"tag.u", LOG_FIELD_STR, "\xff", 1, 0, 0, 0},
+};
+
+void test_log_event(void)
+{
+    size_t n = sizeof event_fields / sizeof event_fields[0];
+    capture_start();
+    log_event(LOG_INFO, 7, "conn_done", "done", event_fields, n);
+    log_event(LOG_DEBUG, 7, "conn_done", "done", event_fields, n);
+    log_set_format(LOG_FORMAT_JSON);
+    log_event(LOG_INFO, 7, "conn_done", "done", event_fields, n);
+    log_event(LOG_INFO, 0, "ev", "ev", event_fields, 1);
+    log_set_format(LOG_FORMAT_TEXT);
+    ASSERT_EQ(captured_entries(), 3);
+    expect_entry(0, "conn 7 done: peer=127.0.0.1:5555 ms=120 n=-3 x=0.5 "
+                 "ok=true tag.s=\"a \\\"b\\\"=\\\\\\n\\x01\" tag.e=\"\" "
+                 "tag.u=\xff");
+    expect_json_line(1, "\"level\":\"info\",\"conn\":7,\"event\":"
+                     "\"conn_done\",\"peer\":\"127.0.0.1:5555\",\"ms\":120,"
+                     "\"n\":-3,\"x\":0.5,\"ok\":true,\"tag.s\":\"a \\\"b\\\""
+                     "=\\\\\\n\\u0001\",\"tag.e\":\"\",\"tag.u\":"
+                     "\"\\u00ff\"}");
+    expect_json_line(2, "\"level\":\"info\",\"event\":\"ev\",\"peer\":"
+                     "\"127.0.0.1:5555\"}");
+    capture_stop();
+}
