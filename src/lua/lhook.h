@@ -35,6 +35,7 @@ struct policy {
     lricochet lib;             /* what ricochet.* reads */
     lconn_env env;             /* what the conn methods need */
     char upstream[80];         /* ricochet.upstream: "HOST:PORT" */
+    unsigned long version;     /* policy_set_version's; 0: not set */
 };
 
 /* One hook call. Its reply, and its action, go to `to` (NULL: the

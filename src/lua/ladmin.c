@@ -1,0 +1,83 @@
+/* ladmin.c -- the admin API's view of a script's state (see ladmin.h). */
+#include "ladmin.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lcall.h"
+#include "lhook.h"
+
+void ladmin_set_version(policy *p, unsigned long version)
+{
+    p->version = version;
+}
+
+unsigned long ladmin_version(const policy *p)
+{
+    return p->version;
+}
+
+unsigned long ladmin_conn_version(const conn *c)
+{
+    const lconn *lc = conn_owner(c);
+    if (lc == NULL || lc->owner == NULL)
+        return 0;
+    return ((const policy *)lc->owner)->version;
+}
+
+typedef struct args_call {
+    char *const *kv;
+    int n;
+} args_call;
+
+/* Runs protected (lcall): update ricochet.args, then on_args(args). */
+static int set_args_main(lua_State *L)
+{
+    const args_call *ac = lua_touserdata(L, 1);
+    if (lua_getglobal(L, "ricochet") != LUA_TTABLE)   /* r */
+        return luaL_error(L, "ricochet is not a table: the script "
+                          "replaced it, its arguments cannot be set");
+    if (lua_getfield(L, -1, "args") != LUA_TTABLE)    /* r args */
+        return luaL_error(L, "ricochet.args is not a table: the script "
+                          "replaced it, its arguments cannot be set");
+    for (int i = 0; i < ac->n; i++) {
+        const char *kv = ac->kv[i];
+        const char *eq = strchr(kv, '=');
+        if (eq == NULL) {
+            lua_pushstring(L, kv);                    /* r args key */
+            lua_pushliteral(L, "true");               /* a flag */
+        } else {
+            lua_pushlstring(L, kv, (size_t)(eq - kv));
+            lua_pushstring(L, eq + 1);                /* r args key value */
+        }
+        lua_rawset(L, -3);                            /* r args */
+    }
+    if (lua_getglobal(L, "on_args") != LUA_TFUNCTION) /* r args f */
+        return 0;
+    lua_pushvalue(L, -2);                             /* r args f args */
+    lua_call(L, 1, 0);                                /* r args */
+    return 0;
+}
+
+int ladmin_set_args(policy *p, char *const *kv, int n, char *err,
+                    size_t errlen)
+{
+    args_call ac = {kv, n};
+    lcall_status status = lcall(p->L, set_args_main, &ac);
+    if (status == LCALL_OK)
+        return 0;
+    const char *msg = lua_tostring(p->L, -1);
+    if (status == LCALL_MEMORY || msg == NULL)
+        snprintf(err, errlen, "on_args: not enough memory");
+    else if (status == LCALL_BUDGET)
+        snprintf(err, errlen, "on_args: over its instruction budget");
+    else
+        snprintf(err, errlen, "%s", msg);
+    lua_pop(p->L, 1);                                 /* */
+    /* one line: the traceback goes */
+    char *nl = strchr(err, '\n');
+    if (nl != NULL)
+        *nl = '\0';
+    return -1;
+}
