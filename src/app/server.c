@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "admin.h"
 #include "controller.h"
 #include "listener.h"
 #include "log.h"
@@ -69,6 +70,11 @@ int server_run(const server_config *cfg, policy *p)
     for (int k = 0; k < n; k++)
         sets[k] = &workers[k].listen;
     if (listener_open_all(cfg, sets, n) != 0) {
+        code = EXIT_LISTEN;
+        goto out;
+    }
+    if (cfg->has_admin &&
+        admin_open(&ctl, cfg->admin.host, cfg->admin.port) != 0) {
         code = EXIT_LISTEN;
         goto out;
     }

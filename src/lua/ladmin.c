@@ -26,6 +26,14 @@ unsigned long ladmin_conn_version(const conn *c)
     return ((const policy *)lc->owner)->version;
 }
 
+conn *ladmin_conn_upstream(const conn *c)
+{
+    const lconn *lc = conn_owner(c);
+    if (lc == NULL || lc->c != c)
+        return NULL;
+    return lc->up;
+}
+
 typedef struct args_call {
     char *const *kv;
     int n;
@@ -35,28 +43,31 @@ typedef struct args_call {
 static int set_args_main(lua_State *L)
 {
     const args_call *ac = lua_touserdata(L, 1);
-    if (lua_getglobal(L, "ricochet") != LUA_TTABLE)   /* r */
+    /* raw: a strict-globals script raises on a missing global's read */
+    lua_pushglobaltable(L);                           /* G */
+    if (lua_getfield(L, -1, "ricochet") != LUA_TTABLE) /* G r */
         return luaL_error(L, "ricochet is not a table: the script "
                           "replaced it, its arguments cannot be set");
-    if (lua_getfield(L, -1, "args") != LUA_TTABLE)    /* r args */
+    if (lua_getfield(L, -1, "args") != LUA_TTABLE)    /* G r args */
         return luaL_error(L, "ricochet.args is not a table: the script "
                           "replaced it, its arguments cannot be set");
     for (int i = 0; i < ac->n; i++) {
         const char *kv = ac->kv[i];
         const char *eq = strchr(kv, '=');
         if (eq == NULL) {
-            lua_pushstring(L, kv);                    /* r args key */
+            lua_pushstring(L, kv);                    /* G r args key */
             lua_pushliteral(L, "true");               /* a flag */
         } else {
             lua_pushlstring(L, kv, (size_t)(eq - kv));
-            lua_pushstring(L, eq + 1);                /* r args key value */
+            lua_pushstring(L, eq + 1);              /* G r args key value */
         }
-        lua_rawset(L, -3);                            /* r args */
+        lua_rawset(L, -3);                            /* G r args */
     }
-    if (lua_getglobal(L, "on_args") != LUA_TFUNCTION) /* r args f */
+    lua_pushliteral(L, "on_args");                    /* G r args name */
+    if (lua_rawget(L, -4) != LUA_TFUNCTION)           /* G r args f */
         return 0;
-    lua_pushvalue(L, -2);                             /* r args f args */
-    lua_call(L, 1, 0);                                /* r args */
+    lua_pushvalue(L, -2);                             /* G r args f args */
+    lua_call(L, 1, 0);                                /* G r args */
     return 0;
 }
 

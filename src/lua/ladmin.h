@@ -17,6 +17,10 @@ unsigned long ladmin_version(const policy *p);
  * 0 when c has no script's state. */
 unsigned long ladmin_conn_version(const conn *c);
 
+/* A client's upstream in proxy mode; NULL when c has none (or is an
+ * upstream itself). */
+conn *ladmin_conn_upstream(const conn *c);
+
 /* Set the pairs kv[0..n) ("key=value"; a bare "key" is the flag "true",
  * as on the command line) in p's ricochet.args table, in place (a script
  * that kept a reference to the table sees them), keeping the keys not
