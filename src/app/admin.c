@@ -439,16 +439,18 @@ static void answer_args(aconn *c)
             err = a->asks[k].err;
             failed = k + 1;
         }
-    /* the tables hold the pairs either way: so does the next load */
-    args_set *set = merge_args(ctl->args, ctl->nargs, c->pairs);
-    if (set == NULL) {
+    /* the next load gets the new pairs too, once every worker took them */
+    args_set *set = err ? NULL : merge_args(ctl->args, ctl->nargs, c->pairs);
+    if (err == NULL && set == NULL) {
         respond_error(c, 500, "out of memory");
         return;
     }
-    set->older = a->sets;
-    a->sets = set;
-    ctl->args = set->kv;
-    ctl->nargs = set->n;
+    if (set != NULL) {
+        set->older = a->sets;
+        a->sets = set;
+        ctl->args = set->kv;
+        ctl->nargs = set->n;
+    }
     json_buf b = {0};
     if (err == NULL) {
         json_raw(&b, "{\"ok\":true", 10);

@@ -39,35 +39,55 @@ typedef struct args_call {
     int n;
 } args_call;
 
-/* Runs protected (lcall): update ricochet.args, then on_args(args). */
+/* Lay the pairs over the table on top of the stack. */
+static void put_pairs(lua_State *L, const args_call *ac)
+{
+    for (int i = 0; i < ac->n; i++) {
+        const char *kv = ac->kv[i];
+        const char *eq = strchr(kv, '=');
+        if (eq == NULL) {
+            lua_pushstring(L, kv);                    /* t key */
+            lua_pushliteral(L, "true");               /* t key "true" */
+        } else {
+            lua_pushlstring(L, kv, (size_t)(eq - kv));
+            lua_pushstring(L, eq + 1);                /* t key value */
+        }
+        lua_rawset(L, -3);                            /* t */
+    }
+}
+
+/* Runs protected (lcall): on_args gets a copy of ricochet.args with the
+ * pairs laid over it; once it has returned (or when there is none), the
+ * pairs go into ricochet.args itself. So an on_args that raises leaves
+ * the arguments as they were. */
 static int set_args_main(lua_State *L)
 {
     const args_call *ac = lua_touserdata(L, 1);
     /* raw: a strict-globals script raises on a missing global's read */
     lua_pushglobaltable(L);                           /* G */
-    if (lua_getfield(L, -1, "ricochet") != LUA_TTABLE) /* G r */
+    lua_pushliteral(L, "ricochet");                   /* G name */
+    if (lua_rawget(L, -2) != LUA_TTABLE)              /* G r */
         return luaL_error(L, "ricochet is not a table: the script "
                           "replaced it, its arguments cannot be set");
-    if (lua_getfield(L, -1, "args") != LUA_TTABLE)    /* G r args */
+    lua_pushliteral(L, "args");                       /* G r name */
+    if (lua_rawget(L, -2) != LUA_TTABLE)              /* G r args */
         return luaL_error(L, "ricochet.args is not a table: the script "
                           "replaced it, its arguments cannot be set");
-    for (int i = 0; i < ac->n; i++) {
-        const char *kv = ac->kv[i];
-        const char *eq = strchr(kv, '=');
-        if (eq == NULL) {
-            lua_pushstring(L, kv);                    /* G r args key */
-            lua_pushliteral(L, "true");               /* a flag */
-        } else {
-            lua_pushlstring(L, kv, (size_t)(eq - kv));
-            lua_pushstring(L, eq + 1);              /* G r args key value */
-        }
-        lua_rawset(L, -3);                            /* G r args */
-    }
     lua_pushliteral(L, "on_args");                    /* G r args name */
-    if (lua_rawget(L, -4) != LUA_TFUNCTION)           /* G r args f */
-        return 0;
-    lua_pushvalue(L, -2);                             /* G r args f args */
-    lua_call(L, 1, 0);                                /* G r args */
+    if (lua_rawget(L, -4) == LUA_TFUNCTION) {         /* G r args f */
+        lua_newtable(L);                              /* G r args f new */
+        lua_pushnil(L);                               /* ... new nil */
+        while (lua_next(L, -4)) {                     /* ... new k v */
+            lua_pushvalue(L, -2);                     /* ... new k v k */
+            lua_insert(L, -2);                        /* ... new k k v */
+            lua_rawset(L, -4);                        /* ... new k */
+        }
+        put_pairs(L, ac);                             /* G r args f new */
+        lua_call(L, 1, 0);                            /* G r args */
+    } else {
+        lua_pop(L, 1);                                /* G r args */
+    }
+    put_pairs(L, ac);                                 /* G r args */
     return 0;
 }
 

@@ -24,9 +24,10 @@ conn *ladmin_conn_upstream(const conn *c);
 /* Set the pairs kv[0..n) ("key=value"; a bare "key" is the flag "true",
  * as on the command line) in p's ricochet.args table, in place (a script
  * that kept a reference to the table sees them), keeping the keys not
- * named, then call the script's on_args(args) if it has one, through
- * lcall (under the hook budget). Returns 0, or -1 with a one-line
- * message in err: the table then holds the new pairs already. */
+ * named. When the script has on_args(args), it is called first (through
+ * lcall, under the hook budget) with a copy that has the new pairs; if
+ * it raises, ricochet.args is left as it was. Returns 0, or -1 with a
+ * one-line message in err. */
 int ladmin_set_args(policy *p, char *const *kv, int n, char *err,
                     size_t errlen);
 
