@@ -5,6 +5,9 @@
 #define RICOCHET_IT_CASES_H
 
 #define IT_CASES(X) \
+    X(admin_script) \
+    X(admin_bad_requests) \
+    X(admin_slow_client) \
     X(echo_0b) \
     X(workers_spread) \
     X(workers_thread_fails) \
