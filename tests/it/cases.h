@@ -8,6 +8,10 @@
     X(admin_script) \
     X(admin_bad_requests) \
     X(admin_slow_client) \
+    X(admin_connections) \
+    X(admin_connections_workers) \
+    X(admin_reload) \
+    X(admin_args) \
     X(echo_0b) \
     X(workers_spread) \
     X(workers_thread_fails) \
