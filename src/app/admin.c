@@ -174,7 +174,7 @@ static void utc_text(int64_t secs, int ms, char *out, size_t len)
 
 static void script_fields(json_buf *b, controller *ctl)
 {
-    char when[40];
+    char when[64];
     utc_text(ctl->loaded_s, ctl->loaded_ms, when, sizeof when);
     json_raw(b, "\"path\":", 7);
     json_str(b, ctl->workers[0].script);
