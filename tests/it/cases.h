@@ -10,6 +10,7 @@
     X(admin_slow_client) \
     X(admin_connections) \
     X(admin_connections_workers) \
+    X(admin_connections_proxy) \
     X(admin_reload) \
     X(admin_args) \
     X(echo_0b) \
