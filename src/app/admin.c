@@ -57,6 +57,7 @@ typedef struct admin {
     controller *ctl;
     loop_io listen;
     char name[80];            /* ADDR:PORT */
+    int loopback;             /* on 127.x or ::1 */
     int nconns;
     aconn *conns;
     aconn *queue, *queue_tail; /* PH_WORKERS, asked in turn */
@@ -439,6 +440,11 @@ static void answer_args(aconn *c)
             err = a->asks[k].err;
             failed = k + 1;
         }
+    /* a load that started before has the old ones: load again after it */
+    if (err == NULL && ctl->reload != RELOAD_IDLE) {
+        int load;
+        (void)controller_reload(ctl, "POST /args during a reload", &load);
+    }
     /* the next load gets the new pairs too, once every worker took them */
     args_set *set = err ? NULL : merge_args(ctl->args, ctl->nargs, c->pairs);
     if (err == NULL && set == NULL) {
@@ -828,9 +834,21 @@ int admin_open(controller *ctl, const char *host, int port)
     /* what the first load was given, until POST /args */
     ctl->args = ctl->workers[0].opts.args;
     ctl->nargs = ctl->workers[0].opts.nargs;
+    a->loopback = strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+    return 0;
+}
+
+void admin_announce(controller *ctl)
+{
+    admin *a = ctl->admin;
+    if (a == NULL)
+        return;
+    if (!a->loopback)
+        log_warn("the admin API listens on %s, not on loopback: it has no "
+                 "authentication; anyone who reaches it can reset "
+                 "connections and change the script's arguments", a->name);
     printf("admin listening on %s\n", a->name);
     fflush(stdout);
-    return 0;
 }
 
 void admin_close(controller *ctl)

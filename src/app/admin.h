@@ -13,11 +13,14 @@
 
 #include "controller.h"
 
-/* Listen on host:port (port 0 picks one) for ctl and print "admin
- * listening on ADDR:PORT" to stdout. Call after the workers are made,
- * before they start. Returns 0, or an err.h code after printing why to
- * stderr. */
+/* Listen on host:port (port 0 picks one) for ctl. Call after the
+ * workers are made, before they start. Returns 0, or an err.h code after
+ * printing why to stderr. */
 int admin_open(controller *ctl, const char *host, int port);
+
+/* Print "admin listening on ADDR:PORT" to stdout (after the data
+ * listeners' lines) and flush it; warn when it is not on loopback. */
+void admin_announce(controller *ctl);
 
 /* Close the admin socket and every admin connection. Harmless when
  * admin_open was not called. */

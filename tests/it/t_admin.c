@@ -248,3 +248,24 @@ void admin_slow_client(void)
     close(fd);
     it_server_stop_clean(s);
 }
+
+/* --admin's value is checked like --listen's; a port that cannot be
+ * had is exit 4, with nothing served. */
+void admin_bad_option(void)
+{
+    it_run r;
+    RUN(&r, "--admin", "nope", SCRIPT("echo.lua"));
+    ASSERT_EQ(r.code, 2);
+    ASSERT_STR_EQ(r.err, "ricochet: --admin nope: 'nope': expected "
+                  "HOST:PORT or PORT (see ricochet --help)\n");
+    it_run_free(&r);
+    int port;
+    it_server *s = ADMIN_START(&port, SCRIPT("echo.lua"));
+    char taken[32];
+    snprintf(taken, sizeof taken, "127.0.0.1:%d", port);
+    RUN(&r, "--listen", "127.0.0.1:0", "--admin", taken, SCRIPT("echo.lua"));
+    ASSERT_EQ(r.code, 4);
+    ASSERT(strstr(r.err, "ricochet: --admin: cannot listen on ") != NULL);
+    it_run_free(&r);
+    it_server_stop_clean(s);
+}
