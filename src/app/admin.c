@@ -209,7 +209,7 @@ static void get_metrics(aconn *c)
     free(text);
 }
 
-/* --- POST /args ------------------------------------------------------------ */
+/* --- POST /args --------------------------------------------------------- */
 
 static int hex(char ch)
 {
@@ -346,7 +346,7 @@ static args_set *merge_args(char *const *cur, int ncur, const args_set *add)
     return set;
 }
 
-/* --- asking the workers ------------------------------------------------- */
+/* --- asking the workers -------------------------------------------------- */
 
 static void queue_ask(aconn *c, enum worker_ask_op op, uint64_t id)
 {
