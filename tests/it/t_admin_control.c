@@ -197,6 +197,16 @@ static void write_file(const char *path, const char *text)
         TEST_FAIL("cannot write %s: %s", path, strerror(errno));
 }
 
+/* Send text on fd, expect reply back. */
+static void echo_once_v(int fd, const char *text, const char *reply)
+{
+    char got[64];
+    size_t n = strlen(reply);
+    CLI_SEND(fd, text);
+    ASSERT_EQ(it_cli_recv_n(fd, got, n, IT_WAIT_MS), n);
+    ASSERT_MEM_EQ(got, n, reply, n);
+}
+
 static void expect_reply(const it_server *s, const char *send,
                          const char *reply)
 {
@@ -216,6 +226,8 @@ void admin_reload(void)
     int port;
     it_server *s = ADMIN_START(&port, path);
     expect_reply(s, "a", "v1:a");
+    int old = it_cli_connect_to(s, 0); /* conn 2: stays on version 1 */
+    echo_once_v(old, "o", "v1:o");
 
     write_file(path, "function on_data(c, d) return 'v2:' .. d end\n"
                "function on_close(c) end\n");
@@ -232,6 +244,19 @@ void admin_reload(void)
     it_http_free(&r);
     /* answered once the workers took it: the next client gets it */
     expect_reply(s, "b", "v2:b");
+    int young = it_cli_connect_to(s, 0); /* conn 4: version 2 */
+    echo_once_v(young, "y", "v2:y");
+    echo_once_v(old, "o", "v1:o");
+    it_http(port, "GET", "/connections", NULL, &r);
+    ASSERT_STR_EQ(r.status_line, "HTTP/1.1 200 OK");
+    ASSERT(strstr(r.body, "{\"id\":4,") != NULL);
+    ASSERT(strstr(strstr(r.body, "{\"id\":4,"),
+                  "\"script_version\":2}") != NULL);
+    ASSERT(strstr(strstr(r.body, "{\"id\":2,"),
+                  "\"script_version\":1}") != NULL);
+    it_http_free(&r);
+    close(young);
+    close(old);
 
     write_file(path, "function on_data(c, d)\n  return (\nend\n");
     it_http(port, "POST", "/reload", NULL, &r);
