@@ -18,6 +18,7 @@
 #include "metrics.h"
 
 #define ADMIN_MAX_CONNS 16
+#define ADMIN_BUSY_CONNS 4     /* more, answered 503 */
 #define ADMIN_TIMEOUT_MS 5000  /* to send a request, and to read its answer */
 #define ADMIN_LINGER_MS 1000
 #define ADMIN_IN_MAX (HTTP_MAX_HEAD + HTTP_MAX_BODY)
@@ -755,14 +756,11 @@ static void on_accept(loop *l, loop_io *io, int events)
         int rc = net_accept(io->handle.sock, &sock, peer, sizeof peer);
         if (rc != 0)
             return;
-        aconn *c = a->nconns < ADMIN_MAX_CONNS ? calloc(1, sizeof *c)
-                                                : NULL;
+        /* over the cap, a few more are told so (503) the usual way,
+         * with their request read and dropped; past those, closed */
+        aconn *c = a->nconns < ADMIN_MAX_CONNS + ADMIN_BUSY_CONNS
+                       ? calloc(1, sizeof *c) : NULL;
         if (c == NULL) {
-            static const char busy[] =
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
-                "application/json\r\nContent-Length: 40\r\nConnection: "
-                "close\r\n\r\n{\"error\":\"too many admin connections\"}\n";
-            net_send(sock, busy, sizeof busy - 1);
             net_close(sock);
             continue;
         }
@@ -774,7 +772,9 @@ static void on_accept(loop *l, loop_io *io, int events)
         a->conns = c;
         a->nconns++;
         loop_timer_start(l, &c->deadline, ADMIN_TIMEOUT_MS);
-        if (loop_io_set(l, &c->io, POLLER_READ) != 0)
+        if (a->nconns > ADMIN_MAX_CONNS)
+            respond_error(c, 503, "too many admin connections");
+        else if (loop_io_set(l, &c->io, POLLER_READ) != 0)
             conn_end(c);
     }
 }

@@ -9,6 +9,7 @@
     X(admin_bad_requests) \
     X(admin_slow_client) \
     X(admin_bad_option) \
+    X(admin_too_many) \
     X(admin_connections) \
     X(admin_connections_workers) \
     X(admin_connections_proxy) \

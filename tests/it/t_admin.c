@@ -269,3 +269,36 @@ void admin_bad_option(void)
     it_run_free(&r);
     it_server_stop_clean(s);
 }
+
+/* At most 16 admin connections at once: the 17th is told so (503) and
+ * closed; once one of the 16 has gone, requests are served again. */
+void admin_too_many(void)
+{
+    int port, fds[16];
+    it_server *s = ADMIN_START(&port, SCRIPT("echo.lua"));
+    for (int i = 0; i < 16; i++) {
+        fds[i] = it_cli_connect("127.0.0.1", port);
+        ASSERT_GE(fds[i], 0);
+        CLI_SEND(fds[i], "GET"); /* accepted: its bytes are read */
+    }
+    it_http_resp r;
+    it_http(port, "GET", "/script", NULL, &r);
+    it_http_expect(&r, "HTTP/1.1 503 Service Unavailable",
+                   "{\"error\":\"too many admin connections\"}\n");
+    it_http_free(&r);
+    close(fds[0]);
+    /* its end is seen at the next turn of the loop: a bounded retry */
+    int64_t deadline = it_clock_now_ms() + IT_WAIT_MS;
+    for (;;) {
+        it_http(port, "GET", "/connections", NULL, &r);
+        if (r.status == 200 || it_clock_left_ms(deadline) == 0)
+            break;
+        it_http_free(&r);
+    }
+    it_http_expect(&r, "HTTP/1.1 200 OK",
+                   "{\"workers\":1,\"connections\":[]}\n");
+    it_http_free(&r);
+    for (int i = 1; i < 16; i++)
+        close(fds[i]);
+    it_server_stop_clean(s);
+}
