@@ -40,6 +40,9 @@
 --   ricochet --seed 7 scripts/chaos.lua -- slice=10 slice_gap=20 limit_data=100
 --   ricochet --upstream 127.0.0.1:6379 scripts/chaos.lua -- latency=100 \
 --       dir=upstream
+--
+-- With --admin, `curl -d latency=200 http://127.0.0.1:9901/args` changes
+-- them live (on_args): the connections that open next get the new faults.
 
 local args = ricochet and ricochet.args or {}
 
@@ -51,32 +54,45 @@ local known = {
 }
 
 local dirs = { client = true, upstream = true, both = true }
-local dir = args.dir or "client"
-if not dirs[dir] then
-    error("chaos.lua: dir must be client, upstream or both, not '" .. dir
-          .. "'", 0)
-end
-if dir ~= "client" and not ricochet.upstream then
-    error("chaos.lua: dir=" .. dir .. " needs --upstream (it shapes what "
-          .. "goes to the upstream)", 0)
+local dir, opt, probability
+
+-- Read the arguments: at load, and again when POST /args (--admin)
+-- changes them; an error leaves the faults as they were.
+local function configure(args)
+    local new_dir = args.dir or "client"
+    if not dirs[new_dir] then
+        error("chaos.lua: dir must be client, upstream or both, not '"
+              .. new_dir .. "'", 0)
+    end
+    if new_dir ~= "client" and not ricochet.upstream then
+        error("chaos.lua: dir=" .. new_dir .. " needs --upstream (it shapes "
+              .. "what goes to the upstream)", 0)
+    end
+    local new_opt = {}
+    for key, value in pairs(args) do
+        if not known[key] and key ~= "dir" then
+            error("chaos.lua: unknown argument '" .. key .. "' (chaos.lua "
+                  .. "takes the arguments listed at its top)", 0)
+        end
+        local n = value == "true" and 1 or tonumber(value)  -- a bare flag
+        if key ~= "dir" and (n == nil or n < 0) then
+            error("chaos.lua: " .. key .. " must be a number >= 0, not '"
+                  .. value .. "'", 0)
+        end
+        new_opt[key] = n
+    end
+    local p = new_opt.probability or 1
+    if p > 1 then
+        error("chaos.lua: probability must be from 0 to 1", 0)
+    end
+    dir, opt, probability = new_dir, new_opt, p
 end
 
-local opt = {}
-for key, value in pairs(args) do
-    if not known[key] and key ~= "dir" then
-        error("chaos.lua: unknown argument '" .. key .. "' (chaos.lua "
-              .. "takes the arguments listed at its top)", 0)
-    end
-    local n = value == "true" and 1 or tonumber(value)  -- a bare flag
-    if key ~= "dir" and (n == nil or n < 0) then
-        error("chaos.lua: " .. key .. " must be a number >= 0, not '"
-              .. value .. "'", 0)
-    end
-    opt[key] = n
-end
-local probability = opt.probability or 1
-if probability > 1 then
-    error("chaos.lua: probability must be from 0 to 1", 0)
+configure(args)
+
+-- POST /args: the new arguments shape the connections that open next.
+function on_args(new_args)
+    configure(new_args)
 end
 
 -- The faults a hit connection gets, named as the arguments are, for its

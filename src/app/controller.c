@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
+#include "clock.h"
+#include "ladmin.h"
 #include "log.h"
 #include "metrics.h"
 #include "rng.h"
@@ -57,7 +60,7 @@ static void load_policies(void *arg)
     net_send(ctl->loader_w, "l", 1);
 }
 
-static void start_load(controller *ctl, const char *why)
+static int start_load(controller *ctl, const char *why)
 {
     reload_job *job = &ctl->job;
     job->why = why;
@@ -66,28 +69,41 @@ static void start_load(controller *ctl, const char *why)
     job->err[0] = '\0';
     /* streams 1..n are the workers': each load draws from its own */
     job->rng_stream = (uint64_t)ctl->nworkers + (uint64_t)++ctl->loads;
+    for (int k = 0; ctl->args != NULL && k < ctl->nworkers; k++) {
+        ctl->workers[k].opts.args = (char **)ctl->args; /* POST /args's */
+        ctl->workers[k].opts.nargs = ctl->nargs;
+    }
     int rc = thread_start(&job->thread, load_policies, ctl);
     if (rc != 0) {
         ctl->reloads_failed++;
         log_error("reload (%s) failed, keeping the running script: cannot "
                   "start a thread to load it: %s", why, err_strerror(rc));
-        return;
+        admin_reloaded(ctl, ctl->loads, "reload failed, keeping the "
+                       "running script: cannot start a thread to load it");
+        return rc;
     }
     ctl->reload = RELOAD_LOADING;
+    return 0;
 }
 
 /* Reload every worker, unless stopping. One load at a time: a request
  * that comes while one runs is kept, one, and starts when that one is
  * done, so the last edit is always loaded. */
-static void request_reload(controller *ctl, const char *why)
+static int request_reload(controller *ctl, const char *why)
 {
     if (ctl->stops > 0)
-        return;
+        return ERR_EINVAL;
     if (ctl->reload != RELOAD_IDLE) {
         ctl->reload_again = why;
-        return;
+        return 0;
     }
-    start_load(ctl, why);
+    return start_load(ctl, why);
+}
+
+int controller_reload(controller *ctl, const char *why, int *load)
+{
+    *load = ctl->loads + 1; /* the next to start, now or after this one */
+    return request_reload(ctl, why);
 }
 
 /* The load has ended: start what waited. */
@@ -130,6 +146,10 @@ static void on_loaded(loop *l, loop_io *io, int events)
         log_error("reload (%s) failed, keeping the running script: %s%s",
                   job->why, job->err, which);
         ctl->reloads_failed++;
+        char said[1200];
+        snprintf(said, sizeof said, "reload (%s) failed, keeping the "
+                 "running script: %s%s", job->why, job->err, which);
+        admin_reloaded(ctl, ctl->loads, said);
         reload_idle(ctl);
         return;
     }
@@ -137,14 +157,20 @@ static void on_loaded(loop *l, loop_io *io, int events)
         for (int k = 0; k < ctl->nworkers; k++)
             policy_release(job->loaded[k]);
         memset(job->loaded, 0, (size_t)ctl->nworkers * sizeof *job->loaded);
+        admin_reloaded(ctl, ctl->loads, "stopping: the load was dropped");
         reload_idle(ctl);
         return;
     }
+    ctl->version++;
+    clock_wall(&ctl->loaded_s, &ctl->loaded_ms);
+    policy_describe(job->loaded[0], ctl->hooks, sizeof ctl->hooks);
     for (int k = 0; k < ctl->nworkers; k++) {
+        ladmin_set_version(job->loaded[k], ctl->version);
         worker_offer(&ctl->workers[k], job->loaded[k], job->why);
         job->loaded[k] = NULL;
     }
     ctl->reloads_ok++;
+    admin_reloaded(ctl, ctl->loads, NULL);
     reload_idle(ctl);
 }
 
@@ -163,7 +189,7 @@ static void on_signal(loop *l, loop_io *io, int events)
         tell_workers(ctl, WORKER_STOP);
     }
     if (reloads > 0)
-        request_reload(ctl, "SIGHUP"); /* not when stopping */
+        (void)request_reload(ctl, "SIGHUP"); /* not when stopping */
     if (signals_take_dumps() > 0)
         metrics_log(ctl);
 }
@@ -182,17 +208,26 @@ static void before_sleep(loop *l, void *data)
     int64_t due = log_repeats_due_ms();
     if (due >= 0 && !timer_active(&ctl->log_repeats))
         loop_timer_start(l, &ctl->log_repeats, (uint64_t)due);
+    admin_reap(ctl);
 }
 
+/* A byte from a worker: it ended, or it answered an admin request. */
 static void on_worker_done(loop *l, loop_io *io, int events)
 {
     controller *ctl = io->data;
-    char ended[64];
+    int k = (int)(io - ctl->done);
+    char bytes[64];
     long n;
     (void)l;
     (void)events;
-    while ((n = net_recv(io->handle.sock, ended, sizeof ended)) > 0)
-        ctl->running -= (int)n;
+    while ((n = net_recv(io->handle.sock, bytes, sizeof bytes)) > 0) {
+        for (long i = 0; i < n; i++) {
+            if (bytes[i] == WORKER_ANSWERED)
+                admin_answered(ctl, k);
+            else
+                ctl->running--;
+        }
+    }
 }
 
 int controller_init(controller *ctl, worker *workers, int n)
@@ -201,6 +236,8 @@ int controller_init(controller *ctl, worker *workers, int n)
     timer_init(&ctl->log_repeats, on_log_repeats, ctl);
     ctl->workers = workers;
     ctl->nworkers = n;
+    ctl->version = 1;
+    clock_wall(&ctl->loaded_s, &ctl->loaded_ms);
     ctl->wake.handle.sock = NET_INVALID;
     ctl->wake_w = NET_INVALID;
     ctl->loader_io.handle.sock = NET_INVALID;
@@ -387,6 +424,7 @@ void controller_free(controller *ctl)
     if (ctl->job.loaded != NULL)
         abandon_load(ctl);
     unwatch(ctl);
+    admin_close(ctl);
     signals_restore();
     log_repeats_flush(1);
     if (ctl->loop != NULL) {

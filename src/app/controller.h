@@ -57,6 +57,13 @@ typedef struct controller {
     timer log_repeats;     /* writes the counts of repeated log lines */
     uint64_t reloads_ok;   /* for the metrics: reloads handed to the */
     uint64_t reloads_failed; /* workers, and loads that failed */
+    struct admin *admin;   /* --admin (admin.c); NULL: none */
+    unsigned long version; /* the script's: 1, one more per reload */
+    int64_t loaded_s;      /* when that was loaded: wall clock */
+    int loaded_ms;
+    char hooks[160];       /* its hooks (policy_describe) */
+    char *const *args;     /* POST /args's: the next load's arguments */
+    int nargs;             /* (args NULL: the command line's) */
 } controller;
 
 /* Make the controller's loop and one done pair per worker (worker k's
@@ -70,6 +77,11 @@ int controller_catch_signals(controller *ctl);
 /* --watch: reload every worker when the file at path changes. Returns 0,
  * or an err.h code after printing why to stderr. */
 int controller_watch(controller *ctl, const char *path);
+
+/* Reload as SIGHUP does, saying why (a string that lives for ever); the
+ * load that will serve it is number *load (admin_reloaded tells when it
+ * ends). Returns 0, or an err.h code when no load will come. */
+int controller_reload(controller *ctl, const char *why, int *load);
 
 /* Ask every worker to stop at once (a second stop request). */
 void controller_stop_now(controller *ctl);

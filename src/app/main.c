@@ -31,6 +31,11 @@ static const char usage_text[] =
 "  --listen ADDR:PORT    listen here; repeatable. IPv4 1.2.3.4:PORT or IPv6\n"
 "                        [::1]:PORT; port 0 picks a free port.\n"
 "                        (default " DEFAULT_LISTEN ")\n"
+"  --admin ADDR:PORT     serve the admin API (HTTP/1.1, JSON: /connections,\n"
+"                        /script, /reload, /args, /metrics; see README,\n"
+"                        \"Operating it\") here; PORT alone is 127.0.0.1;\n"
+"                        port 0 picks one. Off by default; not a public\n"
+"                        port: it has no authentication\n"
 "  --max-conns N         most connections at once (shared out among the\n"
 "                        workers); more wait in the backlog, unless\n"
 "                        --evict-idle makes room (default 10000)\n"
@@ -99,11 +104,13 @@ static const char usage_text[] =
 "\n"
 "Every option also takes the form --option=value.\n"
 "Once every listener is bound, one line \"listening on ADDR:PORT\" per\n"
-"listener goes to stdout; logs go to stderr.\n"
+"listener goes to stdout (then \"admin listening on ADDR:PORT\" with\n"
+"--admin); logs go to stderr.\n"
 "Stop: SIGINT/SIGTERM (Windows: Ctrl-C, Ctrl-Break, closing the console)\n"
 "stop gracefully (a connection whose output is still unsent after\n"
 "--drain-timeout is reset); a second one stops at once. Reload: SIGHUP\n"
-"or --watch; live connections finish on the script they started with.\n"
+"or --watch or POST /reload (--admin; on Windows, the way to reload);\n"
+"live connections finish on the script they started with.\n"
 "SIGUSR1 writes the counters (Prometheus text) to the log at info.\n"
 "\n"
 "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 script error,\n"
@@ -198,6 +205,20 @@ static int add_listen(server_config *cfg, const char *spec)
     return 0;
 }
 
+/* --admin [ADDR:]PORT: loopback unless an address is named. */
+static int set_admin(server_config *cfg, const char *spec)
+{
+    char err[128];
+    if (addr_parse(spec, cfg->admin.host, sizeof cfg->admin.host,
+                   &cfg->admin.port, err, sizeof err) != 0) {
+        fprintf(stderr, "ricochet: --admin %s: %s (see ricochet --help)\n",
+                spec, err);
+        return EXIT_USAGE;
+    }
+    cfg->has_admin = 1;
+    return 0;
+}
+
 static void print_version(void)
 {
     printf("ricochet %s (%s, poller %s)\n", RICOCHET_VERSION, policy_lua_release(),
@@ -210,7 +231,8 @@ static const char *const value_options[] = {
     "--upstream", "--connect-timeout",
     "--idle-timeout", "--drain-timeout", "--out-limit", "--log-level",
     "--hook-budget", "--hook-timeout", "--lua-memory", "--seed",
-    "--simulate", "--workers", "--log-format", "--log-conns", NULL
+    "--simulate", "--workers", "--log-format", "--log-conns", "--admin",
+    NULL
 };
 
 static int takes_value(const char *name)
@@ -299,6 +321,8 @@ static int apply_value(cli *o, const char *name, const char *value)
     int rc = 0;
     if (strcmp(name, "--listen") == 0)
         return add_listen(&o->cfg, value);
+    if (strcmp(name, "--admin") == 0)
+        return set_admin(&o->cfg, value);
     if (strcmp(name, "--max-conns") == 0) {
         rc = parse_count(value, MAX_CONNS, 0, &o->cfg.max_conns);
     } else if (strcmp(name, "--max-conns-per-ip") == 0) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "admin.h"
 #include "controller.h"
 #include "listener.h"
 #include "log.h"
@@ -68,10 +69,18 @@ int server_run(const server_config *cfg, policy *p)
     }
     for (int k = 0; k < n; k++)
         sets[k] = &workers[k].listen;
+    /* the admin socket first: when it cannot be had, no "listening on"
+     * line was printed */
+    if (cfg->has_admin &&
+        admin_open(&ctl, cfg->admin.host, cfg->admin.port) != 0) {
+        code = EXIT_LISTEN;
+        goto out;
+    }
     if (listener_open_all(cfg, sets, n) != 0) {
         code = EXIT_LISTEN;
         goto out;
     }
+    admin_announce(&ctl);
     if (cfg->watch && controller_watch(&ctl, policy_path(p)) != 0)
         goto out;
     int failed = start_workers(&ctl, workers, n) != 0;

@@ -28,6 +28,8 @@ typedef struct server_config {
     int watch;                      /* reload when the script changes */
     int workers;                    /* event loops, one thread each */
     const policy_opts *policy_opts; /* for reloads */
+    int has_admin;                  /* --admin was given */
+    server_listen admin;            /* its address */
 } server_config;
 
 /* Exit codes of the program, shared with main.c. */

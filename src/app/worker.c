@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+#include "ladmin.h"
 #include "log.h"
 #include "rng.h"
 
@@ -104,6 +106,101 @@ static void take_offer(worker *w)
     swap_in(w, p, why);
 }
 
+/* --- admin requests ------------------------------------------------------ */
+
+static void list_conns(worker *w, worker_ask *a)
+{
+    json_buf b = {0};
+    int first = 1;
+    for (conn *c = conn_table_next(w->conns, NULL); c != NULL;
+         c = conn_table_next(w->conns, c)) {
+        if (conn_outbound(c))
+            continue; /* shown as its client's upstream */
+        json_printf(&b, "%s{\"id\":%llu,\"worker\":%d,\"peer\":",
+                    first ? "" : ",", (unsigned long long)conn_id(c),
+                    w->index);
+        json_str(&b, conn_peer(c));
+        json_printf(&b, ",\"state\":\"%s\",\"age_ms\":%llu,"
+                    "\"bytes_in\":%llu,\"bytes_out\":%llu,"
+                    "\"script_version\":%lu",
+                    conn_state_name(conn_state(c)),
+                    (unsigned long long)conn_age_ms(c),
+                    (unsigned long long)conn_bytes_in(c),
+                    (unsigned long long)conn_bytes_out(c),
+                    ladmin_conn_version(c));
+        conn *up = ladmin_conn_upstream(c);
+        if (up != NULL) {
+            json_printf(&b, ",\"upstream\":{\"id\":%llu,\"peer\":",
+                        (unsigned long long)conn_id(up));
+            json_str(&b, conn_peer(up));
+            json_printf(&b, ",\"state\":\"%s\",\"bytes_in\":%llu,"
+                        "\"bytes_out\":%llu}",
+                        conn_state_name(conn_state(up)),
+                        (unsigned long long)conn_bytes_in(up),
+                        (unsigned long long)conn_bytes_out(up));
+        }
+        json_raw(&b, "}", 1);
+        first = 0;
+    }
+    a->result = b.oom ? -1 : 0;
+    a->json = json_take(&b, &a->len);
+}
+
+/* The client connection id of this worker, not one closed already. */
+static conn *find_client(worker *w, uint64_t id)
+{
+    conn *c = conn_table_find(w->conns, id);
+    if (c == NULL || conn_outbound(c) || conn_state(c) == CONN_CLOSED)
+        return NULL;
+    return c;
+}
+
+static void answer_ask(worker *w, worker_ask *a)
+{
+    char tag[32];
+    conn *c;
+    switch (a->op) {
+    case WORKER_ASK_LIST:
+        list_conns(w, a);
+        break;
+    case WORKER_ASK_CLOSE:
+    case WORKER_ASK_RESET:
+        c = find_client(w, a->id);
+        a->result = c != NULL;
+        if (c == NULL)
+            break;
+        log_info("%sconn %llu: %s by the admin API",
+                 worker_tag(w, tag, sizeof tag), (unsigned long long)a->id,
+                 a->op == WORKER_ASK_CLOSE ? "closing" : "resetting");
+        if (a->op == WORKER_ASK_CLOSE)
+            conn_close(c);
+        else
+            conn_reset(c, CONN_REASON_RESET);
+        break;
+    case WORKER_ASK_ARGS:
+        a->result = ladmin_set_args(w->policy, a->args, a->nargs, a->err,
+                                    sizeof a->err);
+        if (a->result != 0)
+            log_error("%sPOST /args: %s", worker_tag(w, tag, sizeof tag),
+                      a->err);
+        break;
+    case WORKER_ASK_SYNC:
+        a->result = 0;
+        break;
+    }
+}
+
+/* WORKER_ASK: answer the request waiting, if any. */
+static void take_ask(worker *w)
+{
+    worker_ask *a = thread_exchange_ptr(&w->ask_in, NULL);
+    if (a == NULL)
+        return;
+    answer_ask(w, a);
+    thread_exchange_ptr(&w->ask_out, a);
+    net_send(w->done_w, (char[]){WORKER_ANSWERED}, 1);
+}
+
 static void begin_stop(worker *w)
 {
     w->stops++;
@@ -135,6 +232,8 @@ static void on_command(loop *l, loop_io *io, int events)
         for (long i = 0; i < n; i++) {
             if (cmds[i] == WORKER_SWAP)
                 take_offer(w);
+            else if (cmds[i] == WORKER_ASK)
+                take_ask(w);
             else if (cmds[i] == WORKER_STOP && w->stops < 2)
                 begin_stop(w);
         }
@@ -237,6 +336,7 @@ int worker_init(worker *w, const server_config *cfg, int index, int n,
     }
     policy_bind_loop(w->policy, w->loop);
     policy_bind_stats(w->policy, &w->lua_stats);
+    ladmin_set_version(w->policy, 1);
     return 0;
 }
 
@@ -256,7 +356,7 @@ static void worker_main(void *arg)
     }
     log_repeats_flush(1);
     /* Tell the controller; it joins this thread. */
-    net_send(w->done_w, "d", 1);
+    net_send(w->done_w, (char[]){WORKER_ENDED}, 1);
 }
 
 int worker_start(worker *w)
@@ -292,6 +392,17 @@ void worker_offer(worker *w, policy *p, const char *why)
     o->why = why;
     drop_offer(thread_exchange_ptr(&w->offer, o));
     worker_tell(w, WORKER_SWAP); /* after the slot: see worker.h */
+}
+
+void worker_ask_post(worker *w, worker_ask *a)
+{
+    thread_exchange_ptr(&w->ask_in, a);
+    worker_tell(w, WORKER_ASK); /* after the slot, as with the offer */
+}
+
+worker_ask *worker_answer(worker *w)
+{
+    return thread_exchange_ptr(&w->ask_out, NULL);
 }
 
 void worker_join(worker *w)

@@ -26,6 +26,39 @@
 /* Commands from the controller, one byte each. */
 #define WORKER_STOP 'S'         /* first: graceful; second: at once */
 #define WORKER_SWAP 'P'         /* a reloaded policy waits in the offer */
+#define WORKER_ASK 'A'          /* an admin request waits in w->ask_in */
+
+/* The admin API's requests to a worker, which owns its connections and
+ * its Lua state: only its own thread may read or change them. The
+ * controller posts a request in w->ask_in (thread_exchange_ptr) and sends
+ * WORKER_ASK; the worker takes it, does it on its thread, puts it in
+ * w->ask_out and writes WORKER_ANSWERED on its done socket. One request
+ * per worker at a time; each has one owner at a time, as with the offer,
+ * and the exchanges order what each side wrote. */
+#define WORKER_ANSWERED 'a'     /* on the done socket: ask_out is full */
+#define WORKER_ENDED 'd'        /* on the done socket: the worker ended */
+
+enum worker_ask_op {
+    WORKER_ASK_LIST,    /* its connections, as JSON objects */
+    WORKER_ASK_CLOSE,   /* close connection id gracefully */
+    WORKER_ASK_RESET,   /* reset it */
+    WORKER_ASK_ARGS,    /* set script arguments (ladmin_set_args) */
+    WORKER_ASK_SYNC     /* nothing: answered once the commands before it
+                         * (a reload's offer) are done */
+};
+
+typedef struct worker_ask {
+    enum worker_ask_op op;
+    uint64_t id;             /* CLOSE, RESET */
+    char *const *args;       /* ARGS: "key=value", read-only, shared */
+    int nargs;
+    /* the answer, written by the worker */
+    char *json;              /* LIST: "{...},{...}" (malloc'd) or NULL */
+    size_t len;
+    int result;              /* CLOSE, RESET: 1 found; ARGS: 0 or -1;
+                              * LIST: -1 out of memory */
+    char err[512];           /* ARGS: on_args's error */
+} worker_ask;
 
 typedef struct worker {
     const server_config *cfg;
@@ -44,6 +77,8 @@ typedef struct worker {
     net_socket cmd_w;      /* the controller's end */
     net_socket done_w;     /* a byte here when the worker ended */
     void *offer;           /* a reloaded policy for it (see above) */
+    void *ask_in;          /* an admin request for it (see above) */
+    void *ask_out;         /* and, answered, back */
     thread *thread;
     int stops;             /* stop requests so far */
     int done;
@@ -72,6 +107,14 @@ void worker_tell(worker *w, char cmd);
  * turn of its loop (a stopping worker drops it); one offered before and
  * not yet taken is closed. Only the controller's thread calls this. */
 void worker_offer(worker *w, policy *p, const char *why);
+
+/* Post the admin request a to w (the worker owns it until it answers:
+ * WORKER_ANSWERED on its done socket, then worker_answer gives it back).
+ * Only the controller's thread calls this, one request at a time. */
+void worker_ask_post(worker *w, worker_ask *a);
+
+/* The answered request, or NULL when none waits. Controller only. */
+worker_ask *worker_answer(worker *w);
 
 /* Wait for a started worker's thread to end. */
 void worker_join(worker *w);

@@ -152,6 +152,12 @@ size_t conn_table_peer_open(const conn_table *t, const char *peer);
 conn *conn_table_idlest(conn_table *t);
 /* The open (not closed) connection with this id, or NULL. */
 conn *conn_table_find(conn_table *t, uint64_t id);
+/* The open connection after c in t (c NULL: the first), skipping the
+ * closed ones not yet freed; NULL at the end. For walking the table
+ * between events, on its loop's thread (conn_list.c). */
+conn *conn_table_next(conn_table *t, conn *c);
+/* 1 when c was made by conn_connect (an upstream), else 0. */
+int conn_outbound(const conn *c);
 /* The server is stopping: bound every connection's life by deadline_ms.
  * A connection still open then is closed (reason stop); one with output
  * still unsent is reset instead, so that its peer cannot take a cut

@@ -38,6 +38,7 @@ struct policy {
     char upstream[80];         /* ricochet.upstream: "HOST:PORT" */
     policy_stats *stats;       /* NULL: not counted (policy_bind_stats) */
     size_t memory_counted;     /* alloc.used as stats->memory has it */
+    unsigned long version;     /* policy_set_version's; 0: not set */
 };
 
 /* One hook call. Its reply, and its action, go to `to` (NULL: the

@@ -89,6 +89,8 @@ static void on_timer(lconn *lc, int fn_ref)
 
 static int is_known_hook(const char *name)
 {
+    if (strcmp(name, "on_args") == 0)
+        return 1; /* called by policy_set_args (POST /args), not per conn */
     for (int h = 0; h < HOOK_TIMER; h++)
         if (strcmp(name, lhook_names[h]) == 0)
             return 1;
@@ -121,7 +123,7 @@ static void find_hooks(lua_State *L, policy *p)
                 log_warn("%s: global function %s is not a hook (the hooks "
                          "are on_connect, on_data, on_done, "
                          "on_upstream_data, on_upstream_done, "
-                         "on_upstream_error, on_timeout, on_close)",
+                         "on_upstream_error, on_timeout, on_close, on_args)",
                          p->path, name);
         }
         lua_pop(L, 1);                                /* G key */

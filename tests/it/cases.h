@@ -5,6 +5,16 @@
 #define RICOCHET_IT_CASES_H
 
 #define IT_CASES(X) \
+    X(admin_script) \
+    X(admin_bad_requests) \
+    X(admin_slow_client) \
+    X(admin_bad_option) \
+    X(admin_too_many) \
+    X(admin_connections) \
+    X(admin_connections_workers) \
+    X(admin_connections_proxy) \
+    X(admin_reload) \
+    X(admin_args) \
     X(echo_0b) \
     X(workers_spread) \
     X(workers_thread_fails) \

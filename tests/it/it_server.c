@@ -299,6 +299,12 @@ static int read_stdout_line(it_server *s, char *buf, size_t cap,
     return -1;
 }
 
+int it_server_read_line(it_server *s, char *buf, size_t cap,
+                        int timeout_ms)
+{
+    return read_stdout_line(s, buf, cap, it_clock_now_ms() + timeout_ms);
+}
+
 /* "listening on 127.0.0.1:40123" / "listening on [::1]:40123" */
 static int parse_ready(const char *line, char *host, size_t cap, int *port)
 {

@@ -60,6 +60,11 @@ it_server *it_server_spawn(const char *const *args);
  * been copied out; s is invalid afterwards. */
 void it_server_release(it_server *s);
 
+/* Read the server's next stdout line (after its readiness lines) into
+ * buf, without its line end, waiting up to timeout_ms. Returns 1, 0 at
+ * EOF, -1 on timeout. */
+int it_server_read_line(it_server *s, char *buf, size_t cap,
+                        int timeout_ms);
 /* Called by the runner's main when every selected case passed: servers
  * are still killed at exit, but their logs are not dumped. */
 void it_server_all_passed(void);

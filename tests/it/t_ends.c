@@ -160,7 +160,7 @@ void idle_hook_check(void)
         strstr(r.err, "global function on_timout is not a hook (the hooks "
                "are on_connect, on_data, on_done, on_upstream_data, "
                "on_upstream_done, on_upstream_error, on_timeout, "
-               "on_close)") == NULL)
+               "on_close, on_args)") == NULL)
         TEST_FAIL("--check timeout_typo.lua: exit %d, stdout \"%s\", "
                   "stderr:\n%s", r.code, r.out, r.err);
     it_run_free(&r);

@@ -127,5 +127,13 @@ void test_conn_connect_shaped(void);
 
 void test_conn_stats_counts(void);
 void test_conn_stats_names(void);
+void test_http_get(void);
+void test_http_post_body(void);
+void test_http_pipelined(void);
+void test_http_bad_request_line(void);
+void test_http_hostile_bytes(void);
+void test_http_lengths(void);
+void test_http_oversize(void);
+void test_http_status_text(void);
 
 #endif

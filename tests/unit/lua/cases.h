@@ -48,5 +48,7 @@ void test_proxy_api_answer_close(void);
 void test_proxy_api_mixed(void);
 
 void test_policy_stats(void);
+void test_ladmin_args(void);
+void test_ladmin_args_no_hook(void);
 
 #endif

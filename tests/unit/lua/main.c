@@ -25,6 +25,8 @@ static const test_case cases[] = {
     CASE(lcharge_stops),
     CASE(lcharge_time_limit),
     CASE(lcharge_time_excluded),
+    CASE(ladmin_args),
+    CASE(ladmin_args_no_hook),
     CASE(policy_replies),
     CASE(policy_actions),
     CASE(policy_bad_results),
