@@ -6,6 +6,7 @@
 
 #define IT_CASES(X) \
     X(admin_script) \
+    X(admin_metrics) \
     X(admin_bad_requests) \
     X(admin_slow_client) \
     X(admin_bad_option) \

@@ -76,6 +76,42 @@ void admin_script(void)
     it_server_stop_clean(s);
 }
 
+/* GET /metrics counts what went through: one echo's connection, its
+ * bytes each way and its one on_data call. */
+void admin_metrics(void)
+{
+    int port;
+    it_server *s = ADMIN_START(&port, SCRIPT("upper.lua"));
+    int fd = it_cli_connect_to(s, 0);
+    ASSERT_EQ(it_cli_send_all(fd, "hello", 5, IT_WAIT_MS), 0);
+    it_cli_shut_wr(fd);
+    unsigned char *got = NULL;
+    size_t got_len = 0;
+    /* our FIN back comes after the worker counted the bytes */
+    ASSERT_EQ(it_cli_recv_eof(fd, &got, &got_len, 64, IT_WAIT_MS), 0);
+    ASSERT_EQ(got_len, 5);
+    ASSERT(memcmp(got, "HELLO", 5) == 0);
+    free(got);
+    close(fd);
+
+    it_http_resp r;
+    it_http(port, "GET", "/metrics", NULL, &r);
+    ASSERT_STR_EQ(r.status_line, "HTTP/1.1 200 OK");
+    static const char *const want[] = {
+        "\nricochet_connections_accepted_total 1\n",
+        "\nricochet_bytes_received_total 5\n",
+        "\nricochet_bytes_sent_total 5\n",
+        "\nricochet_hook_calls_total{hook=\"on_data\"} 1\n",
+        "\nricochet_hook_calls_total{hook=\"on_done\"} 0\n",
+        "\nricochet_workers 1\n",
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+        if (strstr(r.body, want[k]) == NULL)
+            TEST_FAIL("GET /metrics has no line %s", want[k] + 1);
+    it_http_free(&r);
+    it_server_stop_clean(s);
+}
+
 typedef struct bad_case {
     const char *raw;
     size_t len;           /* 0: strlen(raw) */
