@@ -108,7 +108,11 @@ void loop_io_forget(loop *l, loop_io *io)
 
 int loop_timer_start(loop *l, timer *t, uint64_t delay_ms)
 {
-    uint64_t deadline = l->now_ms + delay_ms;
+    /* The real clock is read in whole ms, so now_ms is up to 1 ms behind
+     * the true time: one ms more, and a timer never fires early (a 100 ms
+     * delay is never 99.6). The virtual clock is exact. */
+    uint64_t late = delay_ms > 0 && !l->virtual_clock;
+    uint64_t deadline = l->now_ms + delay_ms + late;
     if (deadline < l->now_ms)
         deadline = UINT64_MAX; /* "never", in practice */
     return timerq_start(&l->timers, t, deadline);

@@ -1,14 +1,10 @@
-/* clock_win32.c -- clock.h on GetTickCount64, the performance counter and
- * the system time. */
+/* clock_win32.c -- clock.h on the performance counter and the system
+ * time. Not GetTickCount64 for the ms: it moves in 10-16 ms steps, and a
+ * timer due "in 1 ms" could then fire up to a step early. */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 
 #include "clock.h"
-
-uint64_t clock_monotonic_ms(void)
-{
-    return (uint64_t)GetTickCount64();
-}
 
 uint64_t clock_monotonic_us(void)
 {
@@ -17,6 +13,11 @@ uint64_t clock_monotonic_us(void)
     QueryPerformanceCounter(&count);
     uint64_t ticks = (uint64_t)count.QuadPart, hz = (uint64_t)freq.QuadPart;
     return ticks / hz * 1000000u + ticks % hz * 1000000u / hz;
+}
+
+uint64_t clock_monotonic_ms(void)
+{
+    return clock_monotonic_us() / 1000u;
 }
 
 void clock_wall(int64_t *secs, int *ms)

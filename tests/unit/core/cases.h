@@ -34,6 +34,7 @@ void test_log_event(void);
 
 void test_loop_timers(void);
 void test_loop_timer_no_spin(void);
+void test_loop_timer_never_early(void);
 void test_loop_max_wait(void);
 void test_loop_io_wakeup(void);
 void test_loop_io_interest(void);

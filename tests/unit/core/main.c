@@ -38,6 +38,7 @@ static const test_case cases[] = {
     CASE(log_event),
     CASE(loop_timers),
     CASE(loop_timer_no_spin),
+    CASE(loop_timer_never_early),
     CASE(loop_max_wait),
     CASE(loop_io_wakeup),
     CASE(loop_io_interest),

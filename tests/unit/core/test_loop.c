@@ -3,6 +3,7 @@
  * used, so these run wherever the loop does. */
 
 #include "cases.h"
+#include "clock.h"
 #include "loop.h"
 #include "test.h"
 
@@ -303,5 +304,37 @@ void test_loop_advance_to_the_end(void)
     ASSERT_UEQ(loop_now(l), UINT64_MAX);
     loop_advance(l, UINT64_MAX); /* nothing left at all */
     ASSERT_EQ(fired, 1);
+    loop_free(l);
+}
+
+/* A real-clock timer never fires early: the loop reads the clock in
+ * whole ms, so without a margin a 1 ms timer fires at the next ms
+ * boundary, often well under 1 ms after it was started. */
+void test_loop_timer_never_early(void)
+{
+    loop *l = loop_create();
+    ASSERT(l != NULL);
+    for (int k = 0; k < 20; k++) {
+        timer t;
+        int fired = 0;
+        timer_init(&t, count_timer, NULL);
+        count_fired = 0;
+        /* Start it late in a ms, and let that ms end before the loop
+         * runs (as handling a batch of events may): the worst case. */
+        uint64_t spins = 0;
+        while (clock_monotonic_us() % 1000 < 800 && ++spins < 100000000)
+            continue;
+        loop_update_time(l);
+        uint64_t t0 = clock_monotonic_us();
+        ASSERT_EQ(loop_timer_start(l, &t, 1), 0);
+        uint64_t ms = clock_monotonic_ms();
+        while (clock_monotonic_ms() == ms && ++spins < 200000000)
+            continue;
+        for (int i = 0; i < 100 && count_fired == 0; i++)
+            ASSERT_EQ(loop_run_once(l, 50), 0);
+        fired = count_fired;
+        ASSERT_EQ(fired, 1);
+        ASSERT_GE(clock_monotonic_us() - t0, 1000);
+    }
     loop_free(l);
 }
