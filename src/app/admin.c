@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "form.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -22,19 +23,10 @@
 #define ADMIN_TIMEOUT_MS 5000  /* to send a request, and to read its answer */
 #define ADMIN_LINGER_MS 1000
 #define ADMIN_IN_MAX (HTTP_MAX_HEAD + HTTP_MAX_BODY)
-#define ADMIN_MAX_PAIRS 64     /* key=value pairs in one POST /args */
 
 enum phase { PH_READ, PH_WORKERS, PH_RELOAD, PH_WRITE, PH_LINGER, PH_DEAD };
 
 typedef struct aconn aconn;
-
-/* One set of script arguments, "key=value" each; kept until the end, as
- * a load may be reading an older one. */
-typedef struct args_set {
-    struct args_set *older;
-    int n;
-    char *kv[];
-} args_set;
 
 struct aconn {
     struct admin *a;
@@ -210,143 +202,6 @@ static void get_metrics(aconn *c)
     free(text);
 }
 
-/* --- POST /args --------------------------------------------------------- */
-
-static int hex(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Form-decode s[0..len) (+ is a space, %XX a byte) into out, which has
- * room for len + 1. Returns NULL, or why it cannot. */
-static const char *form_decode(const char *s, size_t len, char *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        if (ch == '+') {
-            ch = ' ';
-        } else if (ch == '%') {
-            int hi = i + 2 < len ? hex(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hex(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                return "bad percent-encoding in the form body";
-            ch = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (ch == '\0')
-            return "NUL byte in the form body";
-        out[n++] = ch;
-    }
-    out[n] = '\0';
-    return NULL;
-}
-
-static void free_set(args_set *set)
-{
-    for (int i = 0; i < set->n; i++)
-        free(set->kv[i]);
-    free(set);
-}
-
-static args_set *new_set(int n)
-{
-    args_set *set = calloc(1, sizeof *set + (size_t)n * sizeof(char *));
-    return set;
-}
-
-/* The pairs of a form body, "key=value" each, or NULL with *why set
- * (why NULL: out of memory). */
-static args_set *parse_form(const char *body, size_t len, const char **why)
-{
-    args_set *set = new_set(ADMIN_MAX_PAIRS);
-    *why = NULL;
-    if (set == NULL)
-        return NULL;
-    size_t start = 0;
-    int oom = 0;
-    while (start <= len && *why == NULL && !oom) {
-        const char *amp = memchr(body + start, '&', len - start);
-        size_t end = amp ? (size_t)(amp - body) : len;
-        const char *pair = body + start;
-        size_t plen = end - start;
-        start = end + 1;
-        if (plen == 0)
-            continue;
-        if (set->n == ADMIN_MAX_PAIRS) {
-            *why = "over 64 key=value pairs";
-            break;
-        }
-        const char *eq = memchr(pair, '=', plen);
-        size_t klen = eq ? (size_t)(eq - pair) : plen;
-        char *kv = malloc(plen + 2);
-        if (kv == NULL) {
-            oom = 1;
-            break;
-        }
-        set->kv[set->n++] = kv;
-        *why = form_decode(pair, klen, kv);
-        if (*why != NULL)
-            break;
-        if (kv[0] == '\0')
-            *why = "empty key in the form body";
-        else if (strchr(kv, '=') != NULL)
-            *why = "a key holds '=' (percent-encoded)";
-        if (*why != NULL || eq == NULL)
-            continue;
-        size_t k = strlen(kv);
-        kv[k] = '=';
-        *why = form_decode(eq + 1, plen - klen - 1, kv + k + 1);
-    }
-    if (*why == NULL && !oom && set->n == 0)
-        *why = "no key=value pairs in the body";
-    if (*why != NULL || oom) {
-        free_set(set);
-        return NULL;
-    }
-    return set;
-}
-
-static size_t key_len(const char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    return eq ? (size_t)(eq - kv) : strlen(kv);
-}
-
-/* The current set with the posted pairs laid over it: a new set. */
-static args_set *merge_args(char *const *cur, int ncur, const args_set *add)
-{
-    args_set *set = new_set(ncur + add->n);
-    if (set == NULL)
-        return NULL;
-    for (int i = 0; i < ncur + add->n; i++) {
-        const char *kv = i < ncur ? cur[i] : add->kv[i - ncur];
-        size_t k = key_len(kv);
-        int j = 0;
-        while (j < set->n && !(key_len(set->kv[j]) == k &&
-                               memcmp(set->kv[j], kv, k) == 0))
-            j++;
-        char *copy = malloc(strlen(kv) + 1);
-        if (copy == NULL) {
-            free_set(set);
-            return NULL;
-        }
-        strcpy(copy, kv);
-        if (j < set->n)
-            free(set->kv[j]);
-        else
-            set->n++;
-        set->kv[j] = copy;
-    }
-    return set;
-}
-
 /* --- asking the workers -------------------------------------------------- */
 
 static void queue_ask(aconn *c, enum worker_ask_op op, uint64_t id)
@@ -447,7 +302,7 @@ static void answer_args(aconn *c)
         (void)controller_reload(ctl, "POST /args during a reload", &load);
     }
     /* the next load gets the new pairs too, once every worker took them */
-    args_set *set = err ? NULL : merge_args(ctl->args, ctl->nargs, c->pairs);
+    args_set *set = err ? NULL : form_merge(ctl->args, ctl->nargs, c->pairs);
     if (err == NULL && set == NULL) {
         respond_error(c, 500, "out of memory");
         return;
@@ -556,7 +411,7 @@ static void post_args(aconn *c)
         return;
     }
     const char *why;
-    c->pairs = parse_form(c->req.body, c->req.content_length, &why);
+    c->pairs = form_parse(c->req.body, c->req.content_length, &why);
     if (c->pairs == NULL) {
         respond_error(c, why ? 400 : 500, why ? why : "out of memory");
         return;
@@ -794,7 +649,7 @@ void admin_reap(controller *ctl)
         a->nconns--;
         free(c->out);
         if (c->pairs != NULL)
-            free_set(c->pairs);
+            form_free(c->pairs);
         free(c);
     }
 }
@@ -865,7 +720,7 @@ void admin_close(controller *ctl)
     }
     while (a->sets != NULL) {
         args_set *older = a->sets->older;
-        free_set(a->sets);
+        form_free(a->sets);
         a->sets = older;
     }
     for (int k = 0; k < ctl->nworkers; k++)

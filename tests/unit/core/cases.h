@@ -35,6 +35,9 @@ void test_log_event(void);
 void test_loop_timers(void);
 void test_loop_timer_no_spin(void);
 void test_loop_timer_never_early(void);
+/* test_form.c */
+void test_form_parse_merge(void);
+void test_form_errors(void);
 void test_loop_max_wait(void);
 void test_loop_io_wakeup(void);
 void test_loop_io_interest(void);

@@ -39,6 +39,8 @@ static const test_case cases[] = {
     CASE(loop_timers),
     CASE(loop_timer_no_spin),
     CASE(loop_timer_never_early),
+    CASE(form_parse_merge),
+    CASE(form_errors),
     CASE(loop_max_wait),
     CASE(loop_io_wakeup),
     CASE(loop_io_interest),
