@@ -422,34 +422,6 @@ void conn_set_label(conn *c, const char *label)
                  (int)sizeof c->label - 4, label);
 }
 
-void *conn_owner(const conn *c) { return c->owner; }
-conn_table *conn_table_of(const conn *c) { return c->table; }
-uint64_t conn_id(const conn *c) { return c->id; }
-const char *conn_peer(const conn *c) { return c->peer; }
-enum conn_state conn_state(const conn *c) { return c->state; }
-enum conn_reason conn_reason(const conn *c) { return c->reason; }
-uint64_t conn_bytes_in(const conn *c) { return c->bytes_in; }
-uint64_t conn_bytes_out(const conn *c) { return c->bytes_out; }
-int conn_peer_done(const conn *c) { return c->peer_eof; }
-int conn_peer_reset(const conn *c) { return c->peer_reset; }
-
-enum conn_first_fin conn_first_fin(const conn *c)
-{
-    return (enum conn_first_fin)c->first_fin;
-}
-
-uint64_t conn_age_ms(const conn *c)
-{
-    uint64_t end = c->state == CONN_CLOSED ? c->closed_ms
-                                           : loop_now(c->table->cfg.loop);
-    return end - c->opened_ms;
-}
-
-uint64_t conn_idle_ms(const conn *c)
-{
-    return loop_now(c->table->cfg.loop) - c->last_active_ms;
-}
-
 void conn_hold_reading(conn *c, int hold)
 {
     if (c->state == CONN_CLOSED || (int)c->held == (hold != 0))

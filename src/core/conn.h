@@ -154,7 +154,7 @@ conn *conn_table_idlest(conn_table *t);
 conn *conn_table_find(conn_table *t, uint64_t id);
 /* The open connection after c in t (c NULL: the first), skipping the
  * closed ones not yet freed; NULL at the end. For walking the table
- * between events, on its loop's thread (conn_list.c). */
+ * between events, on its loop's thread (conn_info.c). */
 conn *conn_table_next(conn_table *t, conn *c);
 /* 1 when c was made by conn_connect (an upstream), else 0. */
 int conn_outbound(const conn *c);
