@@ -44,8 +44,6 @@
 -- With --admin, `curl -d latency=200 http://127.0.0.1:9901/args` changes
 -- them live (on_args): the connections that open next get the new faults.
 
-local args = ricochet and ricochet.args or {}
-
 local known = {
     latency = true, jitter = true, rate = true, slice = true,
     slice_variation = true, slice_gap = true, slow_close = true,
@@ -88,7 +86,7 @@ local function configure(args)
     dir, opt, probability = new_dir, new_opt, p
 end
 
-configure(args)
+configure(ricochet and ricochet.args or {})
 
 -- POST /args: the new arguments shape the connections that open next.
 function on_args(new_args)

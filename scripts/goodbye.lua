@@ -17,7 +17,7 @@ for key in pairs(ricochet and ricochet.args or {}) do
 end
 
 function on_done(conn)
-    conn:after(DELAY_MS, function(c)
+    conn:after(DELAY_MS, function()
         return "goodbye\r\n", "shutdown"
     end)
     return nil, "wait"

@@ -1,0 +1,263 @@
+---@meta
+-- ricochet.d.lua -- type definitions of what a ricochet script sees, for
+-- editors that read LuaLS annotations (VS Code's Lua extension, any
+-- editor with lua-language-server): the hooks a script defines, the
+-- `conn` object they get, `conn.upstream` and the `ricochet` table. It is
+-- never loaded by the server; README's "The script" says how to point an
+-- editor at it. Every name here exists in the server (src/lua), and
+-- nothing else does.
+
+---@alias ricochet.reply string|number|nil
+--- What a hook asks for after its reply: nil carries on;
+--- "shutdown" half-closes gracefully once every byte is sent; "close"
+--- sends everything, then closes; "reset" is an abortive close (RST);
+--- "wait" (on_done, on_upstream_done and on_timeout only) keeps our side
+--- open, which those three close gracefully by default.
+---@alias ricochet.action
+---| nil
+---| "shutdown"
+---| "close"
+---| "reset"
+---| "wait"
+
+--- How `conn:frame` cuts input.
+---@alias ricochet.frame_mode "raw"|"line"|"delim"|"fixed"|"length"
+
+--- Options of `conn:frame`: `max`, the longest payload (default 65536, at
+--- most 67108864; a longer frame resets the connection); `keep`, deliver
+--- the terminator or the prefix with the frame.
+---@class ricochet.frame_opts
+---@field max? integer
+---@field keep? boolean
+
+--- `conn:close_after`'s limits; with both, whichever comes first.
+---@class ricochet.close_after_opts
+---@field bytes? number after this many more bytes went out
+---@field ms? number in this many milliseconds
+
+--- One side of a connection: the client's `conn`, or `conn.upstream`.
+--- Besides the fields below a script may set its own
+--- (`conn.count = (conn.count or 0) + 1`); the fields and methods named
+--- here cannot be set. Once the connection has closed, every method and
+--- `peer`/`bytes_*` raise "connection N is closed".
+---@class ricochet.side
+---@field id integer the connection's id (as in the log)
+---@field peer string the peer's address, "127.0.0.1:51234" or "[::1]:51234"
+---@field bytes_in integer bytes received from the peer so far
+---@field bytes_out integer bytes sent to the peer so far
+---@field [string] any the script's own fields
+local side = {}
+
+--- Send `s` (binary-safe), after whatever is already queued.
+---@param s string|number
+---@return true|nil ok true, or nil once our side is shut
+---@return string? err "connection is not writable" or "out of memory"
+function side:send(s) end
+
+--- Half-close gracefully (FIN) once every queued byte is sent.
+function side:shutdown() end
+
+--- Send everything queued, then close.
+function side:close() end
+
+--- Abortive close: the peer gets a RST; queued bytes are dropped.
+function side:reset() end
+
+--- Add `tag.KEY=VALUE` to the connection's summary log line (on
+--- `conn.upstream` too: it is the client's line). `key` is a name
+--- `[A-Za-z_][A-Za-z0-9_]*` of at most 32 bytes; `value` nil removes the
+--- tag. At most 16 tags, whose keys and string values take at most 1024
+--- bytes; past that it raises.
+---@param key string
+---@param value string|number|boolean|nil
+function side:tag(key, value) end
+
+--- How this side's input is cut before `on_data` (on `conn.upstream`:
+--- `on_upstream_data`) sees it: one frame a call.
+---   conn:frame("raw")                     as it arrived (the default)
+---   conn:frame("line" [, opts])           up to LF, without "\r\n"/"\n"
+---   conn:frame("delim", s [, opts])       up to `s` (1 to 64 bytes)
+---   conn:frame("fixed", n)                exactly n bytes (1 to 64 MiB)
+---   conn:frame("length", fmt [, opts])    a string.pack integer prefix
+---                                         (">I2", "<I4", "B", ...), then
+---                                         that many bytes
+---@param mode ricochet.frame_mode
+---@param arg? string|integer|ricochet.frame_opts delimiter, size or format
+---@param opts? ricochet.frame_opts
+function side:frame(mode, arg, opts) end
+
+--- Hold each reply `ms` milliseconds, plus or minus up to `jitter`
+--- (from the --seed source); replies keep their order. Fractions round
+--- up.
+---@param ms number
+---@param jitter? number
+function side:delay(ms, jitter) end
+
+--- Limit the bandwidth to `bytes_per_second`; 0 or nil lifts it.
+---@param bytes_per_second? number
+function side:rate(bytes_per_second) end
+
+--- Send in writes of `size` bytes, each plus or minus `variation` (at
+--- least 1), `gap_ms` apart (default 0); 0 or nil turns slicing off.
+---@param size? number
+---@param variation? number
+---@param gap_ms? number
+function side:slice(size, variation, gap_ms) end
+
+--- A hung peer: no sending and no reading until `resume`.
+function side:stall() end
+
+--- End a `stall`.
+function side:resume() end
+
+--- After `bytes` more bytes went out, or in `ms` milliseconds, drop what
+--- is still queued and half-close (FIN): a truncated reply on purpose.
+---@param opts ricochet.close_after_opts
+function side:close_after(opts) end
+
+--- In `ms` milliseconds, an abortive close (RST); `on_close` gets
+--- "reset".
+---@param ms number
+function side:reset_after(ms) end
+
+--- The client's connection: the object every hook gets, the same for the
+--- whole connection.
+---@class ricochet.conn: ricochet.side
+--- `upstream`: the upstream's side in proxy mode; nil while there is none.
+---@field upstream ricochet.upstream|nil
+local conn = {}
+
+--- In `ms` milliseconds, call `fn(conn)`, which returns `reply, action`
+--- as a hook does ("wait" excepted). Pending timers end with the
+--- connection. Fractions round up.
+---@param ms number 0 to 1e12
+---@param fn fun(conn: ricochet.conn): ricochet.reply?, ricochet.action?
+function conn:after(ms, fn) end
+
+--- Choose this connection's upstream; from its own `on_connect` only, at
+--- most once. `spec` is "1.2.3.4:PORT" or "[::1]:PORT" (a host name
+--- raises: resolve it at load with `ricochet.resolve`); nil or nothing is
+--- --upstream's (an error without one); false keeps the connection an
+--- echo, even under --upstream. `conn.upstream` exists after the call.
+---@param spec? string|false
+function conn:connect(spec) end
+
+--- The upstream's side of a proxied connection (`conn.upstream`): its
+--- framing cuts what the upstream sends (for `on_upstream_data`), its
+--- shaping shapes what goes to the upstream. It has no `after`,
+--- `connect` or `upstream` (`after` and `connect` raise).
+---@class ricochet.upstream: ricochet.side
+
+-- --- the hooks: global functions a script may define, all optional ------
+
+--- A client connected. With `conn:connect` it may choose an upstream.
+---@param conn ricochet.conn
+---@return ricochet.reply reply sent to the client (a banner)
+---@return ricochet.action action
+function on_connect(conn) end
+
+--- Bytes (or, after `conn:frame`, one frame) from the client. Without
+--- this hook the bytes are echoed (or relayed to the upstream) in C. In
+--- proxy mode the reply goes to the upstream.
+---@param conn ricochet.conn
+---@param data string
+---@return ricochet.reply reply
+---@return ricochet.action action
+function on_data(conn, data) end
+
+--- The client finished sending (FIN) while our side is open. `rest` is an
+--- unfinished frame, or nil. The default action (nil) is "shutdown";
+--- "wait" keeps our side open. In proxy mode the reply and the FIN go to
+--- the upstream.
+---@param conn ricochet.conn
+---@param rest string|nil
+---@return ricochet.reply reply
+---@return ricochet.action action
+function on_done(conn, rest) end
+
+--- Bytes (or one frame, after `conn.upstream:frame`) from the upstream;
+--- the reply goes to the client. Without it they cross in C.
+---@param conn ricochet.conn
+---@param data string
+---@return ricochet.reply reply
+---@return ricochet.action action
+function on_upstream_data(conn, data) end
+
+--- The upstream finished sending (FIN). `rest` is an unfinished frame, or
+--- nil. The reply goes to the client, then the FIN by default; "wait"
+--- holds the FIN back.
+---@param conn ricochet.conn
+---@param rest string|nil
+---@return ricochet.reply reply
+---@return ricochet.action action
+function on_upstream_done(conn, rest) end
+
+--- The upstream could not be reached: `reason` is "connection refused",
+--- "timed out", ... The reply goes to the client, which is then closed
+--- (without this hook it is reset).
+---@param conn ricochet.conn
+---@param reason string
+---@return ricochet.reply reply
+---@return ricochet.action action
+function on_upstream_error(conn, reason) end
+
+--- No byte went either way for --idle-timeout. The reply is the last
+--- word; the default action is "shutdown"; "wait" keeps the connection
+--- for one more idle period.
+---@param conn ricochet.conn
+---@return ricochet.reply reply
+---@return ricochet.action action
+function on_timeout(conn) end
+
+--- The connection ended; what it returns is ignored. It may still tag:
+--- the summary line is written after it.
+---@param conn ricochet.conn
+---@param reason "done"|"reset"|"timeout"|"error"|"stop"
+function on_close(conn, reason) end
+
+--- Not a connection's hook: `POST /args` on the admin API changed the
+--- script's arguments. `args` is a copy of `ricochet.args` with the
+--- posted pairs laid over it, which go into `ricochet.args` once it has
+--- returned; raising keeps the old ones. What it returns is ignored.
+---@param args table<string, string>
+function on_args(args) end
+
+-- --- the ricochet table ----------------------------------------------------
+
+---@class ricochet.lib
+---@field args table<string, string> arguments after `--`; `key` alone: "true"
+---@field script string the script's path
+---@field version string ricochet's version
+---@field worker integer this worker's number, from 1 (1 without --workers)
+---@field upstream string|nil --upstream's "ADDR:PORT"; nil without it
+ricochet = {}
+
+--- A log line at `level`, tagged with the connection whose hook runs;
+--- the arguments are joined with tabs, as `print` does.
+---@param level "error"|"warn"|"info"|"debug"|"trace"
+---@param ... any
+function ricochet.log(level, ...) end
+
+--- Milliseconds on the server's monotonic clock (the virtual clock under
+--- --simulate).
+---@return integer
+function ricochet.now() end
+
+--- As `math.random`, from the --seed source: no argument, a float in
+--- [0, 1); `m`, an integer in [1, m]; `m, n`, an integer in [m, n].
+---@param m? integer
+---@param n? integer
+---@return number
+---@overload fun(): number
+---@overload fun(m: integer): integer
+---@overload fun(m: integer, n: integer): integer
+function ricochet.random(m, n) end
+
+--- "NAME:PORT" as the numeric "ADDR:PORT" (or "[ADDR]:PORT") for
+--- `conn:connect`, or nil and the reason. It waits for the resolver, so
+--- only the script's top level may call it (at load and each reload); in
+--- a hook it raises.
+---@param spec string
+---@return string|nil addr
+---@return string? err
+function ricochet.resolve(spec) end
