@@ -27,7 +27,23 @@
  *                               --connect-timeout fires in a later wait
  * A connect is answered by the first upstream line after it when that
  * line is accept, refuse or timeout (the lines before it run while the
- * proxy is still connecting); otherwise it succeeds at once. */
+ * proxy is still connecting); otherwise it succeeds at once.
+ * What the server sends the client, checked (simulate_expect.c):
+ *     expect "..."              the next bytes, joined across chunks (one
+ *                               string; escapes as in send)
+ *     expect fin                the server half-closes, next
+ *     expect close              the server closes (gracefully), next
+ *     expect reset              the server resets (RST), next
+ *     expect nothing            no byte and no end, now and until the end
+ *                               of the next wait
+ *     expect error              a hook error, in the command before (or
+ *                               by the end of the next wait)
+ * An expectation not met yet waits until the end of the next wait (or
+ * the next expect line, or the transcript's end); bytes that differ, or
+ * an end before all bytes came, fail at once. A hook error with no
+ * expect error after it fails. A failure prints "FILE:LINE: expected ...
+ * but the server sent ..." to stderr, stops, and the exit status is 1;
+ * a malformed transcript stays exit 2. */
 #include "simulate.h"
 
 #include <errno.h>
