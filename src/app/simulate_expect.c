@@ -56,6 +56,8 @@ void sim_ex_end(sim *sm, enum sim_end e)
 
 static void drop_got(sim_expect *x, size_t n)
 {
+    if (n == 0) /* got may be NULL */
+        return;
     memmove(x->got, x->got + n, x->got_len - n);
     x->got_len -= n;
 }
@@ -75,8 +77,10 @@ static void fail_tail(const sim_expect *x, const char *pre, size_t pre_len,
     if (pre_len + more_len > 0) {
         char *all = malloc(pre_len + more_len);
         if (all != NULL) {
-            memcpy(all, pre, pre_len);
-            memcpy(all + pre_len, more, more_len);
+            if (pre_len > 0) /* pre may be NULL then */
+                memcpy(all, pre, pre_len);
+            if (more_len > 0)
+                memcpy(all + pre_len, more, more_len);
             sim_put_quoted(stderr, all, pre_len + more_len);
             free(all);
         }
@@ -101,7 +105,7 @@ static int check(sim *sm, const char *path, int deadline)
     case SIM_EX_BYTES: {
         size_t want = x->len - x->matched;
         size_t k = x->got_len < want ? x->got_len : want;
-        if (memcmp(x->got, x->bytes + x->matched, k) != 0 ||
+        if ((k > 0 && memcmp(x->got, x->bytes + x->matched, k) != 0) ||
             (k < want && (deadline || x->ends_used < x->n_ends))) {
             fail_head(x, path);
             sim_put_quoted(stderr, x->bytes, x->len);
