@@ -29,8 +29,9 @@
  * line is accept, refuse or timeout (the lines before it run while the
  * proxy is still connecting); otherwise it succeeds at once.
  * What the server sends the client, checked (simulate_expect.c):
- *     expect "..."              the next bytes, joined across chunks (one
- *                               string; escapes as in send)
+ *     expect "..." ...          the next bytes, joined across chunks
+ *                               (several strings: joined too; escapes as
+ *                               in send)
  *     expect fin                the server half-closes, next
  *     expect close              the server closes (gracefully), next
  *     expect reset              the server resets (RST), next

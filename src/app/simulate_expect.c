@@ -4,8 +4,9 @@
  * What the server sends the client is kept in order: its bytes not yet
  * matched, then its ends (FIN, close, RST) not yet matched. One
  * expectation at a time is pending; it is checked after every line:
- *   expect "..."   consumes the bytes; fails at once where they differ,
- *                  or when the server ended before all came; else it
+ *   expect "..."   consumes the bytes (several strings: joined); fails
+ *                  at once where they differ, or when the server ended
+ *                  before all came; else it
  *                  waits, and fails when not all came by the end of the
  *                  next wait, the next expect line or the transcript.
  *   expect fin|close|reset   the next end, with no byte before it; when
@@ -215,11 +216,14 @@ int sim_ex_line(sim *sm, const sim_reader *r, const char *p, char *scratch,
     size_t len = 0;
     enum sim_ex_kind kind = SIM_EX_END;
     enum sim_end e = SIM_END_FIN;
-    if (*p == '"') {
-        q = p;
-        int rc = sim_parse_quoted(r, &q, scratch, &len);
-        if (rc != 0)
-            return rc;
+    if (*p == '"') { /* several strings: one expectation, joined */
+        for (q = p; *q == '"'; q = sim_skip_space(q)) {
+            size_t n;
+            int rc = sim_parse_quoted(r, &q, scratch + len, &n);
+            if (rc != 0)
+                return rc;
+            len += n;
+        }
         kind = SIM_EX_BYTES;
     } else if (strcmp(word, "fin") == 0) {
         e = SIM_END_FIN;

@@ -37,6 +37,9 @@ void sim_expect_fails(void)
         /* a wrong byte: fails at once, what came as long as expected */
         {"send \"hello\\n\"\nexpect \"help\\n\"\n", "scripts/quit.lua", 0,
          1, ":2: expected \"help\\n\" but the server sent \"hello\""},
+        /* several strings are one expectation */
+        {"send \"ab\"\nexpect \"a\" \"c\"\n", "scripts/echo.lua", 0, 1,
+         ":2: expected \"ac\" but the server sent \"ab\""},
         /* too few bytes: by the end of the next wait */
         {"send \"hello\\n\"\nexpect \"hello\\nworld\\n\"\nwait 10\n"
          "send \"x\\n\"\n", "scripts/quit.lua", 0, 1,
