@@ -27,7 +27,24 @@
  *                               --connect-timeout fires in a later wait
  * A connect is answered by the first upstream line after it when that
  * line is accept, refuse or timeout (the lines before it run while the
- * proxy is still connecting); otherwise it succeeds at once. */
+ * proxy is still connecting); otherwise it succeeds at once.
+ * What the server sends the client, checked (simulate_expect.c):
+ *     expect "..." ...          the next bytes, joined across chunks
+ *                               (several strings: joined too; escapes as
+ *                               in send)
+ *     expect fin                the server half-closes, next
+ *     expect close              the server closes (gracefully), next
+ *     expect reset              the server resets (RST), next
+ *     expect nothing            no byte and no end, now and until the end
+ *                               of the next wait
+ *     expect error              a hook error, in the command before (or
+ *                               by the end of the next wait)
+ * An expectation not met yet waits until the end of the next wait (or
+ * the next expect line, or the transcript's end); bytes that differ, or
+ * an end before all bytes came, fail at once. A hook error with no
+ * expect error after it fails. A failure prints "FILE:LINE: expected ...
+ * but the server sent ..." to stderr, stops, and the exit status is 1;
+ * a malformed transcript stays exit 2. */
 #include "simulate.h"
 
 #include <errno.h>
@@ -66,30 +83,29 @@ void sim_say(const sim *sm, const char *fmt, ...)
     fflush(stdout);
 }
 
-/* Print bytes the way the transcript writes them. */
-static void put_quoted(const char *data, size_t len)
+void sim_put_quoted(FILE *f, const char *data, size_t len)
 {
     size_t shown = len < SHOW_MAX ? len : SHOW_MAX;
-    putchar('"');
+    fputc('"', f);
     for (size_t i = 0; i < shown; i++) {
         unsigned char ch = (unsigned char)data[i];
         switch (ch) {
-        case '\r': fputs("\\r", stdout); break;
-        case '\n': fputs("\\n", stdout); break;
-        case '\t': fputs("\\t", stdout); break;
-        case '\0': fputs("\\0", stdout); break;
-        case '\\': fputs("\\\\", stdout); break;
-        case '"': fputs("\\\"", stdout); break;
+        case '\r': fputs("\\r", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\0': fputs("\\0", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '"': fputs("\\\"", f); break;
         default:
             if (ch >= 0x20 && ch < 0x7f)
-                putchar(ch);
+                fputc(ch, f);
             else
-                printf("\\x%02x", ch);
+                fprintf(f, "\\x%02x", ch);
         }
     }
-    putchar('"');
+    fputc('"', f);
     if (shown < len)
-        printf(" ... (%zu more bytes)", len - shown);
+        fprintf(f, " ... (%zu more bytes)", len - shown);
 }
 
 void sim_say_bytes(const sim *sm, const char *who, const char *data,
@@ -97,7 +113,7 @@ void sim_say_bytes(const sim *sm, const char *who, const char *data,
 {
     printf("%6" PRIu64 " ms  %s %zu byte%s ", loop_now(sm->loop), who,
            len, len == 1 ? "" : "s");
-    put_quoted(data, len);
+    sim_put_quoted(stdout, data, len);
     putchar('\n');
     fflush(stdout);
 }
@@ -110,10 +126,12 @@ static long sim_send(void *data, conn *c, const char *bytes, size_t len)
     sim *sm = data;
     if (sm->quiet)
         return (long)len;
-    if (sim_up_owns(sm, c))
+    if (sim_up_owns(sm, c)) {
         sim_up_sent(sm, bytes, len);
-    else
+    } else {
         sim_say_bytes(sm, "server sends", bytes, len);
+        sim_ex_sent(sm, bytes, len);
+    }
     return (long)len;
 }
 
@@ -122,10 +140,12 @@ static void sim_shutdown(void *data, conn *c)
     sim *sm = data;
     if (sm->quiet)
         return;
-    if (sim_up_owns(sm, c))
+    if (sim_up_owns(sm, c)) {
         sim_up_fin(sm);
-    else
+    } else {
         sim_say(sm, "server half-closes (FIN)");
+        sim_ex_end(sm, SIM_END_FIN);
+    }
 }
 
 static void sim_close(void *data, conn *c, int abortive)
@@ -140,6 +160,7 @@ static void sim_close(void *data, conn *c, int abortive)
     sim_say(sm, "server %s (%s)", abortive ? "resets the connection (RST)"
                                        : "closes the connection",
             conn_reason_name(conn_reason(c)));
+    sim_ex_end(sm, abortive ? SIM_END_RESET : SIM_END_CLOSE);
 }
 
 static void sim_note(void *data, conn *c, const char *what)
@@ -247,7 +268,8 @@ static void step(sim *sm)
     sim_up_settle(sm);
 }
 
-/* Run one line. Returns 0, or ERR_EINVAL on a transcript error. */
+/* Run one line. Returns 0, ERR_EINVAL on a transcript error, or 1 on a
+ * failed expectation (both reported). */
 static int run_line(sim *sm, const sim_reader *r, const char *text,
                     char *scratch)
 {
@@ -257,14 +279,20 @@ static int run_line(sim *sm, const sim_reader *r, const char *text,
     if (word[0] == '\0' || word[0] == '#')
         return 0;
     conn *c;
+    int rc = strcmp(word, "expect") == 0 ? sim_ex_line(sm, r, p, scratch, &p)
+                                         : sim_ex_before(sm, r);
+    if (rc != 0)
+        return rc;
 
-    if (strcmp(word, "send") == 0) {
+    if (strcmp(word, "expect") == 0) {
+        /* done above */
+    } else if (strcmp(word, "send") == 0) {
         if (*p != '"')
             return sim_fail(r, "send needs one or more quoted strings",
                             NULL);
         while (*p == '"') {
             size_t len;
-            int rc = sim_parse_quoted(r, &p, scratch, &len);
+            rc = sim_parse_quoted(r, &p, scratch, &len);
             if (rc != 0)
                 return rc;
             p = sim_skip_space(p);
@@ -306,16 +334,16 @@ static int run_line(sim *sm, const sim_reader *r, const char *text,
             step(sm);
         }
     } else if (strcmp(word, "upstream") == 0) {
-        int rc = sim_up_line(sm, r, p, scratch, &p);
+        rc = sim_up_line(sm, r, p, scratch, &p);
         if (rc != 0)
             return rc;
     } else {
         return sim_fail(r, "unknown command (send, wait, shutdown, close, "
-                        "reset, upstream):", word);
+                        "reset, upstream, expect):", word);
     }
     if (*sim_skip_space(p) != '\0' && *sim_skip_space(p) != '#')
         return sim_fail(r, "unexpected text after the command:", p);
-    return 0;
+    return sim_ex_after(sm, r, strcmp(word, "wait") == 0);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -399,6 +427,7 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     }
     loop_set_before_sleep(sm.loop, before_sleep, sm.conns);
     policy_bind_loop(p, sm.loop);
+    policy_bind_stats(p, &sm.stats);
 
     int code = EXIT_OK;
     sim_say(&sm, "client connects");
@@ -416,8 +445,9 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
             *next++ = '\0';
         sm.rest = next ? next : "";
         r.line++;
-        if (run_line(&sm, &r, line, scratch) != 0) {
-            code = EXIT_USAGE;
+        int rc = run_line(&sm, &r, line, scratch);
+        if (rc != 0) {
+            code = rc == ERR_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
             break;
         }
         line = next;
@@ -428,11 +458,14 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
                 conn_state_name(conn_state(c)));
     if (code == EXIT_OK)
         sim_up_report(&sm);
+    if (code == EXIT_OK && sim_ex_finish(&sm, &r) != 0)
+        code = EXIT_RUNTIME;
     sm.quiet = 1;
     conn_table_free(sm.conns);
     sim_up_stop(&sm);
     policy_release(p);
     loop_free(sm.loop);
+    sim_ex_free(&sm);
     free(scratch);
     free(text);
     return code;
