@@ -34,33 +34,48 @@ static int has(const policy *p, enum hook hook)
     return p->hook_ref[hook] != LUA_NOREF;
 }
 
+/* --- either side ---------------------------------------------------------- */
+
+/* Bytes from one side of the pair: through that side's data hook, whose
+ * reply goes to the other side (to), or straight across in C. */
+static void pass_data(lconn *lc, enum hook hook, const char *data, size_t len,
+                      conn *to)
+{
+    policy *p = lc->owner;
+    if (has(p, hook))
+        lhook_run(p, lc, hook, data, len, NULL, to);
+    else
+        conn_send(to, data, len);
+}
+
+/* One side's FIN (from): through that side's end hook, with what its
+ * framing still held, or on to the other side (to) after its bytes. */
+static void pass_fin(lconn *lc, enum hook hook, conn *from, conn *to)
+{
+    policy *p = lc->owner;
+    if (has(p, hook)) {
+        size_t rest_len;
+        const char *rest = conn_take_rest(from, &rest_len);
+        lhook_run(p, lc, hook, rest, rest_len, NULL, to);
+    } else {
+        conn_shutdown(to);
+    }
+}
+
 /* --- the client's side ---------------------------------------------------- */
 
 static void client_data(conn *c, const char *data, size_t len)
 {
     lconn *lc = conn_owner(c);
-    policy *p = lc->owner;
-    if (lc->up == NULL)
-        return; /* the upstream is gone: the client is being reset */
-    if (has(p, HOOK_DATA))
-        lhook_run(p, lc, HOOK_DATA, data, len, NULL, lc->up);
-    else
-        conn_send(lc->up, data, len);
+    if (lc->up != NULL) /* else the upstream is gone: a reset follows */
+        pass_data(lc, HOOK_DATA, data, len, lc->up);
 }
 
 static void client_done(conn *c)
 {
     lconn *lc = conn_owner(c);
-    policy *p = lc->owner;
-    if (lc->up == NULL)
-        return;
-    if (has(p, HOOK_DONE)) {
-        size_t rest_len;
-        const char *rest = conn_take_rest(c, &rest_len);
-        lhook_run(p, lc, HOOK_DONE, rest, rest_len, NULL, lc->up);
-    } else {
-        conn_shutdown(lc->up); /* the client's FIN, after its bytes */
-    }
+    if (lc->up != NULL)
+        pass_fin(lc, HOOK_DONE, c, lc->up);
 }
 
 /* The client's queue is over (or back under) the limit: hold (or resume)
@@ -98,28 +113,15 @@ static void up_connected(conn *up, int err)
 static void up_data(conn *up, const char *data, size_t len)
 {
     lconn *lc = conn_owner(up);
-    policy *p = lc->owner;
-    if (lc->c == NULL)
-        return;
-    if (has(p, HOOK_UP_DATA))
-        lhook_run(p, lc, HOOK_UP_DATA, data, len, NULL, lc->c);
-    else
-        conn_send(lc->c, data, len);
+    if (lc->c != NULL)
+        pass_data(lc, HOOK_UP_DATA, data, len, lc->c);
 }
 
 static void up_done(conn *up)
 {
     lconn *lc = conn_owner(up);
-    policy *p = lc->owner;
-    if (lc->c == NULL)
-        return;
-    if (has(p, HOOK_UP_DONE)) {
-        size_t rest_len;
-        const char *rest = conn_take_rest(up, &rest_len);
-        lhook_run(p, lc, HOOK_UP_DONE, rest, rest_len, NULL, lc->c);
-    } else {
-        conn_shutdown(lc->c); /* the upstream's FIN, after its bytes */
-    }
+    if (lc->c != NULL)
+        pass_fin(lc, HOOK_UP_DONE, up, lc->c);
 }
 
 static void up_pressure(conn *up, int over)
