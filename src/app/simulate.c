@@ -35,8 +35,8 @@
  *     expect fin                the server half-closes, next
  *     expect close              the server closes (gracefully), next
  *     expect reset              the server resets (RST), next
- *     expect nothing            no byte and no end, now and until the end
- *                               of the next wait
+ *     expect nothing            no byte and no end now, and until the end
+ *                               of the next command when that is a wait
  *     expect error              a hook error, in the command before (or
  *                               by the end of the next wait)
  * An expectation not met yet waits until the end of the next wait (or
@@ -279,8 +279,9 @@ static int run_line(sim *sm, const sim_reader *r, const char *text,
     if (word[0] == '\0' || word[0] == '#')
         return 0;
     conn *c;
-    int rc = strcmp(word, "expect") == 0 ? sim_ex_line(sm, r, p, scratch, &p)
-                                         : sim_ex_before(sm, r);
+    int rc = strcmp(word, "expect") == 0
+                 ? sim_ex_line(sm, r, p, scratch, &p)
+                 : sim_ex_before(sm, r, strcmp(word, "wait") == 0);
     if (rc != 0)
         return rc;
 

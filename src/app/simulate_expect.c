@@ -11,7 +11,8 @@
  *                  next wait, the next expect line or the transcript.
  *   expect fin|close|reset   the next end, with no byte before it; when
  *                  it has not come yet, the same deadline as above.
- *   expect nothing no byte and no end (then or by the next wait's end).
+ *   expect nothing no byte and no end now (and, when the next command is
+ *                  a wait, until it ends).
  *   expect error   a hook error happened since the last command, or
  *                  happens by the next wait's end.
  * A hook error no expect error matched fails before the next command
@@ -182,9 +183,13 @@ static int unmatched_error(const sim *sm, const char *path)
     return 1;
 }
 
-int sim_ex_before(sim *sm, const sim_reader *r)
+int sim_ex_before(sim *sm, const sim_reader *r, int waits)
 {
     count_errors(sm, r->line - 1);
+    /* "expect nothing" was checked when read; it reaches over a wait,
+     * not over what the client does next (whose answer is free). */
+    if (!waits && sm->ex.kind == SIM_EX_NOTHING)
+        sm->ex.kind = SIM_EX_NONE;
     return unmatched_error(sm, r->path);
 }
 

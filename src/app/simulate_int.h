@@ -120,8 +120,9 @@ void sim_ex_end(sim *sm, enum sim_end e);
  * malformed one (reported). */
 int sim_ex_line(sim *sm, const sim_reader *r, const char *p, char *scratch,
                 const char **end);
-/* Before a command that is not expect: a hook error unmatched fails. */
-int sim_ex_before(sim *sm, const sim_reader *r);
+/* Before a command that is not expect: a hook error unmatched fails;
+ * waits: the command is a wait (a pending expect nothing covers it). */
+int sim_ex_before(sim *sm, const sim_reader *r, int waits);
 /* After every command; waited: it was a wait (the pending one's end). */
 int sim_ex_after(sim *sm, const sim_reader *r, int waited);
 /* At the transcript's end: nothing may stay pending or unmatched. */
