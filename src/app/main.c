@@ -20,7 +20,8 @@
 
 static const char usage_text[] =
 "usage: ricochet [options] SCRIPT.lua [options] [-- key=value ...]\n"
-"       ricochet --simulate FILE|DIR ... [options] SCRIPT.lua [-- key=value ...]\n"
+"       ricochet --simulate FILE|DIR ... [options] SCRIPT.lua "
+"[-- key=value ...]\n"
 "\n"
 "A TCP echo server whose behaviour is a Lua 5.4 script. With\n"
 "scripts/echo.lua it echoes what a client sends and, once the client has\n"
@@ -103,7 +104,8 @@ static const char usage_text[] =
 "  --simulate FILE|DIR ...  many transcripts (repeat --simulate, or list\n"
 "                        them before the script; a DIR is its *.sim files,\n"
 "                        sorted): each on a fresh load of the script, one\n"
-"                        line each (\"ok   FILE\" or \"FAIL FILE:LINE: why\"),\n"
+"                        line each (\"ok   FILE\" or \"FAIL FILE:LINE: "
+"why\"),\n"
 "                        then \"N passed, M failed\"; exit 1 when any\n"
 "                        failed, 2 for a path that cannot be read or a DIR\n"
 "                        with no *.sim\n"
