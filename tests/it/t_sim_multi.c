@@ -49,6 +49,10 @@ void sim_multi_fails(void)
         /* b's hook error, and the expect error is the first's */
         {"connect b\nb: send \"BOOM\\n\"\nexpect error\nsend \"x\\n\"\n",
          1, ":2: a hook error (above), and no expect error after it"},
+        /* ... and in a wait: b's timer raised, b was reset for it */
+        {"connect b\nb: send \"LATER\\n\"\nwait 10\nexpect error\n"
+         "send \"x\\n\"\n", 1,
+         ":3: a hook error (above), and no expect error after it"},
         /* malformed: an unknown name, a bad prefix, a repeated name */
         {"b: send \"x\"\n", 2, ":1: no connection named b"},
         {"connect b\nc: send \"x\"\n", 2, ":2: no connection named c"},
