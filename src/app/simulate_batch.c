@@ -145,8 +145,12 @@ int simulate_many(const char *const *paths, int n, const server_config *cfg,
             printf("ok   %s\n", all.path[i]);
             passed++;
         } else {
-            if (failure[0] != '\0')
+            size_t plen = strlen(all.path[i]);
+            if (strncmp(failure, all.path[i], plen) == 0 &&
+                failure[plen] == ':')
                 printf("FAIL %s\n", failure);
+            else if (failure[0] != '\0') /* one that names no line */
+                printf("FAIL %s: %s\n", all.path[i], failure);
             else
                 printf("FAIL %s: exit status %d\n", all.path[i], rc);
             failed++;

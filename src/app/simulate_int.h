@@ -102,7 +102,9 @@ typedef struct sim_text {
 /* simulate_text.c: the log and the transcript's words. */
 /* One line of what happened on sc, stamped with the virtual time; a
  * named connection's lines start "NAME: ". */
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
 void sim_say(const sim_conn *sc, const char *fmt, ...);
@@ -116,7 +118,9 @@ void sim_report(const sim_reader *r, int tool, const char *text);
 int sim_fail(const sim_reader *r, const char *msg, const char *word);
 /* Append to t, printf-style, or bytes quoted the way the log shows
  * them; what does not fit is dropped. */
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
 void sim_text_add(sim_text *t, const char *fmt, ...);
