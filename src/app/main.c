@@ -20,7 +20,8 @@
 
 static const char usage_text[] =
 "usage: ricochet [options] SCRIPT.lua [options] [-- key=value ...]\n"
-"       ricochet --simulate TRANSCRIPT [options] SCRIPT.lua [-- key=value ...]\n"
+"       ricochet --simulate FILE|DIR ... [options] SCRIPT.lua "
+"[-- key=value ...]\n"
 "\n"
 "A TCP echo server whose behaviour is a Lua 5.4 script. With\n"
 "scripts/echo.lua it echoes what a client sends and, once the client has\n"
@@ -100,6 +101,14 @@ static const char usage_text[] =
 "                        server does; with --upstream, the transcript plays\n"
 "                        the upstream too; exit 1 when an expect line does\n"
 "                        not hold or a hook fails (see README)\n"
+"  --simulate FILE|DIR ...  many transcripts (repeat --simulate, or list\n"
+"                        them before the script; a DIR is its *.sim files,\n"
+"                        sorted): each on a fresh load of the script, one\n"
+"                        line each (\"ok   FILE\" or \"FAIL FILE:LINE: "
+"why\"),\n"
+"                        then \"N passed, M failed\"; exit 1 when any\n"
+"                        failed, 2 for a path that cannot be read or a DIR\n"
+"                        with no *.sim\n"
 "  -h, --help            this text\n"
 "  -V, --version         version, Lua version and poller\n"
 "\n"
@@ -248,7 +257,12 @@ typedef struct cli {
     server_config cfg;
     policy_opts opts;
     const char *script;
-    const char *simulate;
+    const char **simulate;   /* the transcripts' paths (room for argc) */
+    int nsimulate;
+    const char **positional; /* the arguments that are not options */
+    int npositional;
+    int seeded;              /* --seed given: each fresh load reseeds */
+    uint64_t seed;
     int check;
 } cli;
 
@@ -358,14 +372,17 @@ static int apply_value(cli *o, const char *name, const char *value)
         unsigned long long seed = strtoull(value, &end, 0);
         rc = errno || end == value || *end || !starts_with_digit(value)
              ? ERR_EINVAL : 0;
-        if (rc == 0)
+        if (rc == 0) {
             rng_seed((uint64_t)seed);
+            o->seeded = 1;
+            o->seed = (uint64_t)seed;
+        }
     } else if (strcmp(name, "--workers") == 0) {
         size_t n = 0;
         rc = parse_count(value, SERVER_MAX_WORKERS, 0, &n);
         o->cfg.workers = (int)n;
     } else if (strcmp(name, "--simulate") == 0) {
-        o->simulate = value;
+        o->simulate[o->nsimulate++] = value;
     } else if (strcmp(name, "--log-format") == 0) {
         log_format format;
         rc = log_parse_format(value, &format);
@@ -414,11 +431,7 @@ static int parse_args(cli *o, int argc, char **argv)
             break;
         }
         if (arg[0] != '-' || arg[1] == '\0') {
-            if (o->script)
-                return usage_error("unexpected argument: %s (one script "
-                                   "only; script arguments go after --)",
-                                   arg);
-            o->script = arg;
+            o->positional[o->npositional++] = arg;
             continue;
         }
         if (strcmp(arg, "--check") == 0) {
@@ -453,6 +466,16 @@ static int parse_args(cli *o, int argc, char **argv)
                 return rc;
         }
     }
+    /* With --simulate, the last is the script and the others are more
+     * transcripts: ricochet --simulate FILE|DIR ... SCRIPT. */
+    if (o->npositional > 1 && o->nsimulate == 0)
+        return usage_error("unexpected argument: %s (one script only; "
+                           "script arguments go after --)",
+                           o->positional[1]);
+    if (o->npositional > 0)
+        o->script = o->positional[o->npositional - 1];
+    for (int i = 0; i + 1 < o->npositional; i++)
+        o->simulate[o->nsimulate++] = o->positional[i];
     if (o->script == NULL)
         return usage_error("%s", "no script given: ricochet [options] "
                            "SCRIPT.lua");
@@ -461,9 +484,41 @@ static int parse_args(cli *o, int argc, char **argv)
     return -1;
 }
 
+/* Load the script with the options; NULL when it does not load (said
+ * on stderr). */
+static policy *load_script(cli *o)
+{
+    char err[1024];
+    policy *p = policy_load(o->script, &o->opts, err, sizeof err);
+    if (p == NULL) {
+        /* Keep the message on one line: an operator greps for it. */
+        for (char *nl = err; (nl = strchr(nl, '\n')) != NULL;)
+            *nl = ' ';
+        fprintf(stderr, "ricochet: %s\n", err);
+    }
+    return p;
+}
+
+/* A fresh load for each of many transcripts: reseeded with --seed, so
+ * that each plays as it would alone. */
+static policy *load_fresh(void *data)
+{
+    cli *o = data;
+    if (o->seeded)
+        rng_seed(o->seed);
+    return load_script(o);
+}
+
 int main(int argc, char **argv)
 {
     static cli o; /* the options outlive every policy loaded with them */
+    /* argc bounds both: each is an argument */
+    o.simulate = calloc((size_t)argc, sizeof *o.simulate);
+    o.positional = calloc((size_t)argc, sizeof *o.positional);
+    if (o.simulate == NULL || o.positional == NULL) {
+        fprintf(stderr, "ricochet: out of memory\n");
+        return EXIT_RUNTIME;
+    }
     o.cfg.max_conns = 10000;
     o.cfg.max_conns_per_ip = 0; /* loopback clients share one address */
     o.cfg.evict_idle_ms = 1000;
@@ -482,15 +537,12 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
-    char err[1024];
-    policy *p = policy_load(o.script, &o.opts, err, sizeof err);
-    if (p == NULL) {
-        /* Keep the message on one line: an operator greps for it. */
-        for (char *nl = err; (nl = strchr(nl, '\n')) != NULL;)
-            *nl = ' ';
-        fprintf(stderr, "ricochet: %s\n", err);
+    if (!o.check && simulate_many_wanted(o.simulate, o.nsimulate))
+        return simulate_many(o.simulate, o.nsimulate, &o.cfg, load_fresh,
+                             &o);
+    policy *p = load_script(&o);
+    if (p == NULL)
         return EXIT_SCRIPT;
-    }
     if (o.check) {
         char hooks[128];
         policy_describe(p, hooks, sizeof hooks);
@@ -498,7 +550,7 @@ int main(int argc, char **argv)
         policy_release(p);
         return EXIT_OK;
     }
-    if (o.simulate)
-        return simulate_run(o.simulate, &o.cfg, p);
+    if (o.nsimulate > 0)
+        return simulate_run(o.simulate[0], &o.cfg, p);
     return server_run(&o.cfg, p);
 }

@@ -44,12 +44,18 @@
  * an end before all bytes came, fail at once. A hook error with no
  * expect error after it fails. A failure prints "FILE:LINE: expected ...
  * but the server sent ..." to stderr, stops, and the exit status is 1;
- * a malformed transcript stays exit 2. */
+ * a malformed transcript stays exit 2.
+ * Several client connections, one script state (SIM_CONNS_MAX at most):
+ *     connect NAME              another client connects, named NAME
+ *                               ([A-Za-z0-9_-], 1 to 16 bytes)
+ *     NAME: COMMAND             COMMAND (send, shutdown, close, reset,
+ *                               expect, upstream) on NAME's connection
+ * Lines without a prefix act on the first connection. wait is for every
+ * connection at once and takes no prefix. A named connection's log lines
+ * start "NAME: " after the time; the first one's have no prefix. */
 #include "simulate.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,64 +64,38 @@
 #include "loop.h"
 #include "simulate_int.h"
 
-#define SHOW_MAX 1024 /* bytes of one chunk printed; the rest is counted */
 /* The virtual clock's end: about 31 years, far from where a deadline
  * would wrap around (UINT64_MAX is also the timer queue's "never"). */
 #define WAIT_MAX_MS 1000000000000ULL
 #define WAIT_MAX_TEXT "1000000000000"
 #define CLOCK_MAX_MS WAIT_MAX_MS
 
-/* The connection while it lives, else NULL. Closed connections are freed
- * by conn_table_tick, so no pointer to one is kept across a tick. */
-static conn *current(sim *sm)
+/* sc's client connection while it lives, else NULL. Closed connections
+ * are freed by conn_table_tick, so no pointer to one is kept across a
+ * tick. */
+static conn *current(sim_conn *sc)
 {
-    return conn_table_find(sm->conns, sm->conn_id);
+    return conn_table_find(sc->sm->conns, sc->conn_id);
 }
 
-void sim_say(const sim *sm, const char *fmt, ...)
+/* Whose c is, and which side: *upstream is set for an upstream's. Every
+ * connection the table holds is a client's or its upstream. */
+static sim_conn *owner_of(sim *sm, const conn *c, int *upstream)
 {
-    va_list ap;
-    printf("%6" PRIu64 " ms  ", loop_now(sm->loop));
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-}
-
-void sim_put_quoted(FILE *f, const char *data, size_t len)
-{
-    size_t shown = len < SHOW_MAX ? len : SHOW_MAX;
-    fputc('"', f);
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char ch = (unsigned char)data[i];
-        switch (ch) {
-        case '\r': fputs("\\r", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\0': fputs("\\0", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '"': fputs("\\\"", f); break;
-        default:
-            if (ch >= 0x20 && ch < 0x7f)
-                fputc(ch, f);
-            else
-                fprintf(f, "\\x%02x", ch);
+    uint64_t id = conn_id(c);
+    for (int i = 0; i < sm->n_conns; i++) {
+        if (sm->conn[i]->conn_id == id) {
+            *upstream = 0;
+            return sm->conn[i];
+        }
+        if (sm->conn[i]->up_id == id) {
+            *upstream = 1;
+            return sm->conn[i];
         }
     }
-    fputc('"', f);
-    if (shown < len)
-        fprintf(f, " ... (%zu more bytes)", len - shown);
-}
-
-void sim_say_bytes(const sim *sm, const char *who, const char *data,
-                   size_t len)
-{
-    printf("%6" PRIu64 " ms  %s %zu byte%s ", loop_now(sm->loop), who,
-           len, len == 1 ? "" : "s");
-    sim_put_quoted(stdout, data, len);
-    putchar('\n');
-    fflush(stdout);
+    /* an upstream made before its connect was seen: the one opening */
+    *upstream = 1;
+    return sm->opening ? sm->opening : sm->conn[0];
 }
 
 /* --- the transport: what the server does -------------------------------- */
@@ -126,11 +106,13 @@ static long sim_send(void *data, conn *c, const char *bytes, size_t len)
     sim *sm = data;
     if (sm->quiet)
         return (long)len;
-    if (sim_up_owns(sm, c)) {
-        sim_up_sent(sm, bytes, len);
+    int up;
+    sim_conn *sc = owner_of(sm, c, &up);
+    if (up) {
+        sim_up_sent(sc, bytes, len);
     } else {
-        sim_say_bytes(sm, "server sends", bytes, len);
-        sim_ex_sent(sm, bytes, len);
+        sim_say_bytes(sc, "server sends", bytes, len);
+        sim_ex_sent(sc, bytes, len);
     }
     return (long)len;
 }
@@ -140,27 +122,33 @@ static void sim_shutdown(void *data, conn *c)
     sim *sm = data;
     if (sm->quiet)
         return;
-    if (sim_up_owns(sm, c)) {
-        sim_up_fin(sm);
+    int up;
+    sim_conn *sc = owner_of(sm, c, &up);
+    if (up) {
+        sim_up_fin(sc);
     } else {
-        sim_say(sm, "server half-closes (FIN)");
-        sim_ex_end(sm, SIM_END_FIN);
+        sim_say(sc, "server half-closes (FIN)");
+        sim_ex_end(sc, SIM_END_FIN);
     }
 }
 
 static void sim_close(void *data, conn *c, int abortive)
 {
     sim *sm = data;
-    if (sim_up_owns(sm, c)) {
-        sim_up_closed(sm, c, abortive);
+    int up;
+    sim_conn *sc = owner_of(sm, c, &up);
+    if (up) {
+        sim_up_closed(sc, c, abortive);
         return;
     }
     if (sm->quiet)
         return;
-    sim_say(sm, "server %s (%s)", abortive ? "resets the connection (RST)"
+    if (conn_reason(c) == CONN_REASON_ERROR)
+        sc->error_closes++;
+    sim_say(sc, "server %s (%s)", abortive ? "resets the connection (RST)"
                                        : "closes the connection",
             conn_reason_name(conn_reason(c)));
-    sim_ex_end(sm, abortive ? SIM_END_RESET : SIM_END_CLOSE);
+    sim_ex_end(sc, abortive ? SIM_END_RESET : SIM_END_CLOSE);
 }
 
 static void sim_note(void *data, conn *c, const char *what)
@@ -168,10 +156,12 @@ static void sim_note(void *data, conn *c, const char *what)
     sim *sm = data;
     if (sm->quiet)
         return;
-    if (sim_up_owns(sm, c))
-        sim_up_note(sm, what);
+    int up;
+    sim_conn *sc = owner_of(sm, c, &up);
+    if (up)
+        sim_up_note(sc, what);
     else
-        sim_say(sm, "%s", what);
+        sim_say(sc, "%s", what);
 }
 
 static void before_sleep(loop *l, void *data)
@@ -182,84 +172,6 @@ static void before_sleep(loop *l, void *data)
 
 /* --- the transcript ------------------------------------------------------ */
 
-int sim_fail(const sim_reader *r, const char *msg, const char *word)
-{
-    fprintf(stderr, "ricochet: %s:%d: %s%s%s\n", r->path, r->line, msg,
-            word ? " " : "", word ? word : "");
-    return ERR_EINVAL;
-}
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* A decoded string is never longer than its text. */
-int sim_parse_quoted(const sim_reader *r, const char **p, char *out,
-                     size_t *len)
-{
-    const char *s = *p + 1;
-    size_t n = 0;
-    for (;; s++) {
-        if (*s == '\0' || *s == '\n')
-            return sim_fail(r, "unfinished string", NULL);
-        if (*s == '"')
-            break;
-        if (*s != '\\') {
-            out[n++] = *s;
-            continue;
-        }
-        s++;
-        switch (*s) {
-        case 'r': out[n++] = '\r'; break;
-        case 'n': out[n++] = '\n'; break;
-        case 't': out[n++] = '\t'; break;
-        case '0': out[n++] = '\0'; break;
-        case '\\': out[n++] = '\\'; break;
-        case '"': out[n++] = '"'; break;
-        case 'x': {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-            if (lo < 0)
-                return sim_fail(r, "\\x needs two hex digits", NULL);
-            out[n++] = (char)(hi * 16 + lo);
-            s += 2;
-            break;
-        }
-        default:
-            return sim_fail(r, "unknown escape in string (use \\r \\n "
-                            "\\t \\0 \\\\ \\\" \\xHH)", NULL);
-        }
-    }
-    *p = s + 1;
-    *len = n;
-    return 0;
-}
-
-const char *sim_skip_space(const char *p)
-{
-    while (*p == ' ' || *p == '\t' || *p == '\r')
-        p++;
-    return p;
-}
-
-const char *sim_word(const char *p, char *word, size_t cap)
-{
-    size_t n = 0;
-    while (p[n] && p[n] != ' ' && p[n] != '\t' && p[n] != '\r' &&
-           p[n] != '\n' && n < cap - 1) {
-        word[n] = p[n];
-        n++;
-    }
-    word[n] = '\0';
-    return p + n;
-}
-
 /* After a step that may have run the script: free what closed, and
  * accept a connect that succeeds at once. */
 static void step(sim *sm)
@@ -268,19 +180,105 @@ static void step(sim *sm)
     sim_up_settle(sm);
 }
 
+static sim_conn *find_conn(sim *sm, const char *name)
+{
+    for (int i = 0; i < sm->n_conns; i++)
+        if (strcmp(sm->conn[i]->name, name) == 0)
+            return sm->conn[i];
+    return NULL;
+}
+
+/* A new client connection named name ("" for the first), attached to
+ * the script. Returns it, or NULL when out of memory. */
+static sim_conn *open_conn(sim *sm, const char *name)
+{
+    sim_conn *sc = calloc(1, sizeof *sc);
+    if (sc == NULL)
+        return NULL;
+    sc->sm = sm;
+    snprintf(sc->name, sizeof sc->name, "%s", name);
+    sim_up_init(sc);
+    sm->conn[sm->n_conns++] = sc;
+    sim_say(sc, "client connects");
+    /* each a port of its own, as a real client's would be */
+    char peer[32];
+    snprintf(peer, sizeof peer, "127.0.0.1:%d", 40000 + sm->n_conns - 1);
+    conn *c = conn_open_virtual(sm->conns, peer);
+    if (c != NULL) {
+        sc->conn_id = conn_id(c);
+        sm->opening = sc;
+        policy_attach(sm->policy, c);
+        sm->opening = NULL;
+    }
+    step(sm);
+    return sc;
+}
+
+/* "connect NAME": p is past the word connect. */
+static int connect_line(sim *sm, const sim_reader *r, const char *p,
+                        const char **end, sim_conn **made)
+{
+    char name[64]; /* a longer one is shown cut */
+    *end = sim_word(p, name, sizeof name);
+    size_t n = strlen(name);
+    int ok = n > 0 && n <= SIM_NAME_MAX && name[0] != '#';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (name[i] >= 'a' && name[i] <= 'z') ||
+             (name[i] >= 'A' && name[i] <= 'Z') ||
+             (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
+             name[i] == '-';
+    if (!ok)
+        return sim_fail(r, "connect needs a name: letters, digits, _ and "
+                        "-, 1 to 16 of them:", n > 0 ? name : "(none)");
+    if (find_conn(sm, name) != NULL)
+        return sim_fail(r, "connect: there is already a connection named",
+                        name);
+    *end = sim_skip_space(*end);
+    if (**end != '\0' && **end != '#') /* before it connects */
+        return sim_fail(r, "unexpected text after the command:", *end);
+    if (sm->n_conns == SIM_CONNS_MAX)
+        return sim_fail(r, "connect: too many connections (at most 64 in "
+                        "a transcript):", name);
+    *made = open_conn(sm, name);
+    if (*made == NULL) {
+        sim_report(r, 1, "out of memory");
+        return 1;
+    }
+    return 0;
+}
+
 /* Run one line. Returns 0, ERR_EINVAL on a transcript error, or 1 on a
  * failed expectation (both reported). */
 static int run_line(sim *sm, const sim_reader *r, const char *text,
                     char *scratch)
 {
-    char word[16];
-    const char *p = sim_word(sim_skip_space(text), word, sizeof word);
+    char word[16], name[SIM_NAME_MAX + 1];
+    const char *p = sim_prefix(text, name);
+    if (p == NULL) {
+        sim_word(sim_skip_space(text), scratch, strlen(text) + 1);
+        return sim_fail(r, "a connection prefix is NAME: (letters, "
+                        "digits, _ and -, 1 to 16 of them), not", scratch);
+    }
+    p = sim_word(sim_skip_space(p), word, sizeof word);
     p = sim_skip_space(p);
-    if (word[0] == '\0' || word[0] == '#')
+    if (name[0] == '\0' && (word[0] == '\0' || word[0] == '#'))
         return 0;
+    sim_conn *sc = find_conn(sm, name);
+    if (sc == NULL)
+        return sim_fail(r, "no connection named", name);
+    if (name[0] != '\0' && (word[0] == '\0' || word[0] == '#'))
+        return sim_fail(r, "a connection prefix needs a command after it:",
+                        name);
+    if (name[0] != '\0' && (strcmp(word, "wait") == 0 ||
+                            strcmp(word, "connect") == 0))
+        return sim_fail(r, strcmp(word, "wait") == 0
+                        ? "wait moves every connection's clock: write it "
+                          "with no NAME: prefix"
+                        : "connect takes no NAME: prefix (connect NAME)",
+                        NULL);
     conn *c;
     int rc = strcmp(word, "expect") == 0
-                 ? sim_ex_line(sm, r, p, scratch, &p)
+                 ? sim_ex_line(sc, r, p, scratch, &p)
                  : sim_ex_before(sm, r, strcmp(word, "wait") == 0);
     if (rc != 0)
         return rc;
@@ -297,13 +295,13 @@ static int run_line(sim *sm, const sim_reader *r, const char *text,
             if (rc != 0)
                 return rc;
             p = sim_skip_space(p);
-            c = current(sm);
+            c = current(sc);
             if (c == NULL || conn_peer_done(c)) {
-                sim_say(sm, "client cannot send: the connection is %s",
+                sim_say(sc, "client cannot send: the connection is %s",
                         c ? "half-closed by the client" : "closed");
                 continue;
             }
-            sim_say_bytes(sm, "client sends", scratch, len);
+            sim_say_bytes(sc, "client sends", scratch, len);
             conn_feed(c, scratch, len);
             step(sm);
         }
@@ -319,32 +317,38 @@ static int run_line(sim *sm, const sim_reader *r, const char *text,
         loop_advance(sm->loop, loop_now(sm->loop) + ms);
         step(sm);
         p = end;
+        sc = NULL; /* every connection's */
+    } else if (strcmp(word, "connect") == 0) {
+        rc = connect_line(sm, r, p, &p, &sc);
+        if (rc != 0)
+            return rc;
     } else if (strcmp(word, "shutdown") == 0 || strcmp(word, "close") == 0) {
-        c = current(sm);
+        c = current(sc);
         if (c != NULL && !conn_peer_done(c)) {
-            sim_say(sm, "client %s", word[0] == 's' ? "half-closes (FIN)"
+            sim_say(sc, "client %s", word[0] == 's' ? "half-closes (FIN)"
                                                 : "closes (FIN)");
             conn_feed_eof(c);
             step(sm);
         }
     } else if (strcmp(word, "reset") == 0) {
-        c = current(sm);
+        c = current(sc);
         if (c != NULL) {
-            sim_say(sm, "client resets the connection (RST)");
+            sim_say(sc, "client resets the connection (RST)");
             conn_feed_reset(c);
             step(sm);
         }
     } else if (strcmp(word, "upstream") == 0) {
-        rc = sim_up_line(sm, r, p, scratch, &p);
+        rc = sim_up_line(sc, r, p, scratch, &p);
         if (rc != 0)
             return rc;
     } else {
         return sim_fail(r, "unknown command (send, wait, shutdown, close, "
-                        "reset, upstream, expect):", word);
+                        "reset, upstream, expect, connect):", word);
     }
-    if (*sim_skip_space(p) != '\0' && *sim_skip_space(p) != '#')
+    p = sim_skip_space(p);
+    if (*p != '\0' && *p != '#')
         return sim_fail(r, "unexpected text after the command:", p);
-    return sim_ex_after(sm, r, strcmp(word, "wait") == 0);
+    return sim_ex_after(sm, sc, r, sc == NULL);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -378,30 +382,74 @@ static char *read_file(const char *path, size_t *len)
     return text;
 }
 
-int simulate_run(const char *path, const server_config *cfg, policy *p)
+/* Play every line of text (len bytes, NUL-terminated) on sm. */
+static int play(sim *sm, sim_reader *r, char *text, char *scratch)
 {
+    int code = EXIT_OK;
+    if (open_conn(sm, "") == NULL) {
+        sim_report(r, 1, "out of memory");
+        return EXIT_RUNTIME;
+    }
+    if (sim_ex_after(sm, sm->conn[0], r, 0) != 0) /* on_connect's errors */
+        return EXIT_RUNTIME;
+    for (char *line = text; line != NULL && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        sm->rest = next ? next : "";
+        r->line++;
+        int rc = run_line(sm, r, line, scratch);
+        if (rc != 0)
+            return rc == ERR_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+        line = next;
+    }
+    for (int i = 0; i < sm->n_conns; i++) {
+        conn *c = current(sm->conn[i]);
+        if (c != NULL)
+            sim_say(sm->conn[i], "end of transcript: the connection is %s",
+                    conn_state_name(conn_state(c)));
+        sim_up_report(sm->conn[i]);
+    }
+    if (sim_ex_finish(sm, r) != 0)
+        code = EXIT_RUNTIME;
+    return code;
+}
+
+int simulate_play(const char *path, const server_config *cfg, policy *p,
+                  int batch, char *failure, size_t failure_cap)
+{
+    sim_reader r = {path, 0, batch, failure, failure_cap};
+    if (failure_cap > 0)
+        failure[0] = '\0';
     size_t len;
     char *text = read_file(path, &len);
     if (text == NULL) {
-        fprintf(stderr, "ricochet: cannot read the transcript %s: %s\n",
-                path, strerror(errno));
+        sim_text t = {.len = 0};
+        if (batch)
+            sim_text_add(&t, "%s: cannot read the transcript: %s", path,
+                         strerror(errno));
+        else
+            sim_text_add(&t, "cannot read the transcript %s: %s", path,
+                         strerror(errno));
+        sim_report(&r, 1, t.buf);
         policy_release(p);
         return EXIT_USAGE;
     }
     const char *nul = memchr(text, '\0', len);
     if (nul != NULL) { /* it would end the text early: refuse it all */
-        sim_reader at = {path, 0};
         for (const char *q = text; q <= nul; q++)
-            at.line += q == text || q[-1] == '\n';
-        sim_fail(&at, "a NUL byte in the transcript (inside a quoted "
+            r.line += q == text || q[-1] == '\n';
+        sim_fail(&r, "a NUL byte in the transcript (inside a quoted "
                  "string, write it as \\0)", NULL);
         free(text);
         policy_release(p);
         return EXIT_USAGE;
     }
+    r.line = 0;
     sim sm;
     memset(&sm, 0, sizeof sm);
-    sim_up_init(&sm);
+    sm.log = batch ? NULL : stdout;
+    sm.policy = p;
     char *scratch = malloc(len + 1);
     sm.loop = loop_create();
     conn_transport transport = {
@@ -419,7 +467,7 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
         sm.conns = conn_table_create(&cc);
     }
     if (scratch == NULL || sm.conns == NULL) {
-        fprintf(stderr, "ricochet: out of memory\n");
+        sim_report(&r, 1, "out of memory");
         free(text);
         free(scratch);
         loop_free(sm.loop);
@@ -430,44 +478,23 @@ int simulate_run(const char *path, const server_config *cfg, policy *p)
     policy_bind_loop(p, sm.loop);
     policy_bind_stats(p, &sm.stats);
 
-    int code = EXIT_OK;
-    sim_say(&sm, "client connects");
-    conn *c = conn_open_virtual(sm.conns, "127.0.0.1:40000");
-    if (c != NULL) {
-        sm.conn_id = conn_id(c);
-        policy_attach(p, c);
-    }
-    step(&sm);
-
-    sim_reader r = {path, 0};
-    for (char *line = text; line != NULL && *line;) {
-        char *next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        sm.rest = next ? next : "";
-        r.line++;
-        int rc = run_line(&sm, &r, line, scratch);
-        if (rc != 0) {
-            code = rc == ERR_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-            break;
-        }
-        line = next;
-    }
-    c = current(&sm);
-    if (code == EXIT_OK && c != NULL)
-        sim_say(&sm, "end of transcript: the connection is %s",
-                conn_state_name(conn_state(c)));
-    if (code == EXIT_OK)
-        sim_up_report(&sm);
-    if (code == EXIT_OK && sim_ex_finish(&sm, &r) != 0)
-        code = EXIT_RUNTIME;
+    int code = play(&sm, &r, text, scratch);
     sm.quiet = 1;
     conn_table_free(sm.conns);
-    sim_up_stop(&sm);
+    for (int i = 0; i < sm.n_conns; i++)
+        sim_up_stop(sm.conn[i]);
     policy_release(p);
     loop_free(sm.loop);
-    sim_ex_free(&sm);
+    for (int i = 0; i < sm.n_conns; i++) {
+        sim_ex_free(sm.conn[i]);
+        free(sm.conn[i]);
+    }
     free(scratch);
     free(text);
     return code;
+}
+
+int simulate_run(const char *path, const server_config *cfg, policy *p)
+{
+    return simulate_play(path, cfg, p, 0, NULL, 0);
 }

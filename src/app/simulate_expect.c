@@ -19,7 +19,13 @@
  * that is not an expect line, or at the transcript's end, with the line
  * that ran when it happened. A failure is printed to stderr as
  * "FILE:LINE: expected ... but the server sent ..." (bytes escaped as
- * the log prints them); the caller then stops, exit status 1. */
+ * the log prints them); the caller then stops, exit status 1.
+ *
+ * Each client connection has its own: what its server side sent, its
+ * pending expectation, its unmatched hook errors. A hook error belongs
+ * to the connection the line ran on; in a wait (which moves every
+ * connection's clock) to a connection the server reset for an error in
+ * it, and otherwise to the first connection. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +34,9 @@
 
 static const char *const end_name[] = {"FIN", "a close", "RST"};
 
-void sim_ex_sent(sim *sm, const char *bytes, size_t len)
+void sim_ex_sent(sim_conn *sc, const char *bytes, size_t len)
 {
-    sim_expect *x = &sm->ex;
+    sim_expect *x = &sc->ex;
     if (len == 0 || x->oom)
         return;
     if (x->got_len + len > x->got_cap) {
@@ -49,9 +55,9 @@ void sim_ex_sent(sim *sm, const char *bytes, size_t len)
     x->got_len += len;
 }
 
-void sim_ex_end(sim *sm, enum sim_end e)
+void sim_ex_end(sim_conn *sc, enum sim_end e)
 {
-    sim_expect *x = &sm->ex;
+    sim_expect *x = &sc->ex;
     if (x->n_ends < SIM_ENDS_MAX)
         x->ends[x->n_ends++] = e;
 }
@@ -65,16 +71,18 @@ static void drop_got(sim_expect *x, size_t n)
 }
 
 /* "FILE:LINE: expected " */
-static void fail_head(const sim_expect *x, const char *path)
+static void fail_head(sim_text *t, const sim_expect *x, const char *path)
 {
-    fprintf(stderr, "%s:%d: expected ", path, x->line);
+    sim_text_add(t, "%s:%d: expected ", path, x->line);
 }
 
-/* What came: bytes (with the matched part first), then the first end. */
-static void fail_tail(const sim_expect *x, const char *pre, size_t pre_len,
+/* What came: bytes (with the matched part first), then the first end;
+ * then the message is reported. */
+static void fail_tail(sim_text *t, const sim_reader *r,
+                      const sim_expect *x, const char *pre, size_t pre_len,
                       const char *more, size_t more_len, int show_end)
 {
-    fputs(" but the server sent ", stderr);
+    sim_text_add(t, " but the server sent ");
     int any = 0;
     if (pre_len + more_len > 0) {
         char *all = malloc(pre_len + more_len);
@@ -83,24 +91,25 @@ static void fail_tail(const sim_expect *x, const char *pre, size_t pre_len,
                 memcpy(all, pre, pre_len);
             if (more_len > 0)
                 memcpy(all + pre_len, more, more_len);
-            sim_put_quoted(stderr, all, pre_len + more_len);
+            sim_text_quoted(t, all, pre_len + more_len);
             free(all);
         }
         any = 1;
     }
     if (show_end && x->ends_used < x->n_ends)
-        fprintf(stderr, "%s%s", any ? " then " : "",
-                end_name[x->ends[x->ends_used]]);
+        sim_text_add(t, "%s%s", any ? " then " : "",
+                     end_name[x->ends[x->ends_used]]);
     else if (!any)
-        fputs("nothing", stderr);
-    fputc('\n', stderr);
+        sim_text_add(t, "nothing");
+    sim_report(r, 0, t->buf);
 }
 
 /* Check the pending expectation against what came. deadline: no more
  * time for it. Returns 0 (met, or still pending) or 1 (failed, said). */
-static int check(sim *sm, const char *path, int deadline)
+static int check(sim_conn *sc, const sim_reader *r, int deadline)
 {
-    sim_expect *x = &sm->ex;
+    sim_expect *x = &sc->ex;
+    sim_text t = {.len = 0};
     switch (x->kind) {
     case SIM_EX_NONE:
         return 0;
@@ -109,9 +118,9 @@ static int check(sim *sm, const char *path, int deadline)
         size_t k = x->got_len < want ? x->got_len : want;
         if ((k > 0 && memcmp(x->got, x->bytes + x->matched, k) != 0) ||
             (k < want && (deadline || x->ends_used < x->n_ends))) {
-            fail_head(x, path);
-            sim_put_quoted(stderr, x->bytes, x->len);
-            fail_tail(x, x->bytes, x->matched, x->got, k, k < want);
+            fail_head(&t, x, r->path);
+            sim_text_quoted(&t, x->bytes, x->len);
+            fail_tail(&t, r, x, x->bytes, x->matched, x->got, k, k < want);
             return 1;
         }
         drop_got(x, k);
@@ -130,15 +139,15 @@ static int check(sim *sm, const char *path, int deadline)
         } else if (!deadline) {
             return 0;
         }
-        fail_head(x, path);
-        fputs(end_name[x->end], stderr);
-        fail_tail(x, NULL, 0, x->got, x->got_len, 1);
+        fail_head(&t, x, r->path);
+        sim_text_add(&t, "%s", end_name[x->end]);
+        fail_tail(&t, r, x, NULL, 0, x->got, x->got_len, 1);
         return 1;
     case SIM_EX_NOTHING:
         if (x->got_len > 0 || x->ends_used < x->n_ends) {
-            fail_head(x, path);
-            fputs("nothing", stderr);
-            fail_tail(x, NULL, 0, x->got, x->got_len, 1);
+            fail_head(&t, x, r->path);
+            sim_text_add(&t, "nothing");
+            fail_tail(&t, r, x, NULL, 0, x->got, x->got_len, 1);
             return 1;
         }
         if (deadline)
@@ -152,70 +161,104 @@ static int check(sim *sm, const char *path, int deadline)
         }
         if (!deadline)
             return 0;
-        fail_head(x, path);
-        fputs("a hook error but there was none\n", stderr);
+        fail_head(&t, x, r->path);
+        sim_text_add(&t, "a hook error but there was none");
+        sim_report(r, 0, t.buf);
         return 1;
     }
     return 0;
 }
 
-/* Hook errors since the last look join the unmatched ones. */
-static void count_errors(sim *sm, int line)
+static void add_errors(sim_conn *sc, uint64_t n, int line)
 {
-    sim_expect *x = &sm->ex;
+    if (n == 0)
+        return;
+    if (sc->ex.errors_new == 0)
+        sc->ex.error_line = line;
+    sc->ex.errors_new += n;
+}
+
+/* Hook errors since the last look join the unmatched ones of the
+ * connection they belong to (target's; in a wait, those the server reset
+ * for an error, the rest the first connection's). */
+static void count_errors(sim *sm, sim_conn *target, int waited, int line)
+{
     uint64_t all = 0;
     for (int e = 0; e < POLICY_ERROR_KINDS; e++)
         all += stat_get(&sm->stats.errors[e]);
-    if (all > x->errors_seen) {
-        if (x->errors_new == 0)
-            x->error_line = line;
-        x->errors_new += all - x->errors_seen;
-        x->errors_seen = all;
+    uint64_t fresh = all > sm->errors_seen ? all - sm->errors_seen : 0;
+    sm->errors_seen = all;
+    for (int i = 0; i < sm->n_conns; i++) {
+        sim_conn *sc = sm->conn[i];
+        uint64_t k = sc->error_closes < fresh ? sc->error_closes : fresh;
+        sc->error_closes = 0;
+        if (waited || target == NULL) {
+            add_errors(sc, k, line);
+            fresh -= k;
+        }
     }
+    if (fresh > 0 && sm->n_conns > 0)
+        add_errors(waited || target == NULL ? sm->conn[0] : target, fresh,
+                   line);
 }
 
-static int unmatched_error(const sim *sm, const char *path)
+static int unmatched_error(const sim *sm, const sim_reader *r)
 {
-    if (sm->ex.errors_new == 0)
-        return 0;
-    fprintf(stderr, "%s:%d: a hook error (above), and no expect error "
-            "after it\n", path, sm->ex.error_line);
-    return 1;
+    for (int i = 0; i < sm->n_conns; i++) {
+        const sim_expect *x = &sm->conn[i]->ex;
+        if (x->errors_new == 0)
+            continue;
+        sim_text t = {.len = 0};
+        sim_text_add(&t, "%s:%d: a hook error (above), and no expect "
+                     "error after it", r->path, x->error_line);
+        sim_report(r, 0, t.buf);
+        return 1;
+    }
+    return 0;
 }
 
 int sim_ex_before(sim *sm, const sim_reader *r, int waits)
 {
-    count_errors(sm, r->line - 1);
     /* "expect nothing" was checked when read; it reaches over a wait,
-     * not over what the client does next (whose answer is free). */
-    if (!waits && sm->ex.kind == SIM_EX_NOTHING)
-        sm->ex.kind = SIM_EX_NONE;
-    return unmatched_error(sm, r->path);
+     * not over what a client does next (whose answer is free). */
+    for (int i = 0; i < sm->n_conns && !waits; i++)
+        if (sm->conn[i]->ex.kind == SIM_EX_NOTHING)
+            sm->conn[i]->ex.kind = SIM_EX_NONE;
+    return unmatched_error(sm, r);
 }
 
-int sim_ex_after(sim *sm, const sim_reader *r, int waited)
+int sim_ex_after(sim *sm, sim_conn *target, const sim_reader *r,
+                 int waited)
 {
-    count_errors(sm, r->line);
-    if (sm->ex.oom) {
-        fprintf(stderr, "%s:%d: out of memory for what the server sent\n",
-                r->path, r->line);
-        return 1;
+    count_errors(sm, target, waited, r->line);
+    for (int i = 0; i < sm->n_conns; i++) {
+        sim_conn *sc = sm->conn[i];
+        if (sc->ex.oom) {
+            sim_text t = {.len = 0};
+            sim_text_add(&t, "%s:%d: out of memory for what the server "
+                         "sent", r->path, r->line);
+            sim_report(r, 0, t.buf);
+            return 1;
+        }
+        if (check(sc, r, waited) != 0)
+            return 1;
     }
-    return check(sm, r->path, waited);
+    return 0;
 }
 
 int sim_ex_finish(sim *sm, const sim_reader *r)
 {
-    count_errors(sm, r->line);
-    if (check(sm, r->path, 1) != 0)
-        return 1;
-    return unmatched_error(sm, r->path);
+    count_errors(sm, NULL, 1, r->line);
+    for (int i = 0; i < sm->n_conns; i++)
+        if (check(sm->conn[i], r, 1) != 0)
+            return 1;
+    return unmatched_error(sm, r);
 }
 
-int sim_ex_line(sim *sm, const sim_reader *r, const char *p, char *scratch,
-                const char **end)
+int sim_ex_line(sim_conn *sc, const sim_reader *r, const char *p,
+                char *scratch, const char **end)
 {
-    sim_expect *x = &sm->ex;
+    sim_expect *x = &sc->ex;
     char word[16];
     const char *q = sim_word(p, word, sizeof word);
     size_t len = 0;
@@ -249,7 +292,7 @@ int sim_ex_line(sim *sm, const sim_reader *r, const char *p, char *scratch,
         return sim_fail(r, "unexpected text after the command:",
                         sim_skip_space(q));
     /* the one pending has no more time */
-    if (check(sm, r->path, 1) != 0)
+    if (check(sc, r, 1) != 0)
         return 1;
     if (kind == SIM_EX_BYTES && len == 0)
         return 0;
@@ -257,7 +300,7 @@ int sim_ex_line(sim *sm, const sim_reader *r, const char *p, char *scratch,
     if (kind == SIM_EX_BYTES) {
         copy = malloc(len);
         if (copy == NULL) {
-            fprintf(stderr, "ricochet: out of memory\n");
+            sim_report(r, 1, "out of memory");
             return 1;
         }
         memcpy(copy, scratch, len);
@@ -272,9 +315,9 @@ int sim_ex_line(sim *sm, const sim_reader *r, const char *p, char *scratch,
     return 0;
 }
 
-void sim_ex_free(sim *sm)
+void sim_ex_free(sim_conn *sc)
 {
-    free(sm->ex.bytes);
-    free(sm->ex.got);
-    memset(&sm->ex, 0, sizeof sm->ex);
+    free(sc->ex.bytes);
+    free(sc->ex.got);
+    memset(&sc->ex, 0, sizeof sc->ex);
 }

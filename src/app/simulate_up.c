@@ -7,8 +7,10 @@
  * printed beside the client's lines: "proxy sends upstream ...",
  * "proxy half-closes upstream (FIN)", and core's own notes about the
  * connect ("proxy: connected to ...", "proxy: connect to ... failed:
- * ..."). One upstream at a time: the lines act on the last connection
- * made to one.
+ * ..."). Each client connection has its own upstream: "NAME: upstream
+ * ..." lines act on NAME's, whose log lines start "NAME: " too. The
+ * connect is made from the client connection's on_connect, so it is the
+ * one being opened's (sm->opening).
  *
  * A connect is answered by the first upstream line after it when that
  * line is accept, refuse or timeout (the lines before it run while the
@@ -23,9 +25,9 @@
 #define UP_COMMANDS "send, shutdown, close, reset, accept, refuse, timeout"
 
 /* The upstream's connection while it lives, else NULL. */
-static conn *up_current(sim *sm)
+static conn *up_current(sim_conn *sc)
 {
-    return sm->up_id ? conn_table_find(sm->conns, sm->up_id) : NULL;
+    return sc->up_id ? conn_table_find(sc->sm->conns, sc->up_id) : NULL;
 }
 
 static int connecting_state(enum sim_up_state s)
@@ -33,14 +35,18 @@ static int connecting_state(enum sim_up_state s)
     return s == SIM_UP_SOON || s == SIM_UP_ASKED || s == SIM_UP_SILENT;
 }
 
-/* 1 when the first upstream line still to run answers a connect made now
- * (accept, refuse or timeout). Malformed lines are skipped here: they are
- * reported when they run. */
-static int answered_later(const sim *sm)
+/* 1 when sc's first upstream line still to run answers a connect made
+ * now (accept, refuse or timeout). Malformed lines are skipped here: they
+ * are reported when they run. */
+static int answered_later(const sim_conn *sc)
 {
-    for (const char *p = sm->rest; p != NULL && *p != '\0';) {
-        char word[16];
-        const char *q = sim_word(sim_skip_space(p), word, sizeof word);
+    for (const char *p = sc->sm->rest; p != NULL && *p != '\0';) {
+        char word[16], name[SIM_NAME_MAX + 1];
+        const char *q = sim_prefix(p, name);
+        if (q != NULL && strcmp(name, sc->name) == 0)
+            q = sim_word(q, word, sizeof word);
+        else
+            word[0] = '\0';
         if (strcmp(word, "upstream") == 0) {
             sim_word(sim_skip_space(q), word, sizeof word);
             return strcmp(word, "accept") == 0 ||
@@ -54,38 +60,38 @@ static int answered_later(const sim *sm)
     return 0;
 }
 
-static void tick(sim *sm)
+static void tick(sim_conn *sc)
 {
-    conn_table_tick(sm->conns);
-    sim_up_settle(sm);
+    conn_table_tick(sc->sm->conns);
+    sim_up_settle(sc->sm);
 }
 
 /* The upstream accepts the pending connect. The caller ticks the table
  * (a timer's is ticked by loop_advance). */
-static void accept_now(sim *sm)
+static void accept_now(sim_conn *sc)
 {
-    loop_timer_stop(sm->loop, &sm->up_soon);
-    conn *up = up_current(sm);
-    sm->up_state = up != NULL ? SIM_UP_OPEN : SIM_UP_NONE;
+    loop_timer_stop(sc->sm->loop, &sc->up_soon);
+    conn *up = up_current(sc);
+    sc->up_state = up != NULL ? SIM_UP_OPEN : SIM_UP_NONE;
     if (up != NULL && conn_connecting(up))
         conn_feed_connected(up, 0);
 }
 
 static void on_soon(timer *t)
 {
-    sim *sm = t->data;
-    if (sm->up_state == SIM_UP_SOON)
-        accept_now(sm);
+    sim_conn *sc = t->data;
+    if (sc->up_state == SIM_UP_SOON)
+        accept_now(sc);
 }
 
-void sim_up_init(sim *sm)
+void sim_up_init(sim_conn *sc)
 {
-    timer_init(&sm->up_soon, on_soon, sm);
+    timer_init(&sc->up_soon, on_soon, sc);
 }
 
-void sim_up_stop(sim *sm)
+void sim_up_stop(sim_conn *sc)
 {
-    loop_timer_stop(sm->loop, &sm->up_soon);
+    loop_timer_stop(sc->sm->loop, &sc->up_soon);
 }
 
 void sim_up_connect(void *data, conn *c, const char *host, int port)
@@ -93,67 +99,68 @@ void sim_up_connect(void *data, conn *c, const char *host, int port)
     sim *sm = data;
     (void)host;
     (void)port;
-    loop_timer_stop(sm->loop, &sm->up_soon);
-    sm->up_id = conn_id(c);
-    sm->up_state = answered_later(sm) ? SIM_UP_ASKED : SIM_UP_SOON;
+    /* Only on_connect connects (conn:connect, or the default upstream
+     * when it is over), so the connection being opened is the one. */
+    sim_conn *sc = sm->opening ? sm->opening : sm->conn[sm->n_conns - 1];
+    loop_timer_stop(sm->loop, &sc->up_soon);
+    sc->up_id = conn_id(c);
+    sc->up_state = answered_later(sc) ? SIM_UP_ASKED : SIM_UP_SOON;
     if (!sm->quiet)
-        sim_say(sm, "proxy connects to upstream %s", conn_peer(c));
+        sim_say(sc, "proxy connects to upstream %s", conn_peer(c));
     /* Not from inside this call (the owner sets its callbacks after
      * conn_connect returns): the timer, or sim_up_settle after the step,
      * whichever comes first. Without the timer, settle still does it. */
-    if (sm->up_state == SIM_UP_SOON)
-        (void)loop_timer_start(sm->loop, &sm->up_soon, 0);
+    if (sc->up_state == SIM_UP_SOON)
+        (void)loop_timer_start(sm->loop, &sc->up_soon, 0);
 }
 
 void sim_up_settle(sim *sm)
 {
-    if (sm->up_state == SIM_UP_SOON) {
-        accept_now(sm);
-        conn_table_tick(sm->conns);
+    for (int i = 0; i < sm->n_conns; i++) {
+        sim_conn *sc = sm->conn[i];
+        if (sc->up_state == SIM_UP_SOON) {
+            accept_now(sc);
+            conn_table_tick(sm->conns);
+        }
     }
 }
 
-int sim_up_owns(const sim *sm, const conn *c)
+void sim_up_sent(sim_conn *sc, const char *bytes, size_t len)
 {
-    return conn_id(c) != sm->conn_id;
+    sim_say_bytes(sc, "proxy sends upstream", bytes, len);
 }
 
-void sim_up_sent(sim *sm, const char *bytes, size_t len)
+void sim_up_fin(sim_conn *sc)
 {
-    sim_say_bytes(sm, "proxy sends upstream", bytes, len);
+    sim_say(sc, "proxy half-closes upstream (FIN)");
 }
 
-void sim_up_fin(sim *sm)
-{
-    sim_say(sm, "proxy half-closes upstream (FIN)");
-}
-
-void sim_up_closed(sim *sm, conn *c, int abortive)
+void sim_up_closed(sim_conn *sc, conn *c, int abortive)
 {
     enum sim_up_state was = SIM_UP_OPEN;
-    if (conn_id(c) == sm->up_id) {
-        was = sm->up_state;
-        sm->up_state = SIM_UP_NONE;
-        loop_timer_stop(sm->loop, &sm->up_soon);
+    if (conn_id(c) == sc->up_id) {
+        was = sc->up_state;
+        sc->up_state = SIM_UP_NONE;
+        loop_timer_stop(sc->sm->loop, &sc->up_soon);
     }
-    if (sm->quiet || was == SIM_UP_FAILED)
+    if (sc->sm->quiet || was == SIM_UP_FAILED)
         return; /* a failed connect: its note said it all */
     const char *reason = conn_reason_name(conn_reason(c));
     if (connecting_state(was))
-        sim_say(sm, "proxy gives up connecting to upstream (%s)", reason);
+        sim_say(sc, "proxy gives up connecting to upstream (%s)", reason);
     else
-        sim_say(sm, "proxy %s (%s)",
+        sim_say(sc, "proxy %s (%s)",
                 abortive ? "resets upstream (RST)" : "closes upstream",
                 reason);
 }
 
-void sim_up_note(sim *sm, const char *what)
+void sim_up_note(sim_conn *sc, const char *what)
 {
     /* A connecting upstream's only note is its failure (a timeout): the
      * simulation marks an accept OPEN before it feeds it. */
-    if (connecting_state(sm->up_state))
-        sm->up_state = SIM_UP_FAILED;
-    sim_say(sm, "proxy: %s", what);
+    if (connecting_state(sc->up_state))
+        sc->up_state = SIM_UP_FAILED;
+    sim_say(sc, "proxy: %s", what);
 }
 
 /* Why the upstream cannot act now, or NULL when it can. */
@@ -168,7 +175,7 @@ static const char *cannot(const conn *up)
     return NULL;
 }
 
-static int up_send(sim *sm, const sim_reader *r, const char **p,
+static int up_send(sim_conn *sc, const sim_reader *r, const char **p,
                    char *scratch)
 {
     if (**p != '"')
@@ -180,65 +187,65 @@ static int up_send(sim *sm, const sim_reader *r, const char **p,
         if (rc != 0)
             return rc;
         *p = sim_skip_space(*p);
-        conn *up = up_current(sm);
+        conn *up = up_current(sc);
         const char *why = cannot(up);
         if (why != NULL) {
-            sim_say(sm, "upstream cannot send: %s", why);
+            sim_say(sc, "upstream cannot send: %s", why);
             continue;
         }
-        sim_say_bytes(sm, "upstream sends", scratch, len);
+        sim_say_bytes(sc, "upstream sends", scratch, len);
         conn_feed(up, scratch, len);
-        tick(sm);
+        tick(sc);
     }
     return 0;
 }
 
 /* shutdown, close, reset: the upstream's end. */
-static void up_end(sim *sm, const char *word)
+static void up_end(sim_conn *sc, const char *word)
 {
-    conn *up = up_current(sm);
+    conn *up = up_current(sc);
     const char *why = cannot(up);
     int reset = strcmp(word, "reset") == 0;
     if (why != NULL && !(reset && up != NULL && !conn_connecting(up))) {
-        sim_say(sm, "upstream cannot %s: %s", word, why);
+        sim_say(sc, "upstream cannot %s: %s", word, why);
         return;
     }
     if (reset) {
-        sim_say(sm, "upstream resets the connection (RST)");
+        sim_say(sc, "upstream resets the connection (RST)");
         conn_feed_reset(up);
     } else {
-        sim_say(sm, "upstream %s (FIN)", word[0] == 's' ? "half-closes"
+        sim_say(sc, "upstream %s (FIN)", word[0] == 's' ? "half-closes"
                                                        : "closes");
         conn_feed_eof(up);
     }
-    tick(sm);
+    tick(sc);
 }
 
 /* accept, refuse, timeout: the answer to a pending connect. */
-static void up_answer(sim *sm, const char *word)
+static void up_answer(sim_conn *sc, const char *word)
 {
-    conn *up = up_current(sm);
+    conn *up = up_current(sc);
     if (up == NULL || !conn_connecting(up)) {
-        sim_say(sm, "upstream has no connect to %s", word);
+        sim_say(sc, "upstream has no connect to %s", word);
         return;
     }
     if (strcmp(word, "accept") == 0) {
-        sim_say(sm, "upstream accepts the connection");
-        accept_now(sm);
+        sim_say(sc, "upstream accepts the connection");
+        accept_now(sc);
     } else if (strcmp(word, "refuse") == 0) {
-        loop_timer_stop(sm->loop, &sm->up_soon);
-        sm->up_state = SIM_UP_FAILED;
-        sim_say(sm, "upstream refuses the connection");
+        loop_timer_stop(sc->sm->loop, &sc->up_soon);
+        sc->up_state = SIM_UP_FAILED;
+        sim_say(sc, "upstream refuses the connection");
         conn_feed_connected(up, ERR_ECONNREFUSED);
     } else {
-        loop_timer_stop(sm->loop, &sm->up_soon);
-        sm->up_state = SIM_UP_SILENT;
-        sim_say(sm, "upstream does not answer the connect");
+        loop_timer_stop(sc->sm->loop, &sc->up_soon);
+        sc->up_state = SIM_UP_SILENT;
+        sim_say(sc, "upstream does not answer the connect");
     }
-    tick(sm);
+    tick(sc);
 }
 
-int sim_up_line(sim *sm, const sim_reader *r, const char *p,
+int sim_up_line(sim_conn *sc, const sim_reader *r, const char *p,
                 char *scratch, const char **end)
 {
     char word[16];
@@ -255,28 +262,28 @@ int sim_up_line(sim *sm, const sim_reader *r, const char *p,
     if (!is_send && !is_end && !is_answer)
         return sim_fail(r, "unknown upstream command (" UP_COMMANDS "):",
                         word);
-    if (!sm->proxy && sm->up_id == 0)
+    if (!sc->sm->proxy && sc->up_id == 0)
         return sim_fail(r, "an upstream line, but there is no upstream "
                         "(give --upstream HOST:PORT, or a script that "
                         "connects)", NULL);
     if (is_send) {
-        int rc = up_send(sm, r, &p, scratch);
+        int rc = up_send(sc, r, &p, scratch);
         if (rc != 0)
             return rc;
     } else if (is_end) {
-        up_end(sm, word);
+        up_end(sc, word);
     } else {
-        up_answer(sm, word);
+        up_answer(sc, word);
     }
     *end = p;
     return 0;
 }
 
-void sim_up_report(sim *sm)
+void sim_up_report(sim_conn *sc)
 {
-    conn *up = up_current(sm);
+    conn *up = up_current(sc);
     if (up != NULL)
-        sim_say(sm, "end of transcript: the upstream connection is %s",
+        sim_say(sc, "end of transcript: the upstream connection is %s",
                 conn_connecting(up) ? "connecting"
                                     : conn_state_name(conn_state(up)));
 }

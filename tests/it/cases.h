@@ -146,6 +146,10 @@
     X(rt_simulate_errors) \
     X(rt_simulate_malformed) \
     X(sim_expect_fails) \
+    X(sim_multi_fails) \
+    X(sim_many_dir) \
+    X(sim_many_files) \
+    X(sim_many_errors) \
     X(log_injection) \
     X(log_flood_max_conns) \
     X(summary_client_fin) \

@@ -7,7 +7,9 @@
 #   the block must be the file PATH.sim, byte for byte;
 # - one whose first line is "$ ricochet ... --simulate ..." shows a run:
 #   the command is run from ROOT (ricochet being RICOCHET) and its stdout
-#   must be the rest of the block, byte for byte.
+#   must be the rest of the block, byte for byte; or, when the block goes
+#   on with a line "$ echo $?", the lines before that one, and the line
+#   after it is the exit status.
 set -u
 bin=$1
 root=$2
@@ -41,10 +43,16 @@ for block in "$tmp"/block.*; do
     '$ ricochet '*--simulate*)
         runs=$((runs + 1))
         cmd=${first#'$ ricochet '}
-        tail -n +2 "$block" >"$tmp/want"
+        tail -n +2 "$block" | sed '/^\$ echo \$?$/,$d' >"$tmp/want"
+        code=$(sed -n '/^\$ echo \$?$/{n;p;}' "$block")
         # The printed command's words, none quoted: split as the shell does.
         # shellcheck disable=SC2086
         (cd "$root" && "$bin" $cmd) >"$tmp/got" 2>"$tmp/err"
+        rc=$?
+        if [ -n "$code" ] && [ "$rc" != "$code" ]; then
+            echo "README's \"ricochet $cmd\" exits $rc, not $code"
+            status=1
+        fi
         if ! cmp -s "$tmp/want" "$tmp/got"; then
             echo "README's \"ricochet $cmd\" prints otherwise:"
             diff -u "$tmp/want" "$tmp/got"

@@ -19,6 +19,9 @@ void test_path_slash(void);
 void test_path_truncated(void);
 void test_path_windows(void);
 
+void test_dir_list(void);
+void test_dir_not_a_dir(void);
+
 void test_clock_monotonic(void);
 void test_clock_wall(void);
 

@@ -22,6 +22,8 @@ static const test_case cases[] = {
     CASE(path_slash),
     CASE(path_truncated),
     CASE(path_windows),
+    CASE(dir_list),
+    CASE(dir_not_a_dir),
     CASE(clock_monotonic),
     CASE(clock_wall),
     { NULL, NULL }
