@@ -42,7 +42,7 @@ options:
   --log-conns on|off    a summary line at info for each finished
   --script-path DIR     look for scripts here
   -- key=value ...      script arguments, read as ricochet.args.key
-  --simulate FILE       run the script against a client transcript
+  --simulate FILE|DIR   run the script against client transcripts
   --record DIR          write each connection as a transcript
   -h, --help            this text
   -V, --version         version
