@@ -72,6 +72,17 @@ depends=$(dpkg-deb --field "$deb" Depends)
 echo "deb: Depends: $depends"
 [[ $depends == *liblua5.4-0* ]] || fail "Depends does not name liblua5.4-0"
 [ "$(dpkg-deb --field "$deb" Maintainer)" != "" ] || fail "no Maintainer"
+# Description: the synopsis, then the long text, each line indented by
+# exactly one space (dpkg-deb --field prints them so), the synopsis not
+# repeated.
+dpkg-deb --field "$deb" Description >"$tmp/description"
+if [ "$(wc -l <"$tmp/description")" -lt 3 ] ||
+   grep -q '^  ' "$tmp/description" ||
+   [ " $(sed -n 1p "$tmp/description")" = "$(sed -n 2p "$tmp/description")" ]
+then
+    cat "$tmp/description"
+    fail "the Description field is not synopsis + indented long text"
+fi
 # Every file under /usr, nothing elsewhere.
 if dpkg-deb --contents "$deb" | awk '{ print $6 }' |
         grep -v '^\./$' | grep -v '^\./usr/'; then

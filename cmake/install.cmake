@@ -50,19 +50,19 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${RICOCHET_DEB_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# The long description: every line after the first starts with a space.
+# The long description; CPack puts the summary above it and indents it
+# as Debian's control file wants (an empty line becomes " .").
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-"${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
- ricochet accepts TCP connections and hands what each client sends to a
- Lua script, which decides what goes back and when the connection ends:
- banners, framing, slow or partial replies, early or late closes, resets.
- In proxy mode it sits between a client and a real server and puts
- faults on either direction. The C core owns the sockets and the
- graceful half-close.
- .
- The package has the program, the scripts that ship (echo, upper, chaos,
- proxy, ...), their LuaLS definitions for editors, the manual page, bash
- completion, protocol examples and an example systemd unit.")
+"ricochet accepts TCP connections and hands what each client sends to a
+Lua script, which decides what goes back and when the connection ends:
+banners, framing, slow or partial replies, early or late closes, resets.
+In proxy mode it sits between a client and a real server and puts
+faults on either direction. The C core owns the sockets and the
+graceful half-close.
+
+The package has the program, the scripts that ship (echo, upper, chaos,
+proxy, ...), their LuaLS definitions for editors, the manual page, bash
+completion, protocol examples and an example systemd unit.")
 # dpkg-shlibdeps names the libraries the binary links: libc6 and the Lua
 # runtime, liblua5.4-0.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
