@@ -125,6 +125,7 @@ RICOCHET_PATH=""
 expect "a.lua b.lua chaos.lua demo.lua.d echo.lua sub" "$fake" ""
 # a flag given as --flag=: no value to offer
 expect "" "$fake" --trace = ""
+expect "" "$fake" --trace =
 
 # the real ricochet's --help
 expect "--max-conns --max-conns-per-ip" "$bin" --max-c
