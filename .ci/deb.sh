@@ -61,8 +61,11 @@ trap 'exit 143' TERM
 
 echo "== deb: cpack"
 rm -rf "$out"
-cpack --config "$build/CPackConfig.cmake" -G DEB -B "$out" >"$tmp/cpack.log" 2>&1 ||
-    { cat "$tmp/cpack.log"; fail "cpack failed"; }
+if ! cpack --config "$build/CPackConfig.cmake" -G DEB -B "$out" \
+        >"$tmp/cpack.log" 2>&1; then
+    cat "$tmp/cpack.log"
+    fail "cpack failed"
+fi
 debs=("$out"/ricochet_*.deb)
 [ "${#debs[@]}" -eq 1 ] && [ -f "${debs[0]}" ] ||
     fail "want one ricochet_*.deb in $out, found: ${debs[*]}"
