@@ -14,6 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export LC_ALL=C
 
+mkdir -p "$tmp/root"
 DESTDIR="$tmp/root" cmake --install "$build" >"$tmp/install.log"
 
 {
