@@ -10,10 +10,10 @@
 #include "log.h"
 #include "net.h"
 #include "policy.h"
-#include "poller.h"
 #include "rng.h"
 #include "server.h"
 #include "simulate.h"
+#include "version.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:7007"
 #define MAX_CONNS 100000000ULL /* --max-conns and --max-conns-per-ip */
@@ -110,7 +110,8 @@ static const char usage_text[] =
 "                        failed, 2 for a path that cannot be read or a DIR\n"
 "                        with no *.sim\n"
 "  -h, --help            this text\n"
-"  -V, --version         version, Lua version and poller\n"
+"  -V, --version         version, Lua's version, the poller and the build\n"
+"                        options (build type, LTO, sanitizers)\n"
 "\n"
 "Every option also takes the form --option=value.\n"
 "Once every listener is bound, one line \"listening on ADDR:PORT\" per\n"
@@ -227,12 +228,6 @@ static int set_admin(server_config *cfg, const char *spec)
     }
     cfg->has_admin = 1;
     return 0;
-}
-
-static void print_version(void)
-{
-    printf("ricochet %s (%s, poller %s)\n", RICOCHET_VERSION, policy_lua_release(),
-           poller_name());
 }
 
 /* Options that take a value; the flags are handled by name below. */
@@ -418,7 +413,7 @@ static int parse_args(cli *o, int argc, char **argv)
             return EXIT_OK;
         }
         if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
-            print_version();
+            version_print(stdout);
             return EXIT_OK;
         }
         if (strcmp(arg, "--") == 0) {

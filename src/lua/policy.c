@@ -312,3 +312,32 @@ const char *policy_lua_release(void)
 {
     return LUA_RELEASE;
 }
+
+/* lua_ident is "$LuaVersion: Lua 5.4.6  Copyright (C) ... $...": the
+ * release is what follows the tag, up to the two spaces before
+ * "Copyright". It is Lua's data symbol, not one of its API functions, so
+ * a Lua built as a DLL may not export it (CMake checks that it links). */
+const char *policy_lua_running(void)
+{
+#ifdef RICOCHET_LUA_IDENT
+    static char release[32];
+    static const char tag[] = "$LuaVersion: ";
+    const char *ident = lua_ident;
+    if (strncmp(ident, tag, sizeof tag - 1) != 0)
+        return LUA_RELEASE;
+    ident += sizeof tag - 1;
+    size_t len = 0;
+    while (len + 1 < sizeof release && ident[len] != '\0' &&
+           ident[len] != '$' && !(ident[len] == ' ' && ident[len + 1] == ' '))
+        len++;
+    while (len > 0 && ident[len - 1] == ' ')
+        len--;
+    if (len == 0)
+        return LUA_RELEASE;
+    memcpy(release, ident, len);
+    release[len] = '\0';
+    return release;
+#else
+    return LUA_RELEASE;
+#endif
+}

@@ -102,7 +102,14 @@ void policy_release(policy *p);
 /* The script's path, as given to policy_load. */
 const char *policy_path(const policy *p);
 
-/* "Lua 5.4.4": the Lua this build runs scripts with. */
+/* "Lua 5.4.4": the Lua release whose headers this build was compiled
+ * with. */
 const char *policy_lua_release(void);
+
+/* The release of the Lua library running now ("Lua 5.4.6"): a shared
+ * liblua may be newer than the headers were. policy_lua_release()'s when
+ * the library does not say. The string is static; call it from one
+ * thread (the command line's). */
+const char *policy_lua_running(void);
 
 #endif

@@ -207,17 +207,85 @@ void help(void)
     it_run_free(&r);
 }
 
+/* "Lua 5.4." then digits, at *s; moves *s past it. */
+static int skip_lua_release(const char **s)
+{
+    if (strncmp(*s, "Lua 5.4.", 8) != 0 || (*s)[8] < '0' || (*s)[8] > '9')
+        return 0;
+    *s += 8;
+    while (**s >= '0' && **s <= '9')
+        (*s)++;
+    return 1;
+}
+
+/* s starts with one of words (NULL-ended) followed by end; moves past. */
+static int skip_word(const char **s, const char *const *words, char end)
+{
+    for (int i = 0; words[i]; i++) {
+        size_t n = strlen(words[i]);
+        if (strncmp(*s, words[i], n) == 0 && (*s)[n] == end) {
+            *s += n;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The shape of --version, four lines:
+ *     ricochet 0.1.0
+ *     lua: Lua 5.4.4   (or "Lua 5.4.6 (built with Lua 5.4.4)")
+ *     poller: epoll
+ *     build: RelWithDebInfo, LTO on, sanitizers none, GNU 12.2.0 */
 void version(void)
 {
+    static const char *const pollers[] = {"epoll", "poll", "wsapoll",
+                                          "kqueue", NULL};
+    static const char *const on_off[] = {"on", "off", NULL};
+#ifdef RICOCHET_IT_SANITIZED
+    static const char *const sanitizers[] = {"address,undefined", NULL};
+#else
+    static const char *const sanitizers[] = {"none", NULL};
+#endif
+    char *line[5] = {0};
+    int nlines = 0;
     it_run r;
     RUN(&r, "--version");
-    if (r.code != 0 || r.listened || strstr(r.out, "ricochet") == NULL)
+    if (r.code != 0 || r.listened)
         TEST_FAIL("--version: exit %d, stdout \"%s\"", r.code, r.out);
+    for (char *p = r.out; *p && nlines < 5; nlines++) {
+        line[nlines] = p;
+        char *nl = strchr(p, '\n');
+        if (nl == NULL)
+            TEST_FAIL("--version: last line unterminated: \"%s\"", r.out);
+        *nl = '\0';
+        p = nl + 1;
+    }
+    if (nlines != 4)
+        TEST_FAIL("--version: %d lines, want 4", nlines);
 #ifdef RICOCHET_IT_VERSION
-    if (strstr(r.out, RICOCHET_IT_VERSION) == NULL)
-        TEST_FAIL("--version does not say %s: \"%s\"", RICOCHET_IT_VERSION,
-                  r.out);
+    ASSERT_STR_EQ(line[0], "ricochet " RICOCHET_IT_VERSION);
 #endif
+    const char *s = line[1];
+    if (strncmp(s, "lua: ", 5) != 0 || (s += 5, !skip_lua_release(&s)) ||
+        (*s != '\0' && (strncmp(s, " (built with ", 13) != 0 ||
+                         (s += 13, !skip_lua_release(&s)) ||
+                         strcmp(s, ")") != 0)))
+        TEST_FAIL("--version: bad lua line \"%s\"", line[1]);
+    s = line[2];
+    if (strncmp(s, "poller: ", 8) != 0 || (s += 8, !skip_word(&s, pollers,
+                                                               '\0')))
+        TEST_FAIL("--version: bad poller line \"%s\"", line[2]);
+    /* build: TYPE, LTO on|off, sanitizers ..., COMPILER VERSION */
+    s = line[3];
+    const char *comma = strchr(s, ',');
+    if (strncmp(s, "build: ", 7) != 0 || comma == NULL || comma == s + 7)
+        TEST_FAIL("--version: bad build line \"%s\"", line[3]);
+    s = comma;
+    if (strncmp(s, ", LTO ", 6) != 0 || (s += 6, !skip_word(&s, on_off, ',')) ||
+        strncmp(s, ", sanitizers ", 13) != 0 ||
+        (s += 13, !skip_word(&s, sanitizers, ',')) ||
+        strncmp(s, ", ", 2) != 0 || s[2] == '\0' || strchr(s + 2, ','))
+        TEST_FAIL("--version: bad build line \"%s\"", line[3]);
     it_run_free(&r);
 }
 

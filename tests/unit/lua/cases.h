@@ -51,4 +51,6 @@ void test_policy_stats(void);
 void test_ladmin_args(void);
 void test_ladmin_args_no_hook(void);
 
+void test_policy_lua_release_shape(void);
+
 #endif

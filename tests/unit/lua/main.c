@@ -27,6 +27,7 @@ static const test_case cases[] = {
     CASE(lcharge_time_excluded),
     CASE(ladmin_args),
     CASE(ladmin_args_no_hook),
+    CASE(policy_lua_release_shape),
     CASE(policy_replies),
     CASE(policy_actions),
     CASE(policy_bad_results),
