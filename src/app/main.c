@@ -9,9 +9,11 @@
 #include "addr.h"
 #include "log.h"
 #include "net.h"
+#include "path.h"
 #include "policy.h"
 #include "poller.h"
 #include "rng.h"
+#include "search.h"
 #include "server.h"
 #include "simulate.h"
 
@@ -92,9 +94,12 @@ static const char usage_text[] =
 "  --seed N              seed ricochet.random(), math.random and shaping\n"
 "                        jitter, for reproducible runs\n"
 "  --watch               reload the script when its file changes\n"
+"  --script-path DIR     look for a SCRIPT.lua named without a folder in\n"
+"                        DIR too; repeatable, tried in order (see below)\n"
 "  -- key=value ...      script arguments, read as ricochet.args.key\n"
 "\n"
-"  --check               load the script, print the hooks it defines, exit\n"
+"  --check               load the script, print the hooks it defines and\n"
+"                        the path it was loaded from, exit\n"
 "  --simulate FILE       run the script against a client transcript with no\n"
 "                        sockets, on a virtual clock, and print what the\n"
 "                        server does; with --upstream, the transcript plays\n"
@@ -115,7 +120,12 @@ static const char usage_text[] =
 "SIGUSR1 writes the counters (Prometheus text) to the log at info.\n"
 "\n"
 "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 script error,\n"
-"4 cannot listen.\n";
+"4 cannot listen.\n"
+"\n"
+"A SCRIPT.lua named without a folder that is not in the current folder is\n"
+"looked for in each --script-path DIR, then in each folder of\n"
+"$RICOCHET_PATH (" PATH_LIST_SEP_TEXT "-separated), then in the installed "
+"scripts:\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -233,7 +243,7 @@ static const char *const value_options[] = {
     "--idle-timeout", "--drain-timeout", "--out-limit", "--log-level",
     "--hook-budget", "--hook-timeout", "--lua-memory", "--seed",
     "--simulate", "--workers", "--log-format", "--log-conns", "--admin",
-    NULL
+    "--script-path", NULL
 };
 
 static int takes_value(const char *name)
@@ -250,6 +260,8 @@ typedef struct cli {
     const char *script;
     const char *simulate;
     int check;
+    const char *script_path[SEARCH_MAX_DIRS]; /* --script-path, in order */
+    int nscript_path;
 } cli;
 
 /* --upstream HOST:PORT: a numeric address as for --listen, or a host
@@ -309,6 +321,7 @@ static const char *expected(const char *name)
         {"--log-level", "error, warn, info, debug or trace"},
         {"--log-format", "text or json"},
         {"--log-conns", "on or off"},
+        {"--script-path", "a folder"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(name, kinds[i][0]) == 0)
@@ -324,6 +337,13 @@ static int apply_value(cli *o, const char *name, const char *value)
         return add_listen(&o->cfg, value);
     if (strcmp(name, "--admin") == 0)
         return set_admin(&o->cfg, value);
+    if (strcmp(name, "--script-path") == 0 && value[0] != '\0') {
+        if (o->nscript_path == SEARCH_MAX_DIRS)
+            return usage_error("too many --script-path (at most 16): %s",
+                               value);
+        o->script_path[o->nscript_path++] = value;
+        return 0;
+    }
     if (strcmp(name, "--max-conns") == 0) {
         rc = parse_count(value, MAX_CONNS, 0, &o->cfg.max_conns);
     } else if (strcmp(name, "--max-conns-per-ip") == 0) {
@@ -371,6 +391,8 @@ static int apply_value(cli *o, const char *name, const char *value)
         rc = log_parse_format(value, &format);
         if (rc == 0)
             log_set_format(format);
+    } else if (strcmp(name, "--script-path") == 0) {
+        rc = ERR_EINVAL; /* an empty folder */
     } else if (strcmp(name, "--log-conns") == 0) {
         int on = strcmp(value, "on") == 0;
         rc = on || strcmp(value, "off") == 0 ? 0 : ERR_EINVAL;
@@ -398,6 +420,7 @@ static int parse_args(cli *o, int argc, char **argv)
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(usage_text, stdout);
+            printf("  %s\n", search_installed_dir());
             return EXIT_OK;
         }
         if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
@@ -482,7 +505,17 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
-    char err[1024];
+    /* the script by its name, or found on the search path: from here on
+     * (reloads, --watch, require beside it) the path found is the one */
+    static char found[4096];
+    char err[4096];
+    if (search_script(o.script, o.script_path, o.nscript_path,
+                      getenv("RICOCHET_PATH"), found, sizeof found, err,
+                      sizeof err) != 0) {
+        fprintf(stderr, "ricochet: %s\n", err);
+        return EXIT_SCRIPT;
+    }
+    o.script = found;
     policy *p = policy_load(o.script, &o.opts, err, sizeof err);
     if (p == NULL) {
         /* Keep the message on one line: an operator greps for it. */
@@ -495,6 +528,7 @@ int main(int argc, char **argv)
         char hooks[128];
         policy_describe(p, hooks, sizeof hooks);
         printf("hooks: %s\n", hooks);
+        printf("script: %s\n", o.script);
         policy_release(p);
         return EXIT_OK;
     }

@@ -18,6 +18,9 @@ void test_signals_take(void);
 void test_path_slash(void);
 void test_path_truncated(void);
 void test_path_windows(void);
+void test_path_has_dir(void);
+void test_path_join(void);
+void test_path_is_file(void);
 
 void test_clock_monotonic(void);
 void test_clock_wall(void);

@@ -22,6 +22,9 @@ static const test_case cases[] = {
     CASE(path_slash),
     CASE(path_truncated),
     CASE(path_windows),
+    CASE(path_has_dir),
+    CASE(path_join),
+    CASE(path_is_file),
     CASE(clock_monotonic),
     CASE(clock_wall),
     { NULL, NULL }
