@@ -14,6 +14,7 @@
 #include "poller.h"
 #include "rng.h"
 #include "search.h"
+#include "service.h"
 #include "server.h"
 #include "simulate.h"
 
@@ -118,6 +119,8 @@ static const char usage_text[] =
 "or --watch or POST /reload (--admin; on Windows, the way to reload);\n"
 "live connections finish on the script they started with.\n"
 "SIGUSR1 writes the counters (Prometheus text) to the log at info.\n"
+"With $NOTIFY_SOCKET set (systemd's Type=notify), it tells systemd when\n"
+"it is ready, reloading and stopping, and how many connections are open.\n"
 "\n"
 "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 script error,\n"
 "4 cannot listen.\n"
@@ -509,6 +512,7 @@ int main(int argc, char **argv)
      * (reloads, --watch, require beside it) the path found is the one */
     static char found[4096];
     char err[4096];
+    service_take_env(); /* before the script's top level runs */
     if (search_script(o.script, o.script_path, o.nscript_path,
                       getenv("RICOCHET_PATH"), found, sizeof found, err,
                       sizeof err) != 0) {

@@ -50,6 +50,8 @@
     X(search_env) \
     X(search_precedence) \
     X(search_not_found) \
+    X(notify_lifecycle) \
+    X(notify_unreachable) \
     X(startup_syntax_error) \
     X(startup_toplevel_error) \
     X(startup_bad_listen) \
