@@ -22,6 +22,9 @@ void test_path_has_dir(void);
 void test_path_join(void);
 void test_path_is_file(void);
 
+void test_notify_socket(void);
+void test_notify_bad(void);
+
 void test_clock_monotonic(void);
 void test_clock_wall(void);
 

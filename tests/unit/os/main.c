@@ -25,6 +25,8 @@ static const test_case cases[] = {
     CASE(path_has_dir),
     CASE(path_join),
     CASE(path_is_file),
+    CASE(notify_socket),
+    CASE(notify_bad),
     CASE(clock_monotonic),
     CASE(clock_wall),
     { NULL, NULL }
