@@ -324,12 +324,23 @@ static const char *expected(const char *name)
         {"--log-level", "error, warn, info, debug or trace"},
         {"--log-format", "text or json"},
         {"--log-conns", "on or off"},
-        {"--script-path", "a folder"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(name, kinds[i][0]) == 0)
             return kinds[i][1];
     return NULL;
+}
+
+/* --script-path DIR: one more folder to search, after the ones before
+ * it. Returns 0 or an exit code. */
+static int add_script_path(cli *o, const char *dir)
+{
+    if (dir[0] == '\0')
+        return usage_error("--script-path: bad value '%s' (a folder)", dir);
+    if (o->nscript_path == SEARCH_MAX_DIRS)
+        return usage_error("too many --script-path (at most 16): %s", dir);
+    o->script_path[o->nscript_path++] = dir;
+    return 0;
 }
 
 /* Apply one option with its value. Returns 0 or an exit code. */
@@ -340,13 +351,8 @@ static int apply_value(cli *o, const char *name, const char *value)
         return add_listen(&o->cfg, value);
     if (strcmp(name, "--admin") == 0)
         return set_admin(&o->cfg, value);
-    if (strcmp(name, "--script-path") == 0 && value[0] != '\0') {
-        if (o->nscript_path == SEARCH_MAX_DIRS)
-            return usage_error("too many --script-path (at most 16): %s",
-                               value);
-        o->script_path[o->nscript_path++] = value;
-        return 0;
-    }
+    if (strcmp(name, "--script-path") == 0)
+        return add_script_path(o, value);
     if (strcmp(name, "--max-conns") == 0) {
         rc = parse_count(value, MAX_CONNS, 0, &o->cfg.max_conns);
     } else if (strcmp(name, "--max-conns-per-ip") == 0) {
@@ -394,8 +400,6 @@ static int apply_value(cli *o, const char *name, const char *value)
         rc = log_parse_format(value, &format);
         if (rc == 0)
             log_set_format(format);
-    } else if (strcmp(name, "--script-path") == 0) {
-        rc = ERR_EINVAL; /* an empty folder */
     } else if (strcmp(name, "--log-conns") == 0) {
         int on = strcmp(value, "on") == 0;
         rc = on || strcmp(value, "off") == 0 ? 0 : ERR_EINVAL;

@@ -180,4 +180,18 @@ void search_not_found(void)
     RUN(&r, "--script-path", "", "nosuch.lua");
     it_run_assert_error(&r, 2, "--script-path: bad value '' (a folder)");
     it_run_free(&r);
+    /* at most 16 of them */
+    const char *many[40];
+    char names[17][8];
+    int n = 0;
+    for (int i = 0; i < 17; i++) {
+        snprintf(names[i], sizeof names[i], "d%d", i + 1);
+        many[n++] = "--script-path";
+        many[n++] = names[i];
+    }
+    many[n++] = "nosuch.lua";
+    many[n] = NULL;
+    it_run_capture(&r, many);
+    it_run_assert_error(&r, 2, "too many --script-path (at most 16): d17");
+    it_run_free(&r);
 }
