@@ -13,7 +13,6 @@
 
 static char root[512];
 static char *made[MAX_MADE]; /* absolute paths, in the order made */
-static int is_dir[MAX_MADE];
 static int nmade;
 
 /* Remove what was made, the last first (a folder after what it holds). */
@@ -22,10 +21,7 @@ static void cleanup(void)
     for (int i = nmade - 1; i >= 0; i--) {
         if (made[i] == NULL)
             continue;
-        if (is_dir[i])
-            rmdir(made[i]);
-        else
-            unlink(made[i]);
+        remove(made[i]); /* a file, or a folder emptied before */
         free(made[i]);
         made[i] = NULL;
     }
@@ -49,7 +45,7 @@ const char *it_tmp_root(void)
 }
 
 /* The absolute path of rel, remembered for the cleanup when new. */
-static const char *remember(const char *rel, int dir)
+static const char *remember(const char *rel)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", it_tmp_root(), rel);
@@ -60,13 +56,12 @@ static const char *remember(const char *rel, int dir)
         TEST_FAIL("more than %d temporary files", MAX_MADE);
     made[nmade] = strdup(path);
     ASSERT(made[nmade] != NULL);
-    is_dir[nmade] = dir;
     return made[nmade++];
 }
 
 const char *it_tmp_mkdir(const char *rel)
 {
-    const char *path = remember(rel, 1);
+    const char *path = remember(rel);
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
         TEST_FAIL("mkdir %s: %s", path, strerror(errno));
     return path;
@@ -74,7 +69,7 @@ const char *it_tmp_mkdir(const char *rel)
 
 const char *it_tmp_write(const char *rel, const char *text)
 {
-    const char *path = remember(rel, 0);
+    const char *path = remember(rel);
     char next[1100];
     snprintf(next, sizeof next, "%s.new", path);
     FILE *f = fopen(next, "w");
@@ -87,16 +82,18 @@ const char *it_tmp_write(const char *rel, const char *text)
     return path;
 }
 
+const char *it_tmp_path(const char *rel) { return remember(rel); }
+
 void it_tmp_unlink(const char *rel)
 {
-    const char *path = remember(rel, 0);
+    const char *path = remember(rel);
     if (unlink(path) != 0)
         TEST_FAIL("unlink %s: %s", path, strerror(errno));
 }
 
 void it_tmp_chdir(const char *rel)
 {
-    const char *path = rel ? remember(rel, 1) : it_tmp_root();
+    const char *path = rel ? remember(rel) : it_tmp_root();
     if (chdir(path) != 0)
         TEST_FAIL("chdir %s: %s", path, strerror(errno));
 }

@@ -13,6 +13,9 @@ const char *it_tmp_mkdir(const char *rel);
  * saves (a new file renamed over). Returns its absolute path, valid
  * until exit. */
 const char *it_tmp_write(const char *rel, const char *text);
+/* The absolute path of rel under the root, for a file the case makes
+ * itself (a socket it binds): removed at exit too. Valid until exit. */
+const char *it_tmp_path(const char *rel);
 /* Remove the file rel under the root (it must exist). */
 void it_tmp_unlink(const char *rel);
 /* Make rel under the root the runner's current folder, which the

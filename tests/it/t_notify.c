@@ -31,17 +31,14 @@ static int skipped_on_windows(void)
 static int manager_socket(const char *rel)
 {
     struct sockaddr_un addr;
-    char path[1024];
+    const char *path = it_tmp_path(rel);
     int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
     if (fd < 0)
         TEST_FAIL("socket: %s", strerror(errno));
-    snprintf(path, sizeof path, "%s/%s", it_tmp_root(), rel);
     memset(&addr, 0, sizeof addr);
     addr.sun_family = AF_UNIX;
     ASSERT(strlen(path) < sizeof addr.sun_path);
     memcpy(addr.sun_path, path, strlen(path) + 1);
-    it_tmp_write(rel, ""); /* remembered for the cleanup, then replaced */
-    it_tmp_unlink(rel);
     if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0)
         TEST_FAIL("bind %s: %s", path, strerror(errno));
     it_fd_cloexec(fd);
