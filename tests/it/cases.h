@@ -52,6 +52,7 @@
     X(search_not_found) \
     X(notify_lifecycle) \
     X(notify_unreachable) \
+    X(notify_reload_ways) \
     X(startup_syntax_error) \
     X(startup_toplevel_error) \
     X(startup_bad_listen) \

@@ -15,6 +15,7 @@
 #include "cases.h"
 #include "harness.h"
 #include "it_fd.h"
+#include "it_http.h"
 #include "it_proxy.h"
 
 static int skipped_on_windows(void)
@@ -74,13 +75,14 @@ static void expect_datagram(int fd, const char *want)
         TEST_FAIL("datagram \"%s\", expected \"%s\"", got, want);
 }
 
-/* RELOADING=1, its STATUS, and MONOTONIC_USEC: the server's monotonic
- * clock (CLOCK_MONOTONIC, as ours) between sent_us and now. */
-static void expect_reloading(int fd, int64_t sent_us)
+/* RELOADING=1, its STATUS (why the reload), and MONOTONIC_USEC: the
+ * server's monotonic clock (CLOCK_MONOTONIC, as ours) between sent_us
+ * and now. */
+static void expect_reloading(int fd, const char *why, int64_t sent_us)
 {
-    static const char head[] = "RELOADING=1\nSTATUS=reloading (SIGHUP)\n"
-                                "MONOTONIC_USEC=";
-    char got[1024], *end;
+    char head[256], got[1024], *end;
+    snprintf(head, sizeof head, "RELOADING=1\nSTATUS=reloading (%s)\n"
+             "MONOTONIC_USEC=", why);
     next_datagram(fd, got, sizeof got);
     int64_t now_us = it_clock_now_us();
     if (strncmp(got, head, strlen(head)) != 0)
@@ -98,7 +100,7 @@ static void hup(it_server *s, int fd, const char *then)
 {
     int64_t sent_us = it_clock_now_us();
     it_server_signal(s, SIGHUP);
-    expect_reloading(fd, sent_us);
+    expect_reloading(fd, "SIGHUP", sent_us);
     expect_datagram(fd, then);
 }
 
@@ -180,4 +182,41 @@ void notify_unreachable(void)
     ASSERT_EQ(it_log_wait_count(s, "warn", "NOTIFY_SOCKET=relative.sock: "
                                 "not an absolute path nor an @abstract "
                                 "name, or too long", 1, 0), 1);
+}
+
+/* The other two ways to reload say the same: POST /reload (--admin) and
+ * --watch. */
+void notify_reload_ways(void)
+{
+    it_http_resp r;
+    it_server *s;
+    int port, fd;
+    int64_t sent_us;
+
+    if (skipped_on_windows())
+        return;
+    fd = manager_socket("notify.sock");
+    const char *script = it_tmp_write("watched.lua", "\n");
+    s = ADMIN_START(&port, "--watch", script);
+    expect_datagram(fd, "READY=1\nSTATUS=serving, 0 connections open");
+
+    sent_us = it_clock_now_us();
+    it_http(port, "POST", "/reload", NULL, &r);
+    ASSERT_EQ(r.status, 200);
+    it_http_free(&r);
+    expect_reloading(fd, "POST /reload", sent_us);
+    expect_datagram(fd, "READY=1\nSTATUS=reloaded (POST /reload), 0 "
+                    "connections open");
+
+    /* --watch: the file changes, settles, is loaded */
+    if (!it_log_wait(s, "watching", IT_WAIT_MS))
+        TEST_FAIL("--watch did not start");
+    sent_us = it_clock_now_us();
+    it_tmp_write("watched.lua", "function on_data(conn, d) return d end\n");
+    expect_reloading(fd, "the file changed", sent_us);
+    expect_datagram(fd, "READY=1\nSTATUS=reloaded (the file changed), 0 "
+                    "connections open");
+    it_server_stop(s);
+    expect_datagram(fd, "STOPPING=1\nSTATUS=stopping, 0 connections open");
+    close(fd);
 }
