@@ -114,10 +114,15 @@ bash -c 'source /usr/share/bash-completion/completions/ricochet &&
          complete -p ricochet' | grep -q _ricochet ||
     fail "the installed completion does not register"
 
+# A bare script name from a folder without it: the installed folder.
+found=$(cd "$tmp" && /usr/bin/ricochet --check upper.lua |
+        sed -n 's/^script: //p')
+[ "$found" = "$script" ] || fail "--check upper.lua chose '$found'"
+
 echo "== deb: echo over 127.0.0.1 with the installed binary and script"
 mkfifo "$tmp/stdout"
-/usr/bin/ricochet --listen 127.0.0.1:0 "$script" >"$tmp/stdout" \
-    2>"$tmp/stderr" &
+(cd "$tmp" && exec /usr/bin/ricochet --listen 127.0.0.1:0 upper.lua) \
+    >"$tmp/stdout" 2>"$tmp/stderr" &
 pid=$!
 exec 3<"$tmp/stdout"
 line=""

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rng.h"
+#include "service.h"
 #include "signals.h"
 
 /* A changed file is looked at (size, mtime, a hash of its bytes) this
@@ -73,9 +74,11 @@ static int start_load(controller *ctl, const char *why)
         ctl->workers[k].opts.args = (char **)ctl->args; /* POST /args's */
         ctl->workers[k].opts.nargs = ctl->nargs;
     }
+    service_reloading(ctl, why);
     int rc = thread_start(&job->thread, load_policies, ctl);
     if (rc != 0) {
         ctl->reloads_failed++;
+        service_reloaded(ctl, why, "failed");
         log_error("reload (%s) failed, keeping the running script: cannot "
                   "start a thread to load it: %s", why, err_strerror(rc));
         admin_reloaded(ctl, ctl->loads, "reload failed, keeping the "
@@ -150,6 +153,7 @@ static void on_loaded(loop *l, loop_io *io, int events)
         snprintf(said, sizeof said, "reload (%s) failed, keeping the "
                  "running script: %s%s", job->why, job->err, which);
         admin_reloaded(ctl, ctl->loads, said);
+        service_reloaded(ctl, job->why, "failed");
         reload_idle(ctl);
         return;
     }
@@ -171,6 +175,7 @@ static void on_loaded(loop *l, loop_io *io, int events)
     }
     ctl->reloads_ok++;
     admin_reloaded(ctl, ctl->loads, NULL);
+    service_reloaded(ctl, job->why, NULL);
     reload_idle(ctl);
 }
 
@@ -185,6 +190,8 @@ static void on_signal(loop *l, loop_io *io, int events)
     int stops, reloads;
     signals_take(&stops, &reloads);
     for (int i = 0; i < stops && ctl->stops < 2; i++) {
+        if (ctl->stops == 0)
+            service_stopping(ctl);
         ctl->stops++;
         tell_workers(ctl, WORKER_STOP);
     }
@@ -425,6 +432,7 @@ void controller_free(controller *ctl)
         abandon_load(ctl);
     unwatch(ctl);
     admin_close(ctl);
+    service_close(ctl);
     signals_restore();
     log_repeats_flush(1);
     if (ctl->loop != NULL) {

@@ -58,6 +58,7 @@ typedef struct controller {
     uint64_t reloads_ok;   /* for the metrics: reloads handed to the */
     uint64_t reloads_failed; /* workers, and loads that failed */
     struct admin *admin;   /* --admin (admin.c); NULL: none */
+    struct service *service; /* $NOTIFY_SOCKET (service.c); NULL: none */
     unsigned long version; /* the script's: 1, one more per reload */
     int64_t loaded_s;      /* when that was loaded: wall clock */
     int loaded_ms;

@@ -9,8 +9,11 @@
 #include "addr.h"
 #include "log.h"
 #include "net.h"
+#include "path.h"
 #include "policy.h"
 #include "rng.h"
+#include "search.h"
+#include "service.h"
 #include "server.h"
 #include "simulate.h"
 #include "version.h"
@@ -93,9 +96,12 @@ static const char usage_text[] =
 "  --seed N              seed ricochet.random(), math.random and shaping\n"
 "                        jitter, for reproducible runs\n"
 "  --watch               reload the script when its file changes\n"
+"  --script-path DIR     look for a SCRIPT.lua named without a folder in\n"
+"                        DIR too; repeatable, tried in order (see below)\n"
 "  -- key=value ...      script arguments, read as ricochet.args.key\n"
 "\n"
-"  --check               load the script, print the hooks it defines, exit\n"
+"  --check               load the script, print the hooks it defines and\n"
+"                        the path it was loaded from, exit\n"
 "  --simulate FILE       run the script against a client transcript with no\n"
 "                        sockets, on a virtual clock, and print what the\n"
 "                        server does; with --upstream, the transcript plays\n"
@@ -123,9 +129,16 @@ static const char usage_text[] =
 "or --watch or POST /reload (--admin; on Windows, the way to reload);\n"
 "live connections finish on the script they started with.\n"
 "SIGUSR1 writes the counters (Prometheus text) to the log at info.\n"
+"With $NOTIFY_SOCKET set (systemd's Type=notify), it tells systemd when\n"
+"it is ready, reloading and stopping, and how many connections are open.\n"
 "\n"
 "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 script error,\n"
-"4 cannot listen.\n";
+"4 cannot listen.\n"
+"\n"
+"A SCRIPT.lua named without a folder that is not in the current folder is\n"
+"looked for in each --script-path DIR, then in each folder of\n"
+"$RICOCHET_PATH (" PATH_LIST_SEP_TEXT "-separated), then in the installed "
+"scripts:\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -237,7 +250,7 @@ static const char *const value_options[] = {
     "--idle-timeout", "--drain-timeout", "--out-limit", "--log-level",
     "--hook-budget", "--hook-timeout", "--lua-memory", "--seed",
     "--simulate", "--workers", "--log-format", "--log-conns", "--admin",
-    NULL
+    "--script-path", NULL
 };
 
 static int takes_value(const char *name)
@@ -259,6 +272,8 @@ typedef struct cli {
     int seeded;              /* --seed given: each fresh load reseeds */
     uint64_t seed;
     int check;
+    const char *script_path[SEARCH_MAX_DIRS]; /* --script-path, in order */
+    int nscript_path;
 } cli;
 
 /* --upstream HOST:PORT: a numeric address as for --listen, or a host
@@ -325,6 +340,18 @@ static const char *expected(const char *name)
     return NULL;
 }
 
+/* --script-path DIR: one more folder to search, after the ones before
+ * it. Returns 0 or an exit code. */
+static int add_script_path(cli *o, const char *dir)
+{
+    if (dir[0] == '\0')
+        return usage_error("--script-path: bad value '%s' (a folder)", dir);
+    if (o->nscript_path == SEARCH_MAX_DIRS)
+        return usage_error("too many --script-path (at most 16): %s", dir);
+    o->script_path[o->nscript_path++] = dir;
+    return 0;
+}
+
 /* Apply one option with its value. Returns 0 or an exit code. */
 static int apply_value(cli *o, const char *name, const char *value)
 {
@@ -333,6 +360,8 @@ static int apply_value(cli *o, const char *name, const char *value)
         return add_listen(&o->cfg, value);
     if (strcmp(name, "--admin") == 0)
         return set_admin(&o->cfg, value);
+    if (strcmp(name, "--script-path") == 0)
+        return add_script_path(o, value);
     if (strcmp(name, "--max-conns") == 0) {
         rc = parse_count(value, MAX_CONNS, 0, &o->cfg.max_conns);
     } else if (strcmp(name, "--max-conns-per-ip") == 0) {
@@ -410,6 +439,7 @@ static int parse_args(cli *o, int argc, char **argv)
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(usage_text, stdout);
+            printf("  %s\n", search_installed_dir());
             return EXIT_OK;
         }
         if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
@@ -532,6 +562,19 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
+    /* the script by its name, or found on the search path: from here on
+     * (reloads, --watch, require beside it, every fresh load of many
+     * transcripts) the path found is the one */
+    static char found[4096];
+    char err[4096];
+    service_take_env(); /* before the script's top level runs */
+    if (search_script(o.script, o.script_path, o.nscript_path,
+                      getenv("RICOCHET_PATH"), found, sizeof found, err,
+                      sizeof err) != 0) {
+        fprintf(stderr, "ricochet: %s\n", err);
+        return EXIT_SCRIPT;
+    }
+    o.script = found;
     if (!o.check && simulate_many_wanted(o.simulate, o.nsimulate))
         return simulate_many(o.simulate, o.nsimulate, &o.cfg, load_fresh,
                              &o);
@@ -542,6 +585,7 @@ int main(int argc, char **argv)
         char hooks[128];
         policy_describe(p, hooks, sizeof hooks);
         printf("hooks: %s\n", hooks);
+        printf("script: %s\n", o.script);
         policy_release(p);
         return EXIT_OK;
     }

@@ -14,6 +14,7 @@
 #include "controller.h"
 #include "listener.h"
 #include "log.h"
+#include "service.h"
 #include "worker.h"
 
 /* Start the threads; on a failure, the started ones are stopped. Returns
@@ -54,6 +55,7 @@ int server_run(const server_config *cfg, policy *p)
         policy_release(p);
         goto out;
     }
+    service_open(&ctl);
     /* Every worker's state first: a script that loads once loads again,
      * but memory may run out. p goes to worker 1; the others load the
      * same script into states of their own. */
@@ -84,6 +86,8 @@ int server_run(const server_config *cfg, policy *p)
     if (cfg->watch && controller_watch(&ctl, policy_path(p)) != 0)
         goto out;
     int failed = start_workers(&ctl, workers, n) != 0;
+    if (!failed)
+        service_ready(&ctl); /* listening, and every worker serves */
     failed |= controller_run(&ctl) != 0;
     code = failed ? EXIT_RUNTIME : EXIT_OK;
     for (int k = 0; k < n; k++) {

@@ -3,6 +3,8 @@
  * that "C:" starts a path), so one file serves both. */
 #include "path.h"
 
+#include "err.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -46,4 +48,22 @@ void path_dirname(const char *path, char *out, size_t outlen)
         return;
     }
     snprintf(out, outlen, "%.*s", (int)len, path);
+}
+
+int path_has_dir(const char *path)
+{
+    return path_basename(path) != path;
+}
+
+int path_join(const char *dir, const char *name, char *out, size_t outlen)
+{
+    size_t len = strlen(dir);
+    const char *sep = len > 0 && is_separator(dir[len - 1]) ? "" : "/";
+    int n = snprintf(out, outlen, "%s%s%s", dir, sep, name);
+    if (n < 0 || (size_t)n >= outlen) {
+        if (outlen > 0)
+            out[0] = '\0';
+        return ERR_EINVAL;
+    }
+    return 0;
 }

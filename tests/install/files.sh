@@ -58,5 +58,7 @@ grep -qxF "ExecStart=${prefix%/}/bin/ricochet --listen 127.0.0.1:7007 \\" \
     fail "a @VARIABLE@ was left unreplaced"
 # The installed binary, with an installed script.
 out=$("$root/bin/ricochet" --check "$root/share/ricochet/scripts/upper.lua")
-[ "$out" = "hooks: on_data" ] || fail "--check upper.lua said: $out"
+want="hooks: on_data
+script: $root/share/ricochet/scripts/upper.lua"
+[ "$out" = "$want" ] || fail "--check upper.lua said: $out"
 echo "ok: $(wc -l <"$tmp/got") files, exactly the expected ones"

@@ -46,6 +46,13 @@
     X(signal_twice) \
     X(startup_unknown_option) \
     X(startup_missing_script) \
+    X(search_script_path) \
+    X(search_env) \
+    X(search_precedence) \
+    X(search_not_found) \
+    X(notify_lifecycle) \
+    X(notify_unreachable) \
+    X(notify_reload_ways) \
     X(startup_syntax_error) \
     X(startup_toplevel_error) \
     X(startup_bad_listen) \

@@ -24,5 +24,6 @@
 #include "it_rng.h"
 #include "it_run.h"
 #include "it_server.h"
+#include "it_tmp.h"
 
 #endif

@@ -95,7 +95,10 @@ void startup_bad_values(void)
     RUN(&r, "--check", "--hook-budget", "2000000000", "--lua-memory",
         "1048576", "--workers", "64", "--max-conns", "100000000",
         SCRIPT("echo.lua"));
-    if (r.code != 0 || strcmp(r.out, "hooks: (none)\n") != 0)
+    char want[4200];
+    snprintf(want, sizeof want, "hooks: (none)\nscript: %s\n",
+             SCRIPT("echo.lua"));
+    if (r.code != 0 || strcmp(r.out, want) != 0)
         TEST_FAIL("largest values refused: exit %d, stderr: %s", r.code,
                   r.err);
     it_run_free(&r);
@@ -145,9 +148,12 @@ void startup_port_in_use_by_ricochet(void)
 
 /* ---- --check, --help, --version ----------------------------------------- */
 
-static void check_prints(const char *script, const char *expect)
+/* --check SCRIPT prints the hooks line expect, then the script's path. */
+static void check_prints(const char *script, const char *hooks)
 {
+    char expect[4400];
     it_run r;
+    snprintf(expect, sizeof expect, "%sscript: %s\n", hooks, script);
     RUN(&r, "--check", script);
     if (r.code != 0 || strcmp(r.out, expect) != 0 || r.listened)
         TEST_FAIL("--check %s: exit %d, stdout \"%s\" (want \"%s\"), "

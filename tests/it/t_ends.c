@@ -148,14 +148,18 @@ void idle_hook_reset(void)
 void idle_hook_check(void)
 {
     it_run r;
+    char want[4200];
     RUN(&r, "--check", FIXTURE("timeout.lua"));
-    if (r.code != 0 ||
-        strcmp(r.out, "hooks: on_data on_timeout on_close\n") != 0)
+    snprintf(want, sizeof want, "hooks: on_data on_timeout on_close\n"
+             "script: %s\n", FIXTURE("timeout.lua"));
+    if (r.code != 0 || strcmp(r.out, want) != 0)
         TEST_FAIL("--check timeout.lua: exit %d, stdout \"%s\"", r.code,
                   r.out);
     it_run_free(&r);
     RUN(&r, "--check", FIXTURE("timeout_typo.lua"));
-    if (r.code != 0 || strcmp(r.out, "hooks: (none)\n") != 0 ||
+    snprintf(want, sizeof want, "hooks: (none)\nscript: %s\n",
+             FIXTURE("timeout_typo.lua"));
+    if (r.code != 0 || strcmp(r.out, want) != 0 ||
         strstr(r.err, "warn") == NULL ||
         strstr(r.err, "global function on_timout is not a hook (the hooks "
                "are on_connect, on_data, on_done, on_upstream_data, "

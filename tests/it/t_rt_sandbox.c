@@ -209,9 +209,12 @@ void rt_hook_typo(void)
     it_server *s;
     char *log;
     it_run r;
+    char want[4200];
 
+    snprintf(want, sizeof want, "hooks: on_close\nscript: %s\n",
+             FIXTURE("rt_typo.lua"));
     RUN(&r, "--check", FIXTURE("rt_typo.lua"));
-    if (r.code != 0 || strcmp(r.out, "hooks: on_close\n") != 0 ||
+    if (r.code != 0 || strcmp(r.out, want) != 0 ||
         strstr(r.err, "global function on_dat is not a hook") == NULL)
         TEST_FAIL("--check rt_typo.lua: exit %d, stdout \"%s\", stderr:\n%s",
                   r.code, r.out, r.err);

@@ -18,6 +18,12 @@ void test_signals_take(void);
 void test_path_slash(void);
 void test_path_truncated(void);
 void test_path_windows(void);
+void test_path_has_dir(void);
+void test_path_join(void);
+void test_path_is_file(void);
+
+void test_notify_socket(void);
+void test_notify_bad(void);
 
 void test_dir_list(void);
 void test_dir_not_a_dir(void);

@@ -24,6 +24,11 @@ static const test_case cases[] = {
     CASE(path_windows),
     CASE(dir_list),
     CASE(dir_not_a_dir),
+    CASE(path_has_dir),
+    CASE(path_join),
+    CASE(path_is_file),
+    CASE(notify_socket),
+    CASE(notify_bad),
     CASE(clock_monotonic),
     CASE(clock_wall),
     { NULL, NULL }

@@ -1,6 +1,7 @@
 /* test_path.c -- a script's folder and name, with the platform's
  * separators (the folder is where require looks). */
 #include "cases.h"
+#include "err.h"
 #include "path.h"
 #include "test.h"
 
@@ -74,4 +75,60 @@ void test_path_windows(void)
     };
     check_paths(cases, sizeof cases / sizeof cases[0]);
 #endif
+}
+
+/* Only a bare name is searched for: a separator or a drive is a folder
+ * part. */
+void test_path_has_dir(void)
+{
+    ASSERT_EQ(path_has_dir("chaos.lua"), 0);
+    ASSERT_EQ(path_has_dir(""), 0);
+    ASSERT_EQ(path_has_dir("./chaos.lua"), 1);
+    ASSERT_EQ(path_has_dir("scripts/chaos.lua"), 1);
+    ASSERT_EQ(path_has_dir("/chaos.lua"), 1);
+    ASSERT_EQ(path_has_dir("dir/"), 1);
+#ifdef _WIN32
+    ASSERT_EQ(path_has_dir("C:chaos.lua"), 1);
+    ASSERT_EQ(path_has_dir("scripts\\chaos.lua"), 1);
+    ASSERT_EQ(PATH_LIST_SEP, ';');
+#else
+    ASSERT_EQ(path_has_dir("C:chaos.lua"), 0);
+    ASSERT_EQ(path_has_dir("scripts\\chaos.lua"), 0);
+    ASSERT_EQ(PATH_LIST_SEP, ':');
+#endif
+}
+
+void test_path_join(void)
+{
+    char out[16];
+    ASSERT_EQ(path_join("dir", "s.lua", out, sizeof out), 0);
+    ASSERT_STR_EQ(out, "dir/s.lua");
+    ASSERT_EQ(path_join("dir/", "s.lua", out, sizeof out), 0);
+    ASSERT_STR_EQ(out, "dir/s.lua");
+    ASSERT_EQ(path_join("/", "s.lua", out, sizeof out), 0);
+    ASSERT_STR_EQ(out, "/s.lua");
+#ifdef _WIN32
+    ASSERT_EQ(path_join("C:\\", "s.lua", out, sizeof out), 0);
+    ASSERT_STR_EQ(out, "C:\\s.lua");
+#endif
+    /* 15 bytes fit in 16, 16 do not: nothing half-made is left */
+    ASSERT_EQ(path_join("abcdefghi", "s.lua", out, sizeof out), 0);
+    ASSERT_STR_EQ(out, "abcdefghi/s.lua");
+    ASSERT_EQ(path_join("abcdefghij", "s.lua", out, sizeof out),
+              ERR_EINVAL);
+    ASSERT_STR_EQ(out, "");
+}
+
+/* A regular file is one; a folder or nothing is not. */
+void test_path_is_file(void)
+{
+    static const char name[] = "unit_os_path_is_file.tmp";
+    FILE *f = fopen(name, "w");
+    ASSERT(f != NULL);
+    ASSERT_EQ(fclose(f), 0);
+    ASSERT_EQ(path_is_file(name), 1);
+    ASSERT_EQ(remove(name), 0);
+    ASSERT_EQ(path_is_file(name), 0);
+    ASSERT_EQ(path_is_file("."), 0);
+    ASSERT_EQ(path_is_file(""), 0);
 }
