@@ -120,6 +120,10 @@ void test_conn_frame_too_big(void);
 void test_conn_idlest(void);
 void test_conn_peer_counts(void);
 
+/* test_conn_tap.c */
+void test_conn_tap_graceful(void);
+void test_conn_tap_resets(void);
+
 /* test_conn_wire.c */
 void test_conn_backpressure(void);
 void test_conn_drain_socket(void);

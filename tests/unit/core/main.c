@@ -115,6 +115,8 @@ static const test_case cases[] = {
     CASE(conn_frame_too_big),
     CASE(conn_idlest),
     CASE(conn_peer_counts),
+    CASE(conn_tap_graceful),
+    CASE(conn_tap_resets),
     CASE(conn_backpressure),
     CASE(conn_drain_socket),
     CASE(conn_connect_no_connector),
