@@ -15,6 +15,7 @@
  *     shutdown                  the client finishes sending (FIN)
  *     close                     the client finishes sending and closes
  *     reset                     the client resets the connection (RST)
+ *     truncated                 fails: --record cut the transcript here
  * The upstream's side, in proxy mode (--upstream, or a script that
  * connects), with the same words:
  *     upstream send "..." ...   the upstream sends
@@ -56,6 +57,7 @@
 
 #include "conn.h"
 #include "loop.h"
+#include "quote.h"
 #include "simulate_int.h"
 
 #define SHOW_MAX 1024 /* bytes of one chunk printed; the rest is counted */
@@ -86,22 +88,11 @@ void sim_say(const sim *sm, const char *fmt, ...)
 void sim_put_quoted(FILE *f, const char *data, size_t len)
 {
     size_t shown = len < SHOW_MAX ? len : SHOW_MAX;
+    char esc[QUOTE_BYTE_MAX];
     fputc('"', f);
     for (size_t i = 0; i < shown; i++) {
-        unsigned char ch = (unsigned char)data[i];
-        switch (ch) {
-        case '\r': fputs("\\r", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\0': fputs("\\0", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '"': fputs("\\\"", f); break;
-        default:
-            if (ch >= 0x20 && ch < 0x7f)
-                fputc(ch, f);
-            else
-                fprintf(f, "\\x%02x", ch);
-        }
+        quote_byte((unsigned char)data[i], esc);
+        fputs(esc, f);
     }
     fputc('"', f);
     if (shown < len)
@@ -337,6 +328,12 @@ static int run_line(sim *sm, const sim_reader *r, const char *text,
         rc = sim_up_line(sm, r, p, scratch, &p);
         if (rc != 0)
             return rc;
+    } else if (strcmp(word, "truncated") == 0) {
+        /* --record cut the connection's transcript here: it cannot pass */
+        fprintf(stderr, "%s:%d: the recording was cut here (--record-max): "
+                "what came after is not in the transcript\n", r->path,
+                r->line);
+        return 1;
     } else {
         return sim_fail(r, "unknown command (send, wait, shutdown, close, "
                         "reset, upstream, expect):", word);

@@ -146,6 +146,11 @@
     X(rt_simulate_errors) \
     X(rt_simulate_malformed) \
     X(sim_expect_fails) \
+    X(record_replays) \
+    X(record_resets) \
+    X(record_truncated) \
+    X(record_workers) \
+    X(record_bad_options) \
     X(log_injection) \
     X(log_flood_max_conns) \
     X(summary_client_fin) \

@@ -1,0 +1,418 @@
+/* record.c -- --record: connections written as transcripts (record.h).
+ *
+ * The tap sees a connection's events in the order they happened on the
+ * wire; each becomes a line, and the time between them a `wait N` line,
+ * in ms of the loop's clock (the clock its timers run on):
+ *     the client's chunk        send "..."      (one string per chunk)
+ *     its FIN / its RST         shutdown / reset
+ *     the bytes we sent         expect "..."    (joined across chunks)
+ *     our FIN / close / RST     expect fin / expect close / expect reset
+ *     a hook error              expect error    (the loop's error count
+ *                                               went up since the last
+ *                                               event, and it ended c)
+ * Replayed, a script timer fires at its exact delay after the event that
+ * set it, while live it fired at least 1 ms later (the loop rounds up, and
+ * runs timers after I/O): so what a timer sent is never later in the
+ * replay than in the transcript. A client chunk that came within about a
+ * millisecond of a timer's firing may still replay on its other side
+ * (README, "Recording real traffic"). */
+#include "record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "proc.h"
+#include "quote.h"
+
+#define LINE_WIDTH 72   /* an expect line takes more strings up to this */
+#define STRING_MAX 48   /* bytes of one expect string, at most */
+
+struct recorder {
+    const char *dir;
+    size_t max_bytes;
+    loop *loop;
+    const policy_stats *hook_stats;
+    char *const *script;
+    conn_tap tap;
+    uint64_t errors_seen;   /* hook errors counted at the last event */
+    uint64_t written, lost;
+};
+
+/* What kind of line the transcript's last one is: an expect line takes
+ * more strings while it is the last, at the same time. */
+enum last_line { LAST_OTHER, LAST_EXPECT };
+
+/* One connection's recording, in its tap slot. */
+typedef struct rec_conn {
+    char *text;             /* the transcript's lines, after its head */
+    size_t len, cap;
+    uint64_t last_ms;       /* loop time of the last line's event */
+    enum last_line last;
+    size_t line_start;      /* where the last line starts in text */
+    unsigned truncated : 1; /* over max_bytes: nothing more is kept */
+    unsigned dropped : 1;   /* memory ran out: not written at all */
+    unsigned peer_reset : 1; /* the client reset: nothing more happens */
+    unsigned hook_error : 1; /* a hook error, seen at one of its events */
+    char name[80];          /* the file's name in dir */
+    char head[600];         /* the comment lines at the top */
+} rec_conn;
+
+/* --- the text ------------------------------------------------------------ */
+
+/* Make room for n more bytes. 0, or -1 when the recording stops here
+ * (over the cap: truncated; no memory: dropped). */
+static int room(recorder *r, conn *c, rec_conn *rc, size_t n)
+{
+    if (rc->truncated || rc->dropped)
+        return -1;
+    if (rc->len + n > r->max_bytes) {
+        rc->truncated = 1;
+        return -1;
+    }
+    if (rc->len + n <= rc->cap)
+        return 0;
+    size_t cap = rc->cap ? rc->cap : 1024;
+    while (cap < rc->len + n)
+        cap *= 2;
+    if (cap > r->max_bytes)
+        cap = r->max_bytes;
+    char *bigger = realloc(rc->text, cap);
+    if (bigger == NULL) {
+        log_warn("conn %llu: out of memory for its recording: dropped "
+                 "(the connection goes on)",
+                 (unsigned long long)conn_id(c));
+        free(rc->text);
+        rc->text = NULL;
+        rc->len = rc->cap = 0;
+        rc->dropped = 1;
+        return -1;
+    }
+    rc->text = bigger;
+    rc->cap = cap;
+    return 0;
+}
+
+static void put(rec_conn *rc, const char *s, size_t n)
+{
+    memcpy(rc->text + rc->len, s, n);
+    rc->len += n;
+}
+
+static size_t quoted_len(const char *data, size_t len)
+{
+    char esc[QUOTE_BYTE_MAX];
+    size_t n = 2;
+    for (size_t i = 0; i < len; i++)
+        n += quote_byte((unsigned char)data[i], esc);
+    return n;
+}
+
+static void put_quoted(rec_conn *rc, const char *data, size_t len)
+{
+    char esc[QUOTE_BYTE_MAX];
+    put(rc, "\"", 1);
+    for (size_t i = 0; i < len; i++)
+        put(rc, esc, quote_byte((unsigned char)data[i], esc));
+    put(rc, "\"", 1);
+}
+
+/* A whole line (with its '\n'), or nothing when it does not fit. */
+static int line(recorder *r, conn *c, rec_conn *rc, const char *text)
+{
+    size_t n = strlen(text);
+    if (room(r, c, rc, n + 1) != 0)
+        return -1;
+    rc->line_start = rc->len;
+    put(rc, text, n);
+    put(rc, "\n", 1);
+    rc->last = LAST_OTHER;
+    return 0;
+}
+
+/* Time passed since the last line: a wait line first. */
+static int catch_up(recorder *r, conn *c, rec_conn *rc)
+{
+    uint64_t now = loop_now(r->loop);
+    if (now <= rc->last_ms)
+        return 0;
+    char text[40];
+    snprintf(text, sizeof text, "wait %llu",
+             (unsigned long long)(now - rc->last_ms));
+    if (line(r, c, rc, text) != 0)
+        return -1;
+    rc->last_ms = now;
+    return 0;
+}
+
+/* The client's chunk: one string, one chunk, however long (several
+ * strings would be several chunks, and on_data would see them so). */
+static void put_send(recorder *r, conn *c, rec_conn *rc, const char *data,
+                     size_t len)
+{
+    if (catch_up(r, c, rc) != 0 ||
+        room(r, c, rc, 6 + quoted_len(data, len)) != 0)
+        return;
+    rc->line_start = rc->len;
+    put(rc, "send ", 5);
+    put_quoted(rc, data, len);
+    put(rc, "\n", 1);
+    rc->last = LAST_OTHER;
+}
+
+/* What we sent: strings of at most STRING_MAX bytes, each ending at a
+ * '\n' byte, on expect lines up to LINE_WIDTH wide. Strings are joined
+ * into one expectation, so where they break does not matter. */
+static void put_expect(recorder *r, conn *c, rec_conn *rc, const char *data,
+                       size_t len)
+{
+    if (catch_up(r, c, rc) != 0)
+        return;
+    size_t at = 0;
+    while (at < len) {
+        size_t n = 0;
+        while (at + n < len && n < STRING_MAX && data[at + n++] != '\n')
+            ;
+        size_t q = quoted_len(data + at, n);
+        /* rc->len - 1: over the '\n' that ends the line */
+        int join = rc->last == LAST_EXPECT &&
+                   rc->len - 1 - rc->line_start + 1 + q <= LINE_WIDTH;
+        if (room(r, c, rc, join ? q + 1 : q + 8) != 0)
+            return;
+        if (join) {
+            rc->len--; /* the '\n' */
+            put(rc, " ", 1);
+        } else {
+            rc->line_start = rc->len;
+            put(rc, "expect ", 7);
+        }
+        put_quoted(rc, data + at, n);
+        put(rc, "\n", 1);
+        rc->last = LAST_EXPECT;
+        at += n;
+    }
+}
+
+static void put_word(recorder *r, conn *c, rec_conn *rc, const char *text)
+{
+    if (catch_up(r, c, rc) == 0)
+        line(r, c, rc, text);
+}
+
+/* --- the file ------------------------------------------------------------ */
+
+/* 1 when the loop's hook errors went up since the last event. */
+static int hook_failed(recorder *r)
+{
+    if (r->hook_stats == NULL)
+        return 0;
+    uint64_t all = 0;
+    for (int e = 0; e < POLICY_ERROR_KINDS; e++)
+        all += stat_get(&r->hook_stats->errors[e]);
+    int more = all > r->errors_seen;
+    r->errors_seen = all;
+    return more;
+}
+
+static void start(recorder *r, conn *c)
+{
+    rec_conn *rc = calloc(1, sizeof *rc);
+    if (rc == NULL) {
+        r->lost++;
+        log_warn("conn %llu: out of memory for its recording: not "
+                 "recorded (%llu recordings lost)",
+                 (unsigned long long)conn_id(c),
+                 (unsigned long long)r->lost);
+        return;
+    }
+    rc->last_ms = loop_now(r->loop);
+    int64_t secs;
+    int ms;
+    clock_wall(&secs, &ms);
+    char when[40], stamp[40];
+    quote_utc(secs, ms, when, sizeof when);
+    size_t k = 0;
+    for (const char *p = when; *p && k < sizeof stamp - 1; p++)
+        if (*p != '-' && *p != ':') /* no ':' in a Windows file name */
+            stamp[k++] = *p;
+    stamp[k] = '\0';
+    /* time first: names sort in the order the connections began */
+    snprintf(rc->name, sizeof rc->name, "%s-p%llu-c%llu.sim", stamp,
+             (unsigned long long)proc_id(),
+             (unsigned long long)conn_id(c));
+    const char *script = r->script && *r->script ? *r->script : "?";
+    snprintf(rc->head, sizeof rc->head,
+             "# ricochet --record: conn %llu from %s\n"
+             "# started %s\n"
+             "# script %s\n"
+             "# replay: ricochet --simulate FILE SCRIPT (with the "
+             "server's options)\n",
+             (unsigned long long)conn_id(c), conn_peer(c), when, script);
+    conn_set_tap_data(c, rc);
+}
+
+static int write_all(FILE *f, const char *s, size_t n)
+{
+    return n == 0 || fwrite(s, 1, n, f) == n ? 0 : -1;
+}
+
+/* Write rc to its file, through a temporary name. */
+static void finish(recorder *r, conn *c, rec_conn *rc)
+{
+    if (rc->dropped) {
+        r->lost++;
+        return;
+    }
+    char path[4096], tmp[4096], tail[160] = "";
+    int fits = snprintf(path, sizeof path, "%s/%s", r->dir, rc->name) <
+                   (int)sizeof path &&
+               snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dir, rc->name) <
+                   (int)sizeof tmp;
+    if (rc->truncated)
+        snprintf(tail, sizeof tail,
+                 "# cut here: the connection went on past --record-max "
+                 "(%llu bytes of transcript)\ntruncated\n",
+                 (unsigned long long)r->max_bytes);
+    errno = 0;
+    FILE *f = fits ? fopen(tmp, "wb") : NULL;
+    int bad = f == NULL;
+    int err = errno;
+    if (!bad) {
+        bad = write_all(f, rc->head, strlen(rc->head)) != 0 ||
+              (rc->truncated &&
+               write_all(f, "# TRUNCATED: see the end\n", 25) != 0) ||
+              write_all(f, rc->text, rc->len) != 0 ||
+              write_all(f, tail, strlen(tail)) != 0 || fflush(f) != 0;
+        err = errno;
+        bad |= fclose(f) != 0;
+        if (!bad && rename(tmp, path) != 0) {
+            err = errno;
+            bad = 1;
+        }
+        if (bad)
+            remove(tmp);
+    }
+    if (bad) {
+        r->lost++;
+        log_warn("conn %llu: cannot write its recording %s: %s (%llu "
+                 "recordings lost)", (unsigned long long)conn_id(c),
+                 fits ? path : rc->name,
+                 fits ? (err ? strerror(err) : "write error")
+                      : "path too long",
+                 (unsigned long long)r->lost);
+        return;
+    }
+    r->written++;
+    log_debug("recorded conn %llu to %s%s", (unsigned long long)conn_id(c),
+              path, rc->truncated ? " (truncated)" : "");
+}
+
+/* --- the tap ------------------------------------------------------------- */
+
+static void on_event(void *data, conn *c, enum conn_tap_event ev,
+                     const char *bytes, size_t len)
+{
+    recorder *r = data;
+    int failed = hook_failed(r);
+    if (ev == CONN_TAP_OPEN) {
+        if (!conn_outbound(c)) /* an upstream: not the client's side */
+            start(r, c);
+        return;
+    }
+    rec_conn *rc = conn_tap_data(c);
+    if (rc == NULL)
+        return;
+    /* a hook error ends its connection at once: the next event is that
+     * connection's own (its last bytes, then its RST) */
+    if (failed)
+        rc->hook_error = 1;
+    if (rc->peer_reset && ev != CONN_TAP_FREE)
+        return; /* our close after the client's RST: the client is gone */
+    switch (ev) {
+    case CONN_TAP_IN:
+        put_send(r, c, rc, bytes, len);
+        break;
+    case CONN_TAP_OUT:
+        put_expect(r, c, rc, bytes, len);
+        break;
+    case CONN_TAP_PEER_FIN:
+        put_word(r, c, rc, "shutdown");
+        break;
+    case CONN_TAP_PEER_RESET:
+        put_word(r, c, rc, "reset");
+        rc->peer_reset = 1;
+        break;
+    case CONN_TAP_FIN:
+        put_word(r, c, rc, "expect fin");
+        break;
+    case CONN_TAP_CLOSE:
+    case CONN_TAP_RESET:
+        if (rc->hook_error && conn_reason(c) == CONN_REASON_ERROR)
+            put_word(r, c, rc, "expect error");
+        put_word(r, c, rc, ev == CONN_TAP_CLOSE ? "expect close"
+                                                : "expect reset");
+        break;
+    case CONN_TAP_FREE:
+        if (failed) /* in on_close, which ran just before */
+            put_word(r, c, rc, "expect error");
+        finish(r, c, rc);
+        conn_set_tap_data(c, NULL);
+        free(rc->text);
+        free(rc);
+        break;
+    case CONN_TAP_OPEN:
+        break;
+    }
+}
+
+/* --- the recorder -------------------------------------------------------- */
+
+int record_check_dir(const char *dir, char *err, size_t errlen)
+{
+    char probe[4096];
+    if (snprintf(probe, sizeof probe, "%s/.ricochet-probe-%llu", dir,
+                 (unsigned long long)proc_id()) >= (int)sizeof probe) {
+        snprintf(err, errlen, "the path is too long");
+        return -1;
+    }
+    errno = 0;
+    FILE *f = fopen(probe, "wb");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot create a file there: %s",
+                 errno ? strerror(errno) : "unknown error");
+        return -1;
+    }
+    fclose(f);
+    remove(probe);
+    return 0;
+}
+
+recorder *recorder_create(const char *dir, size_t max_bytes, loop *l,
+                          const policy_stats *hook_stats,
+                          char *const *script)
+{
+    recorder *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->dir = dir;
+    r->max_bytes = max_bytes;
+    r->loop = l;
+    r->hook_stats = hook_stats;
+    r->script = script;
+    r->tap.event = on_event;
+    r->tap.data = r;
+    hook_failed(r); /* errors before now are not this recorder's */
+    return r;
+}
+
+const conn_tap *recorder_tap(recorder *r) { return &r->tap; }
+uint64_t recorder_written(const recorder *r) { return r->written; }
+uint64_t recorder_lost(const recorder *r) { return r->lost; }
+
+void recorder_free(recorder *r)
+{
+    free(r);
+}
