@@ -10,6 +10,13 @@
  *     a hook error              expect error    (the loop's error count
  *                                               went up since the last
  *                                               event, and it ended c)
+ * In proxy mode the upstream's side goes in the client's transcript:
+ *     its connect's answer      upstream accept / refuse / timeout
+ *     its chunk                 upstream send "..."
+ *     its FIN / its RST         upstream shutdown / upstream reset
+ * An upstream connection is the client's when both have the same owner
+ * (the Lua layer's pair): looked up once, among the recorder's live
+ * recordings, at the upstream's first event after it was made.
  * Replayed, a script timer fires at its exact delay after the event that
  * set it, while live it fired at least 1 ms later (the loop rounds up, and
  * runs timers after I/O): so what a timer sent is never later in the
@@ -40,7 +47,14 @@ struct recorder {
     conn_tap tap;
     uint64_t errors_seen;   /* hook errors counted at the last event */
     uint64_t written, lost;
+    struct rec_conn *live;  /* the recordings not yet written */
 };
+
+/* An upstream connection's link to its client's recording (its slot). */
+typedef struct rec_up {
+    struct rec_conn *client; /* NULL: none (yet, or any more) */
+    int looked;              /* the client was looked for */
+} rec_up;
 
 /* What kind of line the transcript's last one is: an expect line takes
  * more strings while it is the last, at the same time. */
@@ -57,6 +71,12 @@ typedef struct rec_conn {
     unsigned dropped : 1;   /* memory ran out: not written at all */
     unsigned peer_reset : 1; /* the client reset: nothing more happens */
     unsigned hook_error : 1; /* a hook error, seen at one of its events */
+    unsigned had_upstream : 1; /* upstream lines were written */
+    unsigned closed : 1;    /* the client's connection closed */
+    conn *c;                /* the client's connection */
+    struct rec_conn *prev, *next; /* in the recorder's live list */
+    rec_up *up;             /* its upstream now, or NULL */
+    char up_peer[64];       /* the last upstream's address */
     char name[80];          /* the file's name in dir */
     char head[600];         /* the comment lines at the top */
 } rec_conn;
@@ -148,16 +168,18 @@ static int catch_up(recorder *r, conn *c, rec_conn *rc)
     return 0;
 }
 
-/* The client's chunk: one string, one chunk, however long (several
- * strings would be several chunks, and on_data would see them so). */
-static void put_send(recorder *r, conn *c, rec_conn *rc, const char *data,
-                     size_t len)
+/* A chunk, after word ("send ", "upstream send "): one string, one
+ * chunk, however long (several strings would be several chunks, and
+ * on_data would see them so). */
+static void put_bytes(recorder *r, conn *c, rec_conn *rc, const char *word,
+                      const char *data, size_t len)
 {
+    size_t w = strlen(word);
     if (catch_up(r, c, rc) != 0 ||
-        room(r, c, rc, 6 + quoted_len(data, len)) != 0)
+        room(r, c, rc, w + 1 + quoted_len(data, len)) != 0)
         return;
     rc->line_start = rc->len;
-    put(rc, "send ", 5);
+    put(rc, word, w);
     put_quoted(rc, data, len);
     put(rc, "\n", 1);
     rc->last = LAST_OTHER;
@@ -251,7 +273,91 @@ static void start(recorder *r, conn *c)
              "# replay: ricochet --simulate FILE SCRIPT (with the "
              "server's options)\n",
              (unsigned long long)conn_id(c), conn_peer(c), when, script);
+    rc->c = c;
+    rc->next = r->live;
+    if (r->live != NULL)
+        r->live->prev = rc;
+    r->live = rc;
     conn_set_tap_data(c, rc);
+}
+
+static void unlink_live(recorder *r, rec_conn *rc)
+{
+    if (rc->prev != NULL)
+        rc->prev->next = rc->next;
+    else
+        r->live = rc->next;
+    if (rc->next != NULL)
+        rc->next->prev = rc->prev;
+    if (rc->up != NULL)
+        rc->up->client = NULL;
+}
+
+/* The client's recording an upstream connection belongs to, or NULL. */
+static rec_conn *client_of(recorder *r, conn *up, rec_up *link)
+{
+    if (!link->looked) {
+        link->looked = 1;
+        void *owner = conn_owner(up);
+        for (rec_conn *rc = r->live; rc != NULL && owner != NULL;
+             rc = rc->next) {
+            if (conn_owner(rc->c) != owner)
+                continue;
+            if (rc->up != NULL) /* one upstream at a time: the last */
+                rc->up->client = NULL;
+            rc->up = link;
+            link->client = rc;
+            snprintf(rc->up_peer, sizeof rc->up_peer, "%s", conn_peer(up));
+            break;
+        }
+    }
+    return link->client;
+}
+
+/* An upstream connection's event, into its client's transcript. */
+static void on_upstream(recorder *r, conn *up, enum conn_tap_event ev,
+                        const char *bytes, size_t len)
+{
+    rec_up *link = conn_tap_data(up);
+    if (ev == CONN_TAP_OPEN) {
+        link = calloc(1, sizeof *link); /* none: no upstream lines */
+        conn_set_tap_data(up, link);
+        return;
+    }
+    if (link == NULL)
+        return;
+    rec_conn *rc = client_of(r, up, link);
+    if (ev == CONN_TAP_FREE) {
+        if (rc != NULL)
+            rc->up = NULL;
+        conn_set_tap_data(up, NULL);
+        free(link);
+        return;
+    }
+    if (rc == NULL || rc->peer_reset || rc->closed)
+        return; /* after the client's end: not the client's story */
+    conn *c = rc->c;
+    const char *word = NULL;
+    switch (ev) {
+    case CONN_TAP_CONNECTED: word = "upstream accept"; break;
+    case CONN_TAP_CONNECT_REFUSED: word = "upstream refuse"; break;
+    case CONN_TAP_CONNECT_TIMEOUT: word = "upstream timeout"; break;
+    case CONN_TAP_CONNECT_FAILED:
+        put_word(r, c, rc, "# the connect failed (not refused, not "
+                 "timed out): replayed as refused");
+        word = "upstream refuse";
+        break;
+    case CONN_TAP_PEER_FIN: word = "upstream shutdown"; break;
+    case CONN_TAP_PEER_RESET: word = "upstream reset"; break;
+    case CONN_TAP_IN:
+        put_bytes(r, c, rc, "upstream send ", bytes, len);
+        rc->had_upstream = 1;
+        return;
+    default: /* what the proxy does to the upstream: --simulate's part */
+        return;
+    }
+    put_word(r, c, rc, word);
+    rc->had_upstream = 1;
 }
 
 static int write_all(FILE *f, const char *s, size_t n)
@@ -280,8 +386,13 @@ static void finish(recorder *r, conn *c, rec_conn *rc)
     FILE *f = fits ? fopen(tmp, "wb") : NULL;
     int bad = f == NULL;
     int err = errno;
+    char proxy[160] = "";
+    if (rc->had_upstream)
+        snprintf(proxy, sizeof proxy, "# proxy mode: replay with --upstream "
+                 "(not dialled), e.g. --upstream %s\n", rc->up_peer);
     if (!bad) {
         bad = write_all(f, rc->head, strlen(rc->head)) != 0 ||
+              write_all(f, proxy, strlen(proxy)) != 0 ||
               (rc->truncated &&
                write_all(f, "# TRUNCATED: see the end\n", 25) != 0) ||
               write_all(f, rc->text, rc->len) != 0 ||
@@ -317,9 +428,12 @@ static void on_event(void *data, conn *c, enum conn_tap_event ev,
 {
     recorder *r = data;
     int failed = hook_failed(r);
+    if (conn_outbound(c)) {
+        on_upstream(r, c, ev, bytes, len);
+        return;
+    }
     if (ev == CONN_TAP_OPEN) {
-        if (!conn_outbound(c)) /* an upstream: not the client's side */
-            start(r, c);
+        start(r, c);
         return;
     }
     rec_conn *rc = conn_tap_data(c);
@@ -333,7 +447,7 @@ static void on_event(void *data, conn *c, enum conn_tap_event ev,
         return; /* our close after the client's RST: the client is gone */
     switch (ev) {
     case CONN_TAP_IN:
-        put_send(r, c, rc, bytes, len);
+        put_bytes(r, c, rc, "send ", bytes, len);
         break;
     case CONN_TAP_OUT:
         put_expect(r, c, rc, bytes, len);
@@ -354,16 +468,18 @@ static void on_event(void *data, conn *c, enum conn_tap_event ev,
             put_word(r, c, rc, "expect error");
         put_word(r, c, rc, ev == CONN_TAP_CLOSE ? "expect close"
                                                 : "expect reset");
+        rc->closed = 1;
         break;
     case CONN_TAP_FREE:
         if (failed) /* in on_close, which ran just before */
             put_word(r, c, rc, "expect error");
+        unlink_live(r, rc);
         finish(r, c, rc);
         conn_set_tap_data(c, NULL);
         free(rc->text);
         free(rc);
         break;
-    case CONN_TAP_OPEN:
+    default: /* OPEN; the connect's: a client has none */
         break;
     }
 }

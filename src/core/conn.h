@@ -123,7 +123,12 @@ enum conn_tap_event {
     CONN_TAP_FIN,        /* our FIN went out */
     CONN_TAP_CLOSE,      /* we closed c, gracefully */
     CONN_TAP_RESET,      /* we reset c (RST), or an error closed it */
-    CONN_TAP_FREE        /* c is freed next (after its close callback) */
+    CONN_TAP_FREE,       /* c is freed next (after its close callback) */
+    /* an outbound connection's connect (conn_connect) ended: */
+    CONN_TAP_CONNECTED,        /* it is through */
+    CONN_TAP_CONNECT_REFUSED,  /* ERR_ECONNREFUSED */
+    CONN_TAP_CONNECT_TIMEOUT,  /* ERR_ETIMEDOUT: the connect timeout */
+    CONN_TAP_CONNECT_FAILED    /* any other error */
 };
 
 /* An observer of every connection of a table (--record). event gets the

@@ -151,6 +151,7 @@
     X(record_truncated) \
     X(record_workers) \
     X(record_bad_options) \
+    X(record_proxy) \
     X(log_injection) \
     X(log_flood_max_conns) \
     X(summary_client_fin) \

@@ -13,6 +13,7 @@
 
 #include "cases.h"
 #include "harness.h"
+#include "it_proxy.h"
 
 /* A new empty folder for recordings. */
 static void make_dir(char *dir, size_t cap)
@@ -407,4 +408,64 @@ void record_bad_options(void)
                       "stderr:\n%s", i, cases[i].error, r.code, r.err);
         it_run_free(&r);
     }
+}
+
+/* Proxy mode: the upstream's side goes in the client's transcript as
+ * upstream lines (its connect's answer, its bytes, its FIN), and the
+ * transcript replays with --upstream, which is not dialled. */
+void record_proxy(void)
+{
+    char dir[512], path[1024], port_text[16], up_addr[32];
+    make_dir(dir, sizeof dir);
+    int port, cli, up;
+    int lfd = it_host_listen_local(&port);
+    it_server *s = it_proxy_start(port, SCRIPT("proxy.lua"), "--record", dir,
+                                  "--log-level", "debug", NULL);
+    it_proxy_pair(s, lfd, &cli, &up);
+    CLI_SEND(up, "220 ready\r\n");
+    recv_exact(cli, "220 ready\r\n");
+    CLI_SEND(cli, "HELO x\r\n");
+    recv_exact(up, "HELO x\r\n");
+    CLI_SEND(up, "250 ok\r\n");
+    recv_exact(cli, "250 ok\r\n");
+    it_cli_shut_wr(up);
+    recv_eof(cli);
+    it_cli_shut_wr(cli);
+    recv_eof(up);
+    recorded(s, 1, path, sizeof path);
+    char *text = read_text(path);
+    snprintf(up_addr, sizeof up_addr, "127.0.0.1:%d", port);
+    const char *body = check_head(text, 1, cli, SCRIPT("proxy.lua"));
+    char want[256];
+    snprintf(want, sizeof want, "# proxy mode: replay with --upstream (not "
+             "dialled), e.g. --upstream %s\n", up_addr);
+    ASSERT(strncmp(body, want, strlen(want)) == 0);
+    char *lines = without_waits(body + strlen(want));
+    ASSERT_STR_EQ(lines,
+                  "upstream accept\n"
+                  "upstream send \"220 ready\\r\\n\"\n"
+                  "expect \"220 ready\\r\\n\"\n"
+                  "send \"HELO x\\r\\n\"\n"
+                  "upstream send \"250 ok\\r\\n\"\n"
+                  "expect \"250 ok\\r\\n\"\n"
+                  "upstream shutdown\n"
+                  "expect fin\n"
+                  "shutdown\n"
+                  "expect close\n");
+    free(lines);
+    close(cli);
+    close(up);
+    close(lfd);
+    it_server_stop_clean(s);
+    it_run r;
+    snprintf(port_text, sizeof port_text, "127.0.0.1:%d", port + 1);
+    RUN(&r, "--simulate", path, SCRIPT("proxy.lua"), "--upstream",
+        port_text);
+    if (r.code != 0)
+        TEST_FAIL("the replay failed (exit %d):\n%s\n%s\n%s", r.code, text,
+                  r.out, r.err);
+    ASSERT(strstr(r.out, "upstream accepts the connection") != NULL);
+    it_run_free(&r);
+    free(text);
+    remove_dir(dir);
 }

@@ -123,6 +123,7 @@ void test_conn_peer_counts(void);
 /* test_conn_tap.c */
 void test_conn_tap_graceful(void);
 void test_conn_tap_resets(void);
+void test_conn_tap_connect(void);
 
 /* test_conn_wire.c */
 void test_conn_backpressure(void);

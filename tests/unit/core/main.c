@@ -117,6 +117,7 @@ static const test_case cases[] = {
     CASE(conn_peer_counts),
     CASE(conn_tap_graceful),
     CASE(conn_tap_resets),
+    CASE(conn_tap_connect),
     CASE(conn_backpressure),
     CASE(conn_drain_socket),
     CASE(conn_connect_no_connector),
