@@ -245,7 +245,7 @@ static void start(recorder *r, conn *c)
     if (rc == NULL) {
         r->lost++;
         log_warn("conn %llu: out of memory for its recording: not "
-                 "recorded (%llu recordings lost)",
+                 "recorded (recordings lost so far: %llu)",
                  (unsigned long long)conn_id(c),
                  (unsigned long long)r->lost);
         return;
@@ -408,8 +408,9 @@ static void finish(recorder *r, conn *c, rec_conn *rc)
     }
     if (bad) {
         r->lost++;
-        log_warn("conn %llu: cannot write its recording %s: %s (%llu "
-                 "recordings lost)", (unsigned long long)conn_id(c),
+        log_warn("conn %llu: cannot write its recording %s: %s "
+                 "(recordings lost so far: %llu)",
+                 (unsigned long long)conn_id(c),
                  fits ? path : rc->name,
                  fits ? (err ? strerror(err) : "write error")
                       : "path too long",

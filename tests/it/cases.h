@@ -152,6 +152,7 @@
     X(record_workers) \
     X(record_bad_options) \
     X(record_proxy) \
+    X(record_lost) \
     X(log_injection) \
     X(log_flood_max_conns) \
     X(summary_client_fin) \

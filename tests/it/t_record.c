@@ -469,3 +469,27 @@ void record_proxy(void)
     free(text);
     remove_dir(dir);
 }
+
+/* A recording that cannot be written (its folder went away) is counted
+ * and logged; the connection is served as ever. */
+void record_lost(void)
+{
+    char dir[512];
+    make_dir(dir, sizeof dir);
+    it_server *s = SERVER_START(SCRIPT("upper.lua"), "--record", dir);
+    ASSERT_EQ(rmdir(dir), 0);
+    int fd = it_cli_connect_to(s, 0);
+    CLI_SEND(fd, "abc");
+    recv_exact(fd, "ABC");
+    it_cli_shut_wr(fd);
+    recv_eof(fd);
+    close(fd);
+    char want[700];
+    snprintf(want, sizeof want, "conn 1: cannot write its recording %s/",
+             dir);
+    if (!it_log_wait(s, want, IT_WAIT_MS))
+        TEST_FAIL("no warning \"%s\"", want);
+    ASSERT(it_log_wait(s, ".sim: No such file or directory (recordings "
+                       "lost so far: 1)", IT_WAIT_MS));
+    it_server_stop(s);
+}
