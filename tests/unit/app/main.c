@@ -13,6 +13,8 @@ static const test_case cases[] = {
     CASE(metrics_text),
     CASE(metrics_zero),
     CASE(metrics_escape),
+    CASE(record_text),
+    CASE(record_cut_and_error),
     { NULL, NULL }
 };
 
