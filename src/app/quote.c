@@ -19,7 +19,12 @@ size_t quote_byte(unsigned char ch, char out[QUOTE_BYTE_MAX])
             out[1] = '\0';
             return 1;
         }
-        snprintf(out, QUOTE_BYTE_MAX, "\\x%02x", ch);
+        /* by hand: --record escapes every byte a client sends */
+        out[0] = '\\';
+        out[1] = 'x';
+        out[2] = "0123456789abcdef"[ch >> 4];
+        out[3] = "0123456789abcdef"[ch & 15];
+        out[4] = '\0';
         return 4;
     }
     out[0] = esc[0];
