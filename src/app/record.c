@@ -17,12 +17,20 @@
  * An upstream connection is the client's when both have the same owner
  * (the Lua layer's pair): looked up once, among the recorder's live
  * recordings, at the upstream's first event after it was made.
- * Replayed, a script timer fires at its exact delay after the event that
- * set it, while live it fired at least 1 ms later (the loop rounds up, and
- * runs timers after I/O): so what a timer sent is never later in the
- * replay than in the transcript. A client chunk that came within about a
- * millisecond of a timer's firing may still replay on its other side
- * (README, "Recording real traffic"). */
+ * The clock, so that the replay keeps the order a timer decided. Live,
+ * a timer of d ms set at loop time T is due at T + d + 1 (the loop rounds
+ * up) and runs after the I/O of its loop turn; replayed, at V + d, V
+ * being the time its setting event has in the transcript. So:
+ *   - what the peer did (a chunk, a FIN, a RST; the upstream's too) is
+ *     put at min(now, next - 2), next being the loop's next timer
+ *     deadline then: a timer that had not run yet (due at next or later
+ *     live, at next - 1 or later replayed when set at its exact time)
+ *     still fires after it; one that had run (next was later) before;
+ *   - what the server did is put at now - 1: no earlier than the replay
+ *     does it (a timer's output is never later replayed than live);
+ *   - neither goes back before the line before it.
+ * What a timer set in a timer, or by an event moved earlier, drifts by a
+ * ms or more each time (README, "Recording real traffic"). */
 #include "record.h"
 
 #include <errno.h>
@@ -46,6 +54,7 @@ struct recorder {
     char *const *script;
     conn_tap tap;
     uint64_t errors_seen;   /* hook errors counted at the last event */
+    int input;              /* the event being written is the peer's */
     uint64_t written, lost;
     struct rec_conn *live;  /* the recordings not yet written */
 };
@@ -153,10 +162,23 @@ static int line(recorder *r, conn *c, rec_conn *rc, const char *text)
     return 0;
 }
 
+/* The time an event of the peer's (input 1) or of the server's (0) is
+ * put at (see the top of the file). */
+static uint64_t event_time(recorder *r, int input)
+{
+    uint64_t now = loop_now(r->loop);
+    uint64_t at = now > 0 ? now - 1 : 0;
+    if (input) {
+        uint64_t next = loop_next_deadline(r->loop);
+        at = next >= now + 2 ? now : next >= 2 ? next - 2 : 0;
+    }
+    return at;
+}
+
 /* Time passed since the last line: a wait line first. */
 static int catch_up(recorder *r, conn *c, rec_conn *rc)
 {
-    uint64_t now = loop_now(r->loop);
+    uint64_t now = event_time(r, r->input);
     if (now <= rc->last_ms)
         return 0;
     char text[40];
@@ -429,6 +451,10 @@ static void on_event(void *data, conn *c, enum conn_tap_event ev,
 {
     recorder *r = data;
     int failed = hook_failed(r);
+    r->input = ev == CONN_TAP_IN || ev == CONN_TAP_PEER_FIN ||
+               ev == CONN_TAP_PEER_RESET || ev == CONN_TAP_CONNECTED ||
+               ev == CONN_TAP_CONNECT_REFUSED ||
+               ev == CONN_TAP_CONNECT_FAILED;
     if (conn_outbound(c)) {
         on_upstream(r, c, ev, bytes, len);
         return;

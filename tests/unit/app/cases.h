@@ -7,5 +7,6 @@ void test_metrics_zero(void);
 void test_metrics_escape(void);
 void test_record_text(void);
 void test_record_cut_and_error(void);
+void test_record_timer_order(void);
 
 #endif

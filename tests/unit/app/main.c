@@ -15,6 +15,7 @@ static const test_case cases[] = {
     CASE(metrics_escape),
     CASE(record_text),
     CASE(record_cut_and_error),
+    CASE(record_timer_order),
     { NULL, NULL }
 };
 

@@ -195,3 +195,39 @@ void test_record_cut_and_error(void)
     ASSERT_UEQ(recorder_lost(g.rec), 0);
     rig_end(&g);
 }
+
+static conn *timer_conn;
+
+static void timer_sends(timer *t)
+{
+    (void)t;
+    conn_send(timer_conn, "T", 1);
+}
+
+/* A chunk that came while a timer was due in the next ms is put two ms
+ * before that deadline, so the replay, which fires the timer at its
+ * exact time, still has it after the chunk; what the timer sent is put
+ * a ms before it came. */
+void test_record_timer_order(void)
+{
+    rig g;
+    rig_start(&g, 1 << 20);
+    conn *c = conn_open_virtual(g.table, "192.0.2.1:5003");
+    timer_conn = c;
+    timer t;
+    timer_init(&t, timer_sends, NULL);
+    ASSERT_EQ(loop_timer_start(g.loop, &t, 11), 0);   /* due at +11 */
+    advance(&g, 10);
+    conn_feed(c, "a", 1);                             /* at +10 */
+    advance(&g, 1);                                   /* T at +11 */
+    advance(&g, 20);
+    conn_feed(c, "b", 1);                             /* nothing due */
+    conn_reset(c, CONN_REASON_RESET);
+    conn_table_tick(g.table);
+    char *body = take_file(&g, 1, "192.0.2.1:5003");
+    ASSERT_STR_EQ(body, "wait 9\nsend \"a\"\nexpect \"a\"\nwait 1\n"
+                  "expect \"T\"\nwait 21\nsend \"b\"\nexpect \"b\"\n"
+                  "expect reset\n");
+    free(body);
+    rig_end(&g);
+}
