@@ -44,6 +44,7 @@ void test_loop_io_interest(void);
 void test_loop_hook_first(void);
 void test_loop_io_stop_other(void);
 void test_loop_advance_to_the_end(void);
+void test_loop_next_deadline(void);
 
 void test_frame_raw(void);
 void test_frame_line(void);

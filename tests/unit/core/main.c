@@ -47,6 +47,7 @@ static const test_case cases[] = {
     CASE(loop_hook_first),
     CASE(loop_io_stop_other),
     CASE(loop_advance_to_the_end),
+    CASE(loop_next_deadline),
     CASE(http_get),
     CASE(http_post_body),
     CASE(http_pipelined),
