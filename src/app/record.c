@@ -338,7 +338,7 @@ static rec_conn *client_of(recorder *r, conn *up, rec_up *link)
 
 /* An upstream connection's event, into its client's transcript. */
 static void on_upstream(recorder *r, conn *up, enum conn_tap_event ev,
-                        const char *bytes, size_t len)
+                        const char *bytes, size_t len, int failed)
 {
     rec_up *link = conn_tap_data(up);
     if (ev == CONN_TAP_OPEN) {
@@ -356,6 +356,8 @@ static void on_upstream(recorder *r, conn *up, enum conn_tap_event ev,
         free(link);
         return;
     }
+    if (rc != NULL && failed) /* a relay hook's: it resets the pair */
+        rc->hook_error = 1;
     if (rc == NULL || rc->peer_reset || rc->closed)
         return; /* after the client's end: not the client's story */
     conn *c = rc->c;
@@ -456,7 +458,7 @@ static void on_event(void *data, conn *c, enum conn_tap_event ev,
                ev == CONN_TAP_CONNECT_REFUSED ||
                ev == CONN_TAP_CONNECT_FAILED;
     if (conn_outbound(c)) {
-        on_upstream(r, c, ev, bytes, len);
+        on_upstream(r, c, ev, bytes, len, failed);
         return;
     }
     if (ev == CONN_TAP_OPEN) {
