@@ -8,5 +8,6 @@ void test_metrics_escape(void);
 void test_record_text(void);
 void test_record_cut_and_error(void);
 void test_record_timer_order(void);
+void test_record_upstream(void);
 
 #endif

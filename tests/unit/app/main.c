@@ -16,6 +16,7 @@ static const test_case cases[] = {
     CASE(record_text),
     CASE(record_cut_and_error),
     CASE(record_timer_order),
+    CASE(record_upstream),
     { NULL, NULL }
 };
 

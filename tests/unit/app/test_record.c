@@ -231,3 +231,44 @@ void test_record_timer_order(void)
     free(body);
     rig_end(&g);
 }
+
+static void connector(void *data, conn *c, const char *host, int port)
+{
+    (void)data;
+    (void)c;
+    (void)host;
+    (void)port;
+}
+
+/* Proxy mode: an upstream connection with the client's owner goes in the
+ * client's transcript as upstream lines; a hook error seen at the
+ * upstream's reset (a relay hook resets the pair) is the client's. */
+void test_record_upstream(void)
+{
+    rig g;
+    rig_start(&g, 1 << 20);
+    g.tr.transport.connect = connector;
+    static const conn_callbacks echo = {0};
+    int owner;
+    conn *c = conn_open_virtual(g.table, "192.0.2.1:5004");
+    conn_set_callbacks(c, &echo, &owner);
+    conn *up = NULL;
+    ASSERT_EQ(conn_connect(g.table, "192.0.2.9", 7, 1000, &up), 0);
+    conn_set_callbacks(up, &echo, &owner);
+    conn_feed(c, "PING", 4);
+    advance(&g, 3);
+    conn_feed_connected(up, 0);
+    conn_feed(up, "+OK", 3);
+    stat_add(&g.stats.errors[0], 1);
+    conn_reset(up, CONN_REASON_ERROR);
+    conn_reset(c, CONN_REASON_ERROR);
+    conn_table_tick(g.table);
+    char *body = take_file(&g, 1, "192.0.2.1:5004");
+    ASSERT_STR_EQ(body, "# proxy mode: replay with --upstream (not "
+                  "dialled), e.g. --upstream 192.0.2.9:7\n"
+                  "send \"PING\"\nexpect \"PING\"\nwait 3\n"
+                  "upstream accept\nupstream send \"+OK\"\n"
+                  "expect error\nexpect reset\n");
+    free(body);
+    rig_end(&g);
+}
