@@ -247,22 +247,30 @@ void record_resets(void)
     snprintf(boom, sizeof boom, "%s", FIXTURE("boom.lua"));
     it_server *s = SERVER_START(boom, "--record", dir, "--log-level",
                                 "debug");
-    int fd = it_cli_connect_to(s, 0);
-    CLI_SEND(fd, "a");
-    recv_exact(fd, "a");
-    it_cli_abort(fd);
-    recorded(s, 1, path, sizeof path);
-    char *text = read_text(path);
-    char *lines = without_waits(strstr(text, "\nsend ") + 1);
-    ASSERT_STR_EQ(lines, "send \"a\"\nexpect \"a\"\nreset\n");
-    free(lines);
     it_run r;
-    RUN(&r, "--simulate", path, boom);
-    if (r.code != 0)
-        TEST_FAIL("the replay failed (exit %d):\n%s\n%s\n%s", r.code, text,
-                  r.out, r.err);
-    it_run_free(&r);
-    free(text);
+    char *text, *lines;
+    int fd;
+    if (!it_proxy_skip_resets_on_wine()) { /* a RST reads as a FIN there */
+        fd = it_cli_connect_to(s, 0);
+        CLI_SEND(fd, "a");
+        recv_exact(fd, "a");
+        it_cli_abort(fd);
+        recorded(s, 1, path, sizeof path);
+        text = read_text(path);
+        lines = without_waits(strstr(text, "\nsend ") + 1);
+        ASSERT_STR_EQ(lines, "send \"a\"\nexpect \"a\"\nreset\n");
+        free(lines);
+        RUN(&r, "--simulate", path, boom);
+        if (r.code != 0)
+            TEST_FAIL("the replay failed (exit %d):\n%s\n%s\n%s", r.code,
+                      text, r.out, r.err);
+        it_run_free(&r);
+        free(text);
+    } else {
+        fd = it_cli_connect_to(s, 0); /* conn 1: the next is conn 2 */
+        close(fd);
+        recorded(s, 1, path, sizeof path);
+    }
 
     fd = it_cli_connect_to(s, 0);
     CLI_SEND(fd, "ok");
