@@ -15,13 +15,52 @@
 #include "harness.h"
 #include "it_proxy.h"
 
+#define MAX_DIRS 4
+
+/* The folders a case made, removed at its end, or at exit when it
+ * failed first. */
+static char made_dirs[MAX_DIRS][512];
+
+static void empty_and_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        char path[1024];
+        if (e->d_name[0] == '.' &&
+            (e->d_name[1] == '\0' || strcmp(e->d_name, "..") == 0))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void remove_made_dirs(void)
+{
+    for (int i = 0; i < MAX_DIRS; i++)
+        if (made_dirs[i][0] != '\0')
+            empty_and_remove(made_dirs[i]);
+}
+
 /* A new empty folder for recordings. */
 static void make_dir(char *dir, size_t cap)
 {
+    static int registered;
     const char *base = getenv("TMPDIR");
     snprintf(dir, cap, "%s/ricochet-rec-XXXXXX",
              base && *base ? base : "/tmp");
     ASSERT(mkdtemp(dir) != NULL);
+    if (!registered)
+        registered = atexit(remove_made_dirs) == 0;
+    for (int i = 0; i < MAX_DIRS; i++) {
+        if (made_dirs[i][0] == '\0') {
+            snprintf(made_dirs[i], sizeof made_dirs[i], "%s", dir);
+            return;
+        }
+    }
 }
 
 /* The .sim files in dir (and nothing else: no temporary left). */
@@ -45,18 +84,14 @@ static int count_files(const char *dir)
 
 static void remove_dir(const char *dir)
 {
+    empty_and_remove(dir);
     DIR *d = opendir(dir);
-    ASSERT(d != NULL);
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        char path[1024];
-        if (e->d_name[0] == '.' &&
-            (e->d_name[1] == '\0' || strcmp(e->d_name, "..") == 0))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    ASSERT_EQ(rmdir(dir), 0);
+    if (d != NULL)
+        closedir(d);
+    ASSERT(d == NULL);
+    for (int i = 0; i < MAX_DIRS; i++)
+        if (strcmp(made_dirs[i], dir) == 0)
+            made_dirs[i][0] = '\0';
 }
 
 /* Wait for the server's line saying conn id was recorded; its file's
