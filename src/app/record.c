@@ -55,7 +55,7 @@ struct recorder {
     conn_tap tap;
     uint64_t errors_seen;   /* hook errors counted at the last event */
     int input;              /* the event being written is the peer's */
-    uint64_t written, lost;
+    stat_counter written, lost; /* the metrics read them */
     struct rec_conn *live;  /* the recordings not yet written */
 };
 
@@ -265,11 +265,11 @@ static void start(recorder *r, conn *c)
 {
     rec_conn *rc = calloc(1, sizeof *rc);
     if (rc == NULL) {
-        r->lost++;
+        stat_add(&r->lost, 1);
         log_warn("conn %llu: out of memory for its recording: not "
                  "recorded (recordings lost so far: %llu)",
                  (unsigned long long)conn_id(c),
-                 (unsigned long long)r->lost);
+                 (unsigned long long)stat_get(&r->lost));
         return;
     }
     rc->last_ms = loop_now(r->loop);
@@ -393,7 +393,7 @@ static int write_all(FILE *f, const char *s, size_t n)
 static void finish(recorder *r, conn *c, rec_conn *rc)
 {
     if (rc->dropped) {
-        r->lost++;
+        stat_add(&r->lost, 1);
         return;
     }
     char path[4096], tmp[4096], tail[160] = "";
@@ -431,17 +431,17 @@ static void finish(recorder *r, conn *c, rec_conn *rc)
             remove(tmp);
     }
     if (bad) {
-        r->lost++;
+        stat_add(&r->lost, 1);
         log_warn("conn %llu: cannot write its recording %s: %s "
                  "(recordings lost so far: %llu)",
                  (unsigned long long)conn_id(c),
                  fits ? path : rc->name,
                  fits ? (err ? strerror(err) : "write error")
                       : "path too long",
-                 (unsigned long long)r->lost);
+                 (unsigned long long)stat_get(&r->lost));
         return;
     }
-    r->written++;
+    stat_add(&r->written, 1);
     log_debug("recorded conn %llu to %s%s", (unsigned long long)conn_id(c),
               path, rc->truncated ? " (truncated)" : "");
 }
@@ -554,8 +554,12 @@ recorder *recorder_create(const char *dir, size_t max_bytes, loop *l,
 }
 
 const conn_tap *recorder_tap(recorder *r) { return &r->tap; }
-uint64_t recorder_written(const recorder *r) { return r->written; }
-uint64_t recorder_lost(const recorder *r) { return r->lost; }
+uint64_t recorder_written(const recorder *r)
+{
+    return stat_get(&r->written);
+}
+
+uint64_t recorder_lost(const recorder *r) { return stat_get(&r->lost); }
 
 void recorder_free(recorder *r)
 {

@@ -39,7 +39,8 @@ recorder *recorder_create(const char *dir, size_t max_bytes, loop *l,
                           char *const *script);
 /* The tap to put in the loop's conn_config; valid while r lives. */
 const conn_tap *recorder_tap(recorder *r);
-/* Recordings written, and lost (not written: disk, memory), so far. */
+/* Recordings written, and lost (not written: disk, memory), so far. Any
+ * thread may read them while r's loop runs (stat.h). */
 uint64_t recorder_written(const recorder *r);
 uint64_t recorder_lost(const recorder *r);
 /* After the table is freed (its connections are then freed, and written,

@@ -5,6 +5,7 @@
  * events are real, so a transcript is compared with its wait lines taken
  * out, and the waits a timer decided are checked on their own. */
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,5 +547,16 @@ void record_lost(void)
         TEST_FAIL("no warning \"%s\"", want);
     ASSERT(it_log_wait(s, ".sim: No such file or directory (recordings "
                        "lost so far: 1)", IT_WAIT_MS));
+    /* and counted in the metrics (SIGUSR1: not on Windows) */
+    if (!it_proxy_on_windows()) {
+        it_server_signal(s, SIGUSR1);
+        if (!it_log_wait(s, "metrics: ricochet_recordings_total{result="
+                         "\"lost\"} 1\n", IT_WAIT_MS))
+            TEST_FAIL("the metrics do not count the lost recording");
+        char *log = it_log_read(s);
+        ASSERT(strstr(log, "metrics: ricochet_recordings_total{result="
+                      "\"written\"} 0\n") != NULL);
+        free(log);
+    }
     it_server_stop(s);
 }
