@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "quote.h"
 
 #define ADMIN_MAX_CONNS 16
 #define ADMIN_BUSY_CONNS 4     /* more, answered 503 */
@@ -145,31 +146,10 @@ static void json_args(json_buf *b, char *const *kv, int n)
     json_raw(b, "}", 1);
 }
 
-/* 2026-12-02T05:11:04.123Z from seconds since 1970 (days to a civil
- * date: H. Hinnant's algorithm), with no time.h: gmtime is not
- * thread-safe and the log may use it elsewhere. */
-static void utc_text(int64_t secs, int ms, char *out, size_t len)
-{
-    int64_t days = secs / 86400, rest = secs % 86400;
-    int64_t z = days + 719468;
-    int64_t era = z / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
-    snprintf(out, len, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03dZ",
-             (long long)y, (long long)m, (long long)d,
-             (long long)(rest / 3600), (long long)(rest / 60 % 60),
-             (long long)(rest % 60), ms);
-}
-
 static void script_fields(json_buf *b, controller *ctl)
 {
     char when[64];
-    utc_text(ctl->loaded_s, ctl->loaded_ms, when, sizeof when);
+    quote_utc(ctl->loaded_s, ctl->loaded_ms, when, sizeof when);
     json_raw(b, "\"path\":", 7);
     json_str(b, ctl->workers[0].script);
     json_printf(b, ",\"version\":%lu,\"loaded_at\":", ctl->version);

@@ -11,6 +11,7 @@
 #include "net.h"
 #include "path.h"
 #include "policy.h"
+#include "record.h"
 #include "rng.h"
 #include "search.h"
 #include "service.h"
@@ -78,6 +79,14 @@ static const char usage_text[] =
 "                        connection: peer, time, bytes, hooks, who\n"
 "                        half-closed first, reason, shaping, the\n"
 "                        script's conn:tag fields (default on)\n"
+"  --record DIR          write each finished connection to DIR as a\n"
+"                        transcript (one .sim file each) that --simulate\n"
+"                        replays against the script: what the client sent\n"
+"                        and when, and what the server answered, as expect\n"
+"                        lines (see README, \"Recording real traffic\")\n"
+"  --record-max BYTES    transcript kept per connection; past it the\n"
+"                        recording stops and is marked truncated (it\n"
+"                        fails when replayed); k, m, g (default 1m)\n"
 "\n"
 "script options:\n"
 "  --hook-budget N       instructions one hook call may run before it is\n"
@@ -250,7 +259,7 @@ static const char *const value_options[] = {
     "--idle-timeout", "--drain-timeout", "--out-limit", "--log-level",
     "--hook-budget", "--hook-timeout", "--lua-memory", "--seed",
     "--simulate", "--workers", "--log-format", "--log-conns", "--admin",
-    "--script-path", NULL
+    "--script-path", "--record", "--record-max", NULL
 };
 
 static int takes_value(const char *name)
@@ -326,6 +335,7 @@ static const char *expected(const char *name)
         {"--max-conns", "a whole number from 1 to 100000000"},
         {"--workers", "a whole number from 1 to 64"},
         {"--out-limit", "bytes, with k, m or g: 1 to 1 TiB"},
+        {"--record-max", "bytes, with k, m or g: 1k to 1 TiB"},
         {"--hook-budget", "instructions: 0 for none, or 1 to 2000000000"},
         {"--hook-timeout", "milliseconds: 0 for none, or 1 to 3600000"},
         {"--lua-memory", "MiB: 0 for none, or 1 to 1048576"},
@@ -407,6 +417,13 @@ static int apply_value(cli *o, const char *name, const char *value)
         o->cfg.workers = (int)n;
     } else if (strcmp(name, "--simulate") == 0) {
         o->simulate[o->nsimulate++] = value;
+    } else if (strcmp(name, "--record") == 0) {
+        rc = value[0] != '\0' ? 0 : ERR_EINVAL;
+        o->cfg.record_dir = value;
+    } else if (strcmp(name, "--record-max") == 0) {
+        rc = parse_bytes(value, &o->cfg.record_max);
+        if (rc == 0 && o->cfg.record_max < 1024)
+            rc = ERR_EINVAL; /* a header and a line or two at least */
     } else if (strcmp(name, "--log-format") == 0) {
         log_format format;
         rc = log_parse_format(value, &format);
@@ -506,6 +523,16 @@ static int parse_args(cli *o, int argc, char **argv)
                            "SCRIPT.lua");
     if (o->cfg.nlisten == 0 && add_listen(&o->cfg, DEFAULT_LISTEN) != 0)
         return EXIT_USAGE;
+    if (o->cfg.record_dir != NULL && (o->nsimulate > 0 || o->check))
+        return usage_error("%s", "--record records the live server: not "
+                           "with --simulate or --check");
+    char why[256];
+    if (o->cfg.record_dir != NULL &&
+        record_check_dir(o->cfg.record_dir, why, sizeof why) != 0) {
+        fprintf(stderr, "ricochet: --record %s: %s (see ricochet --help)\n",
+                o->cfg.record_dir, why);
+        return EXIT_USAGE;
+    }
     return -1;
 }
 
@@ -552,6 +579,7 @@ int main(int argc, char **argv)
     o.cfg.idle_ms = 300 * 1000;
     o.cfg.drain_ms = 5 * 1000;
     o.cfg.out_limit = 1 << 20;
+    o.cfg.record_max = RECORD_DEFAULT_MAX;
     o.cfg.policy_opts = &o.opts;
     o.opts.memory_limit = POLICY_DEFAULT_MEMORY;
     o.opts.hook_budget = POLICY_DEFAULT_BUDGET;

@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "record.h"
 
 /* --- collecting ----------------------------------------------------------- */
 
@@ -46,6 +47,11 @@ void metrics_collect(controller *ctl, metrics_snapshot *out)
             out->hook_time_counts[b] += stat_get(&ls->time_counts[b]);
         out->hook_time_us += stat_get(&ls->time_us);
         out->lua_memory += stat_get(&ls->memory);
+        if (w->rec != NULL) {
+            out->recording = 1;
+            out->recordings_written += recorder_written(w->rec);
+            out->recordings_lost += recorder_lost(w->rec);
+        }
     }
     out->reloads_ok = ctl->reloads_ok;
     out->reloads_failed = ctl->reloads_failed;
@@ -246,6 +252,15 @@ int metrics_format(const metrics_snapshot *s, char **out, size_t *len)
     labelled(&t, "ricochet_script_reloads_total", "result", "error",
              s->reloads_failed);
     format_upstream(&t, &s->conns);
+    if (s->recording) {
+        family(&t, "ricochet_recordings_total", "counter",
+               "Connections --record wrote, and recordings lost (not "
+               "written: disk, memory).");
+        labelled(&t, "ricochet_recordings_total", "result", "written",
+                 s->recordings_written);
+        labelled(&t, "ricochet_recordings_total", "result", "lost",
+                 s->recordings_lost);
+    }
     if (t.failed) {
         free(t.data);
         return ERR_ENOMEM;

@@ -25,6 +25,8 @@ typedef struct metrics_snapshot {
     uint64_t hook_time_us;
     uint64_t lua_memory;
     uint64_t reloads_ok, reloads_failed;
+    int recording;           /* --record: the recordings' counts too */
+    uint64_t recordings_written, recordings_lost;
 } metrics_snapshot;
 
 /* Sum ctl's workers' counters (and take the controller's) into *out.

@@ -30,6 +30,8 @@ typedef struct server_config {
     const policy_opts *policy_opts; /* for reloads */
     int has_admin;                  /* --admin was given */
     server_listen admin;            /* its address */
+    const char *record_dir;         /* --record: NULL when off */
+    size_t record_max;              /* --record-max: bytes a connection */
 } server_config;
 
 /* Exit codes of the program, shared with main.c. */

@@ -15,6 +15,7 @@
  *     shutdown                  the client finishes sending (FIN)
  *     close                     the client finishes sending and closes
  *     reset                     the client resets the connection (RST)
+ *     truncated                 fails: --record cut the transcript here
  * The upstream's side, in proxy mode (--upstream, or a script that
  * connects), with the same words:
  *     upstream send "..." ...   the upstream sends
@@ -341,6 +342,14 @@ static int run_line(sim *sm, const sim_reader *r, const char *text,
         rc = sim_up_line(sc, r, p, scratch, &p);
         if (rc != 0)
             return rc;
+    } else if (strcmp(word, "truncated") == 0) {
+        /* --record cut the connection's transcript here: it cannot pass */
+        sim_text t = {.len = 0};
+        sim_text_add(&t, "%s:%d: the recording was cut here (--record-max): "
+                     "what came after is not in the transcript", r->path,
+                     r->line);
+        sim_report(r, 0, t.buf);
+        return 1;
     } else {
         return sim_fail(r, "unknown command (send, wait, shutdown, close, "
                         "reset, upstream, expect, connect):", word);

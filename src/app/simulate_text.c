@@ -7,37 +7,18 @@
 #include <string.h>
 
 #include "err.h"
+#include "quote.h"
 #include "simulate_int.h"
 
 #define SHOW_MAX 1024 /* bytes of one chunk printed; the rest is counted */
 
-/* ch as the transcript writes it: out gets up to 4 bytes and a NUL. */
-static void escape(unsigned char ch, char out[5])
-{
-    switch (ch) {
-    case '\r': strcpy(out, "\\r"); break;
-    case '\n': strcpy(out, "\\n"); break;
-    case '\t': strcpy(out, "\\t"); break;
-    case '\0': strcpy(out, "\\0"); break;
-    case '\\': strcpy(out, "\\\\"); break;
-    case '"': strcpy(out, "\\\""); break;
-    default:
-        if (ch >= 0x20 && ch < 0x7f) {
-            out[0] = (char)ch;
-            out[1] = '\0';
-        } else {
-            snprintf(out, 5, "\\x%02x", ch);
-        }
-    }
-}
-
 static void put_quoted(FILE *f, const char *data, size_t len)
 {
     size_t shown = len < SHOW_MAX ? len : SHOW_MAX;
-    char esc[5];
+    char esc[QUOTE_BYTE_MAX];
     fputc('"', f);
     for (size_t i = 0; i < shown; i++) {
-        escape((unsigned char)data[i], esc);
+        quote_byte((unsigned char)data[i], esc);
         fputs(esc, f);
     }
     fputc('"', f);
@@ -94,10 +75,10 @@ void sim_text_add(sim_text *t, const char *fmt, ...)
 void sim_text_quoted(sim_text *t, const char *data, size_t len)
 {
     size_t shown = len < SHOW_MAX ? len : SHOW_MAX;
-    char esc[5];
+    char esc[QUOTE_BYTE_MAX];
     sim_text_add(t, "\"");
     for (size_t i = 0; i < shown; i++) {
-        escape((unsigned char)data[i], esc);
+        quote_byte((unsigned char)data[i], esc);
         sim_text_add(t, "%s", esc);
     }
     sim_text_add(t, "\"");

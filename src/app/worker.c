@@ -8,6 +8,7 @@
 #include "json.h"
 #include "ladmin.h"
 #include "log.h"
+#include "record.h"
 #include "rng.h"
 
 /* "worker 2: " in front of a worker's own lines when there are several. */
@@ -276,6 +277,13 @@ static int make_loop(worker *w)
         .first_id = (uint64_t)w->index, .id_stride = (uint64_t)w->nworkers,
         .write_later = 1, .count_peers = cfg->max_conns_per_ip > 0,
     };
+    if (cfg->record_dir != NULL) {
+        w->rec = recorder_create(cfg->record_dir, cfg->record_max, w->loop,
+                                 &w->lua_stats, &w->script);
+        if (w->rec == NULL)
+            return ERR_ENOMEM;
+        cc.tap = recorder_tap(w->rec);
+    }
     w->conns = conn_table_create(&cc);
     if (w->conns == NULL)
         return ERR_ENOMEM;
@@ -417,7 +425,8 @@ void worker_free(worker *w)
     if (w->cfg == NULL)
         return; /* never initialised */
     listener_close(&w->listen);
-    conn_table_free(w->conns);
+    conn_table_free(w->conns); /* what is left is recorded now */
+    recorder_free(w->rec);
     if (w->cmd.handle.sock != NET_INVALID) {
         loop_io_set(w->loop, &w->cmd, 0);
         net_close(w->cmd.handle.sock);

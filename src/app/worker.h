@@ -70,6 +70,7 @@ typedef struct worker {
     loop *loop;
     policy *policy;
     conn_table *conns;
+    struct recorder *rec;  /* --record: its connections' transcripts */
     policy_stats lua_stats; /* its states' hook calls (metrics.c reads) */
     listener listen;
     loop_io cmd;           /* commands from the controller */

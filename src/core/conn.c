@@ -210,6 +210,7 @@ static void reap(conn_table *t)
         t->reap = c->reap_next;
         if (c->cb && c->cb->close)
             c->cb->close(c, c->reason);
+        conn__tap(c, CONN_TAP_FREE, NULL, 0);
         t->live--;
         t->closed--;
         if (c->prev)
@@ -369,6 +370,7 @@ void conn__link(conn_table *t, conn *c)
     if (t->all)
         t->all->prev = c;
     t->all = c;
+    conn__tap(c, CONN_TAP_OPEN, NULL, 0);
     if (c->outbound) {
         t->outbound_open++;
     } else {
@@ -484,6 +486,8 @@ void conn__fail(conn *c, int err, const char *what)
         log_trace("conn %llu%s: reset by peer during %s",
                   CONN_ID(c), what);
         c->peer_reset = c->state != CONN_CLOSED;
+        if (c->peer_reset)
+            conn__tap(c, CONN_TAP_PEER_RESET, NULL, 0);
         conn__close_now(c, CONN_REASON_RESET, 0);
         return;
     }
@@ -598,6 +602,7 @@ int conn_evict(conn *c, const char *why)
 static void peer_done(conn *c)
 {
     log_trace("conn %llu%s: FIN received", CONN_ID(c));
+    conn__tap(c, CONN_TAP_PEER_FIN, NULL, 0);
     c->peer_eof = 1;
     if (c->first_fin == CONN_FIN_NEITHER)
         c->first_fin = CONN_FIN_PEER;
@@ -640,6 +645,7 @@ void conn__deliver(conn *c, const char *data, size_t len)
 static void received(conn *c, const char *data, size_t len)
 {
     conn__trace_chunk(c, "in", c->bytes_in, data, len);
+    conn__tap(c, CONN_TAP_IN, data, len);
     conn__count_in(c, (uint64_t)len);
     conn__touch(c);
     if (c->framing)
@@ -786,6 +792,8 @@ void conn_feed_reset(conn *c)
 {
     log_trace("conn %llu%s: reset by peer", CONN_ID(c));
     c->peer_reset = c->state != CONN_CLOSED;
+    if (c->peer_reset)
+        conn__tap(c, CONN_TAP_PEER_RESET, NULL, 0);
     conn__close_now(c, CONN_REASON_RESET, 0);
 }
 

@@ -112,6 +112,37 @@ typedef struct conn_transport {
     void (*connect)(void *data, conn *c, const char *host, int port);
 } conn_transport;
 
+/* What a connection did, as an observer (conn_tap) sees it: what went
+ * over the wire, in the order it went, with no policy in it. */
+enum conn_tap_event {
+    CONN_TAP_OPEN,       /* c was made: accepted, virtual or connecting */
+    CONN_TAP_IN,         /* the peer's bytes, as read (before framing) */
+    CONN_TAP_OUT,        /* our bytes, as the socket took them */
+    CONN_TAP_PEER_FIN,   /* the peer finished sending */
+    CONN_TAP_PEER_RESET, /* the peer reset c */
+    CONN_TAP_FIN,        /* our FIN went out */
+    CONN_TAP_CLOSE,      /* we closed c, gracefully */
+    CONN_TAP_RESET,      /* we reset c (RST), or an error closed it */
+    CONN_TAP_FREE,       /* c is freed next (after its close callback) */
+    /* an outbound connection's connect (conn_connect) ended: */
+    CONN_TAP_CONNECTED,        /* it is through */
+    CONN_TAP_CONNECT_REFUSED,  /* ERR_ECONNREFUSED */
+    CONN_TAP_CONNECT_TIMEOUT,  /* ERR_ETIMEDOUT: the connect timeout */
+    CONN_TAP_CONNECT_FAILED    /* any other error */
+};
+
+/* An observer of every connection of a table (--record). event gets the
+ * tap's own pointer first; bytes and len only with IN and OUT (else NULL
+ * and 0). It runs on the table's loop, inside the connection's own call
+ * chain: it must only look (conn_id, conn_peer, ...) and keep what it
+ * needs, never call down into c. With no tap a connection pays one NULL
+ * check per event. */
+typedef struct conn_tap {
+    void (*event)(void *data, conn *c, enum conn_tap_event ev,
+                  const char *bytes, size_t len);
+    void *data;
+} conn_tap;
+
 /* The settings of one loop's connections. */
 typedef struct conn_config {
     loop *loop;
@@ -123,6 +154,7 @@ typedef struct conn_config {
     const conn_transport *transport; /* NULL: real sockets */
     int write_later;     /* 1: small sends wait for conn_table_tick() */
     int count_peers;     /* 1: count open connections per peer address */
+    const conn_tap *tap; /* NULL: nobody observes (see conn_tap) */
 } conn_config;
 
 /* A table for the connections of one loop, with cfg's settings (copied).
@@ -234,6 +266,10 @@ conn_table *conn_table_of(const conn *c);
 void conn_set_label(conn *c, const char *label);
 /* The owner's pointer given to conn_set_callbacks. */
 void *conn_owner(const conn *c);
+/* The tap's own pointer for c (NULL until set): the tap keeps its state
+ * of c here, from CONN_TAP_OPEN to CONN_TAP_FREE, and frees it. */
+void *conn_tap_data(const conn *c);
+void conn_set_tap_data(conn *c, void *data);
 
 uint64_t conn_id(const conn *c);
 /* "ADDR:PORT" of the peer. */

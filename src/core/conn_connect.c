@@ -42,6 +42,10 @@ static void finish(conn *c, int err)
     loop_timer_stop(conn__loop(c), &cc->check);
     free(cc);
     c->connecting = NULL;
+    conn__tap(c, err == 0 ? CONN_TAP_CONNECTED
+                 : err == ERR_ECONNREFUSED ? CONN_TAP_CONNECT_REFUSED
+                 : err == ERR_ETIMEDOUT ? CONN_TAP_CONNECT_TIMEOUT
+                 : CONN_TAP_CONNECT_FAILED, NULL, 0);
     if (err != 0) {
         /* a note: the trace line, or the transport's (--simulate) */
         conn_note(c, "connect to %s failed: %s", c->peer,

@@ -4,6 +4,8 @@
 #include "conn_int.h"
 
 void *conn_owner(const conn *c) { return c->owner; }
+void *conn_tap_data(const conn *c) { return c->tap_data; }
+void conn_set_tap_data(conn *c, void *data) { c->tap_data = data; }
 conn_table *conn_table_of(const conn *c) { return c->table; }
 uint64_t conn_id(const conn *c) { return c->id; }
 const char *conn_peer(const conn *c) { return c->peer; }

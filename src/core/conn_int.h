@@ -115,6 +115,7 @@ struct conn {
     uint64_t stop_deadline_ms;  /* 0: the server is not stopping */
     const conn_callbacks *cb;
     void *owner;
+    void *tap_data;             /* the tap's own (conn_tap) */
     conn_framing *framing;      /* NULL: input goes up as it arrives */
     conn_shaper *shaper;        /* NULL: output goes straight out */
     struct conn_connecting *connecting; /* NULL: connected (or inbound) */
@@ -132,6 +133,15 @@ struct conn {
 #define CONN_ID(c) (unsigned long long)(c)->id, (c)->label
 
 static inline loop *conn__loop(const conn *c) { return c->table->cfg.loop; }
+
+/* Tell the table's tap, if any, what c did (conn_tap). */
+static inline void conn__tap(conn *c, enum conn_tap_event ev,
+                             const char *bytes, size_t len)
+{
+    const conn_tap *tap = c->table->cfg.tap;
+    if (tap != NULL)
+        tap->event(tap->data, c, ev, bytes, len);
+}
 
 /* conn.c: the state machine. */
 void conn__set_state(conn *c, enum conn_state to);

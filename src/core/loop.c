@@ -56,6 +56,11 @@ void loop_free(loop *l)
 
 uint64_t loop_now(const loop *l) { return l->now_ms; }
 
+uint64_t loop_next_deadline(const loop *l)
+{
+    return timerq_next(&l->timers);
+}
+
 void loop_update_time(loop *l)
 {
     if (!l->virtual_clock)

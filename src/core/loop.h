@@ -40,6 +40,10 @@ void loop_free(loop *l);
 uint64_t loop_now(const loop *l);
 /* Re-read the clock (after a slow callback, for example). */
 void loop_update_time(loop *l);
+/* The deadline of the next timer due (loop_now's ms), or UINT64_MAX when
+ * none is armed. An observer (--record) tells from it which timers had
+ * not run yet when an event came. */
+uint64_t loop_next_deadline(const loop *l);
 
 /* Virtual time, for --simulate: from now on the clock reads start_ms and
  * moves only by loop_advance, which fires every timer due on the way, in

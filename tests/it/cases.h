@@ -157,6 +157,13 @@
     X(sim_many_dir) \
     X(sim_many_files) \
     X(sim_many_errors) \
+    X(record_replays) \
+    X(record_resets) \
+    X(record_truncated) \
+    X(record_workers) \
+    X(record_bad_options) \
+    X(record_proxy) \
+    X(record_lost) \
     X(log_injection) \
     X(log_flood_max_conns) \
     X(summary_client_fin) \

@@ -5,5 +5,10 @@
 void test_metrics_text(void);
 void test_metrics_zero(void);
 void test_metrics_escape(void);
+void test_metrics_recordings(void);
+void test_record_text(void);
+void test_record_cut_and_error(void);
+void test_record_timer_order(void);
+void test_record_upstream(void);
 
 #endif

@@ -13,6 +13,11 @@ static const test_case cases[] = {
     CASE(metrics_text),
     CASE(metrics_zero),
     CASE(metrics_escape),
+    CASE(metrics_recordings),
+    CASE(record_text),
+    CASE(record_cut_and_error),
+    CASE(record_timer_order),
+    CASE(record_upstream),
     { NULL, NULL }
 };
 

@@ -171,3 +171,28 @@ void test_metrics_escape(void)
     ASSERT_UEQ(metrics_escape_label("x", out, 1), 0);
     ASSERT_STR_EQ(out, "");
 }
+
+/* The recordings' counts, last, only when --record is on. */
+void test_metrics_recordings(void)
+{
+    metrics_snapshot s;
+    char *text;
+    size_t len;
+    memset(&s, 0, sizeof s);
+    ASSERT_EQ(metrics_format(&s, &text, &len), 0);
+    ASSERT(strstr(text, "recordings") == NULL);
+    free(text);
+    s.recording = 1;
+    s.recordings_written = 12;
+    s.recordings_lost = 3;
+    ASSERT_EQ(metrics_format(&s, &text, &len), 0);
+    static const char want[] =
+        "# HELP ricochet_recordings_total Connections --record wrote, and "
+        "recordings lost (not written: disk, memory).\n"
+        "# TYPE ricochet_recordings_total counter\n"
+        "ricochet_recordings_total{result=\"written\"} 12\n"
+        "ricochet_recordings_total{result=\"lost\"} 3\n";
+    ASSERT(len > strlen(want));
+    ASSERT_STR_EQ(text + len - strlen(want), want);
+    free(text);
+}

@@ -44,6 +44,7 @@ void test_loop_io_interest(void);
 void test_loop_hook_first(void);
 void test_loop_io_stop_other(void);
 void test_loop_advance_to_the_end(void);
+void test_loop_next_deadline(void);
 
 void test_frame_raw(void);
 void test_frame_line(void);
@@ -119,6 +120,11 @@ void test_conn_frame_too_big(void);
 /* test_conn_limits.c */
 void test_conn_idlest(void);
 void test_conn_peer_counts(void);
+
+/* test_conn_tap.c */
+void test_conn_tap_graceful(void);
+void test_conn_tap_resets(void);
+void test_conn_tap_connect(void);
 
 /* test_conn_wire.c */
 void test_conn_backpressure(void);

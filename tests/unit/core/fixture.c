@@ -49,6 +49,14 @@ void fixture_before_sleep(loop *l, void *data)
 void fixture_start(fixture *fx, uint64_t idle_ms, uint64_t drain_ms,
                    size_t out_limit, int write_later)
 {
+    fixture_start_tapped(fx, idle_ms, drain_ms, out_limit, write_later,
+                         NULL);
+}
+
+void fixture_start_tapped(fixture *fx, uint64_t idle_ms, uint64_t drain_ms,
+                          size_t out_limit, int write_later,
+                          const conn_tap *tap)
+{
     memset(fx, 0, sizeof *fx);
     fx->loop = loop_create();
     ASSERT(fx->loop != NULL);
@@ -60,7 +68,7 @@ void fixture_start(fixture *fx, uint64_t idle_ms, uint64_t drain_ms,
     conn_config cfg = {
         .loop = fx->loop, .out_limit = out_limit, .idle_ms = idle_ms,
         .drain_ms = drain_ms, .transport = &fx->tr.transport,
-        .write_later = write_later,
+        .write_later = write_later, .tap = tap,
     };
     fx->table = conn_table_create(&cfg);
     ASSERT(fx->table != NULL);

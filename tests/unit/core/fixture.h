@@ -47,6 +47,10 @@ struct fixture {
  * tracing callbacks (the case may clear some before opening). */
 void fixture_start(fixture *fx, uint64_t idle_ms, uint64_t drain_ms,
                    size_t out_limit, int write_later);
+/* The same, with an observer of the table's connections. */
+void fixture_start_tapped(fixture *fx, uint64_t idle_ms, uint64_t drain_ms,
+                          size_t out_limit, int write_later,
+                          const conn_tap *tap);
 /* Frees the table (the close callbacks of the open ones run) and the
  * loop. */
 void fixture_end(fixture *fx);

@@ -338,3 +338,33 @@ void test_loop_timer_never_early(void)
     }
     loop_free(l);
 }
+
+/* The next deadline: none, the earliest of those armed, none again once
+ * they ran; a real-clock timer's includes its 1 ms margin. */
+void test_loop_next_deadline(void)
+{
+    loop *l = loop_create();
+    ASSERT(l != NULL);
+    loop_use_virtual_clock(l, 100);
+    ASSERT_UEQ(loop_next_deadline(l), UINT64_MAX);
+    int fired = 0;
+    timer a, b;
+    timer_init(&a, count_fire, &fired);
+    timer_init(&b, count_fire, &fired);
+    ASSERT_EQ(loop_timer_start(l, &a, 30), 0);
+    ASSERT_EQ(loop_timer_start(l, &b, 7), 0);
+    ASSERT_UEQ(loop_next_deadline(l), 107);
+    loop_advance(l, 107);
+    ASSERT_UEQ(loop_next_deadline(l), 130);
+    loop_advance(l, 130);
+    ASSERT_EQ(fired, 2);
+    ASSERT_UEQ(loop_next_deadline(l), UINT64_MAX);
+    loop_free(l);
+
+    l = loop_create();
+    ASSERT(l != NULL);
+    ASSERT_EQ(loop_timer_start(l, &a, 30), 0);
+    ASSERT_UEQ(loop_next_deadline(l), loop_now(l) + 31);
+    loop_timer_stop(l, &a);
+    loop_free(l);
+}
