@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hex.h"
 #include "quote.h"
 #include "simulate_int.h"
 
@@ -103,17 +104,6 @@ int sim_fail(const sim_reader *r, const char *msg, const char *word)
     return ERR_EINVAL;
 }
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* A decoded string is never longer than its text. */
 int sim_parse_quoted(const sim_reader *r, const char **p, char *out,
                      size_t *len)
@@ -138,7 +128,7 @@ int sim_parse_quoted(const sim_reader *r, const char **p, char *out,
         case '\\': out[n++] = '\\'; break;
         case '"': out[n++] = '"'; break;
         case 'x': {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
             if (lo < 0)
                 return sim_fail(r, "\\x needs two hex digits", NULL);
             out[n++] = (char)(hi * 16 + lo);

@@ -5,16 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hex(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
+#include "hex.h"
 
 /* Form-decode s[0..len) (+ is a space, %XX a byte) into out, which has
  * room for len + 1. Returns NULL, or why it cannot. */
@@ -26,8 +17,8 @@ static const char *decode(const char *s, size_t len, char *out)
         if (ch == '+') {
             ch = ' ';
         } else if (ch == '%') {
-            int hi = i + 2 < len ? hex(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hex(s[i + 2]) : -1;
+            int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return "bad percent-encoding in the form body";
             ch = (char)(hi * 16 + lo);

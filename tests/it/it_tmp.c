@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,19 +68,25 @@ const char *it_tmp_mkdir(const char *rel)
     return path;
 }
 
-const char *it_tmp_write(const char *rel, const char *text)
+const char *it_tmp_write_bytes(const char *rel, const char *data,
+                               size_t len)
 {
     const char *path = remember(rel);
     char next[1100];
     snprintf(next, sizeof next, "%s.new", path);
-    FILE *f = fopen(next, "w");
+    FILE *f = fopen(next, "wb");
     if (f == NULL)
         TEST_FAIL("cannot write %s: %s", next, strerror(errno));
-    if (fputs(text, f) == EOF || fclose(f) != 0)
+    if (fwrite(data, 1, len, f) != len || fclose(f) != 0)
         TEST_FAIL("cannot write %s: %s", next, strerror(errno));
     if (rename(next, path) != 0)
         TEST_FAIL("rename %s: %s", next, strerror(errno));
     return path;
+}
+
+const char *it_tmp_write(const char *rel, const char *text)
+{
+    return it_tmp_write_bytes(rel, text, strlen(text));
 }
 
 const char *it_tmp_path(const char *rel) { return remember(rel); }

@@ -4,6 +4,8 @@
 #ifndef RICOCHET_IT_TMP_H
 #define RICOCHET_IT_TMP_H
 
+#include <stddef.h>
+
 /* The case's folder (made on the first call), an absolute path. */
 const char *it_tmp_root(void);
 /* Make the folder rel under the root (its parent must exist). Returns
@@ -13,6 +15,9 @@ const char *it_tmp_mkdir(const char *rel);
  * saves (a new file renamed over). Returns its absolute path, valid
  * until exit. */
 const char *it_tmp_write(const char *rel, const char *text);
+/* The same with len bytes of data (NULs allowed). */
+const char *it_tmp_write_bytes(const char *rel, const char *data,
+                               size_t len);
 /* The absolute path of rel under the root, for a file the case makes
  * itself (a socket it binds): removed at exit too. Valid until exit. */
 const char *it_tmp_path(const char *rel);

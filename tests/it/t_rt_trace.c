@@ -9,6 +9,7 @@
 
 #include "cases.h"
 #include "harness.h"
+#include "it_tmp.h"
 #include "it_rt.h"
 
 /* ---- --trace ------------------------------------------------------------ */
@@ -179,20 +180,6 @@ void rt_simulate_errors(void)
     it_run_free(&r);
 }
 
-/* Write text (len bytes, NULs allowed) to a new temporary transcript;
- * its path goes to path. */
-static void write_transcript(char *path, size_t cap, const char *text,
-                             size_t len)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(path, cap, "%s/ricochet-sim-XXXXXX",
-             base && *base ? base : "/tmp");
-    int fd = mkstemp(path);
-    ASSERT(fd >= 0);
-    ASSERT_EQ(write(fd, text, len), (ssize_t)len);
-    close(fd);
-}
-
 /* Every malformed transcript is refused with its file and line and exit
  * 2; a wait ends with a comment like any command. Upstream lines are
  * refused without proxy mode, and checked like the client's in it. */
@@ -243,13 +230,14 @@ void rt_simulate_malformed(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512];
         it_run r;
-        write_transcript(path, sizeof path, cases[i].text, cases[i].len);
+        snprintf(path, sizeof path, "%s",
+                 it_tmp_write_bytes("transcript.sim", cases[i].text,
+                                    cases[i].len));
         if (cases[i].proxy)
             RUN(&r, "--simulate", path, SCRIPT("proxy.lua"), "--upstream",
                 "127.0.0.1:6379");
         else
             RUN(&r, "--simulate", path, SCRIPT("echo.lua"));
-        unlink(path);
         if (cases[i].error == NULL) {
             if (r.code != 0 || strstr(r.out, cases[i].out) == NULL)
                 TEST_FAIL("case %zu: exit %d, stdout:\n%s\nstderr:\n%s", i,

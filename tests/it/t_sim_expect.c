@@ -10,20 +10,8 @@
 
 #include "cases.h"
 #include "harness.h"
+#include "it_tmp.h"
 #include "it_rt.h"
-
-/* Write text to a new temporary transcript; its path goes to path. */
-static void write_transcript(char *path, size_t cap, const char *text)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(path, cap, "%s/ricochet-sim-XXXXXX",
-             base && *base ? base : "/tmp");
-    int fd = mkstemp(path);
-    ASSERT(fd >= 0);
-    size_t len = strlen(text);
-    ASSERT_EQ(write(fd, text, len), (ssize_t)len);
-    close(fd);
-}
 
 void sim_expect_fails(void)
 {
@@ -93,13 +81,13 @@ void sim_expect_fails(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512], want[1024];
         it_run r;
-        write_transcript(path, sizeof path, cases[i].text);
+        snprintf(path, sizeof path, "%s",
+                 it_tmp_write("transcript.sim", cases[i].text));
         if (cases[i].idle)
             RUN(&r, "--simulate", path, it_path(cases[i].script),
                 "--idle-timeout", "1");
         else
             RUN(&r, "--simulate", path, it_path(cases[i].script));
-        unlink(path);
         snprintf(want, sizeof want, "%s%s%s", path, cases[i].error,
                  cases[i].code == 1 ? "\n" : "");
         if (r.code != cases[i].code || strstr(r.err, want) == NULL)

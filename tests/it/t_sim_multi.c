@@ -11,20 +11,8 @@
 
 #include "cases.h"
 #include "harness.h"
+#include "it_tmp.h"
 #include "it_rt.h"
-
-/* Write text to a new temporary transcript; its path goes to path. */
-static void write_transcript(char *path, size_t cap, const char *text)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(path, cap, "%s/ricochet-sim-XXXXXX",
-             base && *base ? base : "/tmp");
-    int fd = mkstemp(path);
-    ASSERT(fd >= 0);
-    size_t len = strlen(text);
-    ASSERT_EQ(write(fd, text, len), (ssize_t)len);
-    close(fd);
-}
 
 void sim_multi_fails(void)
 {
@@ -82,9 +70,9 @@ void sim_multi_fails(void)
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         char path[512], want[1024];
         it_run r;
-        write_transcript(path, sizeof path, fixed[i].text);
+        snprintf(path, sizeof path, "%s",
+                 it_tmp_write("transcript.sim", fixed[i].text));
         RUN(&r, "--simulate", path, it_path("tests/it/sim/kv.lua"));
-        unlink(path);
         snprintf(want, sizeof want, "%s%s\n", path, fixed[i].error);
         if (r.code != fixed[i].code || strstr(r.err, want) == NULL)
             TEST_FAIL("case %zu: want exit %d and \"%s\"; exit %d, "
