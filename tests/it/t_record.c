@@ -182,6 +182,30 @@ static long waits_between(const char *body, const char *from,
     return sum;
 }
 
+/* The line of text where marker starts (the first line is 1). */
+static int line_of(const char *text, const char *marker)
+{
+    const char *at = strstr(text, marker);
+    ASSERT(at != NULL);
+    int line = 1;
+    for (const char *p = text; p < at; p++)
+        line += *p == '\n';
+    return line;
+}
+
+/* Replaying the recording at path against script fails: exit 1, and
+ * want on stderr. */
+static void replay_fails(const char *path, const char *script,
+                         const char *want)
+{
+    it_run r;
+    RUN(&r, "--simulate", path, script);
+    if (r.code != 1 || strstr(r.err, want) == NULL)
+        TEST_FAIL("want exit 1 and \"%s\"; exit %d, stderr:\n%s", want,
+                  r.code, r.err);
+    it_run_free(&r);
+}
+
 static void recv_exact(int fd, const char *want)
 {
     char buf[1024];
@@ -257,17 +281,10 @@ void record_replays(void)
 
     /* another script: no banner (its line: after the header, and a wait
      * when the banner went out a ms after the accept) */
-    int at = 1;
-    for (const char *p = text; p < strstr(text, "expect \"hi"); p++)
-        at += *p == '\n';
     char want[1200];
     snprintf(want, sizeof want, "%s:%d: expected \"hi\\r\\n\" but the server "
-             "sent ", path, at);
-    RUN(&r, "--simulate", path, SCRIPT("upper.lua"));
-    if (r.code != 1 || strstr(r.err, want) == NULL)
-        TEST_FAIL("want exit 1 and \"%s\"; exit %d, stderr:\n%s", want,
-                  r.code, r.err);
-    it_run_free(&r);
+             "sent ", path, line_of(text, "expect \"hi"));
+    replay_fails(path, SCRIPT("upper.lua"), want);
     free(lines);
     free(text);
     remove_dir(dir);
@@ -325,17 +342,10 @@ void record_resets(void)
                   r.out, r.err);
     it_run_free(&r);
     /* a script with no error fails it */
-    int at = 1;
-    for (const char *p = text; p < strstr(text, "expect error"); p++)
-        at += *p == '\n';
     char want[1200];
     snprintf(want, sizeof want, "%s:%d: expected a hook error but there "
-             "was none\n", path, at);
-    RUN(&r, "--simulate", path, SCRIPT("echo.lua"));
-    if (r.code != 1 || strstr(r.err, want) == NULL)
-        TEST_FAIL("want exit 1 and \"%s\"; exit %d, stderr:\n%s", want,
-                  r.code, r.err);
-    it_run_free(&r);
+             "was none\n", path, line_of(text, "expect error"));
+    replay_fails(path, SCRIPT("echo.lua"), want);
     free(text);
     it_server_stop(s);
     ASSERT_EQ(count_files(dir), 2);
@@ -380,15 +390,9 @@ void record_truncated(void)
     ASSERT_STR_EQ(text + len - strlen(tail), tail);
     const char *body = strstr(text, "\nsend ") + 1;
     ASSERT_LE((size_t)(text + len - strlen(tail) + 1 - body), 1024);
-    it_run r;
-    RUN(&r, "--simulate", path, SCRIPT("echo.lua"));
-    char want[1200];
-    snprintf(want, sizeof want, "the recording was cut here "
-             "(--record-max): what came after is not in the transcript\n");
-    if (r.code != 1 || strstr(r.err, want) == NULL)
-        TEST_FAIL("want exit 1 and \"%s\"; exit %d, stderr:\n%s", want,
-                  r.code, r.err);
-    it_run_free(&r);
+    replay_fails(path, SCRIPT("echo.lua"), "the recording was cut here "
+                 "(--record-max): what came after is not in the "
+                 "transcript\n");
     free(text);
     it_server_stop_clean(s);
     remove_dir(dir);
