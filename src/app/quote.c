@@ -33,6 +33,53 @@ size_t quote_byte(unsigned char ch, char out[QUOTE_BYTE_MAX])
     return 2;
 }
 
+/* 1 for a byte that stands for itself between quotes. */
+static int plain(unsigned char ch)
+{
+    return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+}
+
+size_t quote_len(const char *data, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)data[i];
+        if (plain(ch))
+            n++;
+        else
+            n += ch == '\r' || ch == '\n' || ch == '\t' || ch == '\0' ||
+                 ch == '\\' || ch == '"' ? 2 : 4;
+    }
+    return n;
+}
+
+size_t quote_into(char *out, const char *data, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)data[i];
+        if (plain(ch)) {
+            *o++ = (char)ch;
+            continue;
+        }
+        *o++ = '\\';
+        switch (ch) { /* as quote_byte, without a call a byte */
+        case '\r': *o++ = 'r'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\t': *o++ = 't'; break;
+        case '\0': *o++ = '0'; break;
+        case '\\': *o++ = '\\'; break;
+        case '"': *o++ = '"'; break;
+        default:
+            *o++ = 'x';
+            *o++ = hex[ch >> 4];
+            *o++ = hex[ch & 15];
+        }
+    }
+    return (size_t)(o - out);
+}
+
 /* Days to a civil date: H. Hinnant's algorithm, with no time.h: gmtime
  * is not thread-safe, and workers call this on their own threads. */
 void quote_utc(int64_t secs, int ms, char *out, size_t len)

@@ -133,19 +133,13 @@ static void put(rec_conn *rc, const char *s, size_t n)
 
 static size_t quoted_len(const char *data, size_t len)
 {
-    char esc[QUOTE_BYTE_MAX];
-    size_t n = 2;
-    for (size_t i = 0; i < len; i++)
-        n += quote_byte((unsigned char)data[i], esc);
-    return n;
+    return 2 + quote_len(data, len);
 }
 
 static void put_quoted(rec_conn *rc, const char *data, size_t len)
 {
-    char esc[QUOTE_BYTE_MAX];
     put(rc, "\"", 1);
-    for (size_t i = 0; i < len; i++)
-        put(rc, esc, quote_byte((unsigned char)data[i], esc));
+    rc->len += quote_into(rc->text + rc->len, data, len);
     put(rc, "\"", 1);
 }
 

@@ -10,5 +10,6 @@ void test_record_text(void);
 void test_record_cut_and_error(void);
 void test_record_timer_order(void);
 void test_record_upstream(void);
+void test_quote_into_every_byte(void);
 
 #endif

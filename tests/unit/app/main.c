@@ -18,6 +18,7 @@ static const test_case cases[] = {
     CASE(record_cut_and_error),
     CASE(record_timer_order),
     CASE(record_upstream),
+    CASE(quote_into_every_byte),
     { NULL, NULL }
 };
 
