@@ -9,6 +9,7 @@
 
 #include "dir.h"
 #include "err.h"
+#include "path.h"
 #include "simulate.h"
 
 #define FAILURE_MAX 16384
@@ -58,11 +59,16 @@ typedef struct folder {
     path_list names;
 } folder;
 
+/* A *.sim that is a regular file: not a folder, nor a FIFO that would
+ * hold the run on its open. */
 static int take_sim(const char *name, void *data)
 {
     folder *f = data;
     size_t len = strlen(name);
-    if (len > 4 && strcmp(name + len - 4, ".sim") == 0)
+    char path[4096];
+    if (len > 4 && strcmp(name + len - 4, ".sim") == 0 &&
+        path_join(f->dir, name, path, sizeof path) == 0 &&
+        path_is_file(path) == 1)
         add_path(&f->names, NULL, name);
     return f->names.oom ? ERR_ENOMEM : 0;
 }
