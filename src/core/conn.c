@@ -16,7 +16,6 @@
 
 #include "log.h"
 
-#define RECV_BUFFER_SIZE (64 * 1024)
 
 static void on_io(loop *l, loop_io *io, int events);
 static void on_deadline(timer *t);
@@ -189,7 +188,7 @@ conn_table *conn_table_create(const conn_config *cfg)
         t->cfg.id_stride = 1;
     t->next_id = t->cfg.first_id ? t->cfg.first_id : 1;
     if (cfg->transport == NULL) {
-        t->rbuf_size = RECV_BUFFER_SIZE;
+        t->rbuf_size = CONN_READ_MAX;
         t->rbuf = malloc(t->rbuf_size);
         if (t->rbuf == NULL) {
             free(t);
@@ -295,12 +294,18 @@ void conn_table_reset_all(conn_table *t, enum conn_reason reason)
 
 /* --- creating ------------------------------------------------------------ */
 
+void conn_set_read_max(conn *c, size_t n)
+{
+    c->read_max = n == 0 ? 1 : n > CONN_READ_MAX ? CONN_READ_MAX : n;
+}
+
 conn *conn__new(conn_table *t, net_socket sock, const char *peer)
 {
     conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     c->table = t;
+    c->read_max = CONN_READ_MAX;
     c->state = CONN_OPEN;
     c->id = t->next_id;
     t->next_id += t->cfg.id_stride;
@@ -661,7 +666,7 @@ static void do_read(conn *c)
     while (budget > 0 && !c->read_paused && !c->peer_eof && !c->stalled &&
            !c->held &&
            c->state != CONN_CLOSED && c->state != CONN_CLOSING) {
-        long n = conn__tx_recv(c, t->rbuf, t->rbuf_size);
+        long n = conn__tx_recv(c, t->rbuf, c->read_max);
         if (n == ERR_EINTR)
             continue;
         if (n == ERR_EAGAIN)
@@ -675,7 +680,7 @@ static void do_read(conn *c)
             return;
         }
         received(c, t->rbuf, (size_t)n);
-        if ((size_t)n < t->rbuf_size)
+        if ((size_t)n < c->read_max)
             break; /* the socket is most likely empty: save a syscall */
         budget -= (size_t)n;
     }

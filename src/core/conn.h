@@ -144,6 +144,9 @@ typedef struct conn_tap {
 } conn_tap;
 
 /* The settings of one loop's connections. */
+/* The largest read (see conn_set_read_max). */
+#define CONN_READ_MAX (256 * 1024)
+
 typedef struct conn_config {
     loop *loop;
     size_t out_limit;    /* pause reading above this much unsent output */
@@ -259,6 +262,12 @@ int conn_connecting(const conn *c);
 void conn_hold_reading(conn *c, int hold);
 
 void conn_set_callbacks(conn *c, const conn_callbacks *cb, void *owner);
+/* The most one read from c's socket takes, so the most on_data gets at
+ * once: n, within 1 and CONN_READ_MAX (the default, and the size of the
+ * one buffer a table reads into). A relay in C moves bulk with less CPU
+ * in large reads; a hook that copies what it is given (a Lua string
+ * the size of the read) does better with smaller ones. */
+void conn_set_read_max(conn *c, size_t n);
 /* The table c belongs to (to connect a companion from the same loop). */
 conn_table *conn_table_of(const conn *c);
 /* Name c's role in its log lines from now on: "conn 3 (upstream of 2):"
@@ -278,6 +287,8 @@ enum conn_state conn_state(const conn *c);
 /* Why it closed (meaningful once the state is CONN_CLOSED). */
 enum conn_reason conn_reason(const conn *c);
 uint64_t conn_bytes_in(const conn *c);
+/* The most one read takes (conn_set_read_max). */
+size_t conn_read_max(const conn *c);
 uint64_t conn_bytes_out(const conn *c);
 /* 1 when the peer reset c (not we: a reset we sent is not one). */
 int conn_peer_reset(const conn *c);

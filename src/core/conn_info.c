@@ -12,6 +12,7 @@ const char *conn_peer(const conn *c) { return c->peer; }
 enum conn_state conn_state(const conn *c) { return c->state; }
 enum conn_reason conn_reason(const conn *c) { return c->reason; }
 uint64_t conn_bytes_in(const conn *c) { return c->bytes_in; }
+size_t conn_read_max(const conn *c) { return c->read_max; }
 uint64_t conn_bytes_out(const conn *c) { return c->bytes_out; }
 int conn_peer_done(const conn *c) { return c->peer_eof; }
 int conn_peer_reset(const conn *c) { return c->peer_reset; }

@@ -88,6 +88,7 @@ typedef struct conn_shaper {
 
 struct conn {
     conn_table *table;
+    size_t read_max;     /* the most one recv takes (conn_set_read_max) */
     loop_io io;
     timer deadline;      /* idle, drain or stop deadline, whichever is due */
     enum conn_state state;

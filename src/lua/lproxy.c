@@ -230,6 +230,8 @@ int lproxy_connect(lconn *lc, const char *host, int port)
     lc->up_id = conn_id(up);
     lc->refs++;
     conn_set_callbacks(up, &p->up_callbacks, lc);
+    if (p->hook_ref[HOOK_UP_DATA] != LUA_NOREF)
+        conn_set_read_max(up, LHOOK_READ_MAX);
     char label[32]; /* --trace tells the pair's two sides apart */
     snprintf(label, sizeof label, "upstream of %llu",
              (unsigned long long)conn_id(lc->c));

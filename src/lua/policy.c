@@ -277,6 +277,8 @@ void policy_attach(policy *p, conn *c)
     lconn_init(lc, c, p->L, p);
     p->refs++;
     conn_set_callbacks(c, &p->callbacks, lc);
+    if (p->hook_ref[HOOK_DATA] != LUA_NOREF)
+        conn_set_read_max(c, LHOOK_READ_MAX);
     if (p->hook_ref[HOOK_CONNECT] != LUA_NOREF) {
         lc->choosing = 1; /* conn:connect: this on_connect only */
         lhook_run(p, lc, HOOK_CONNECT, NULL, 0, NULL, NULL);

@@ -129,6 +129,7 @@ void test_conn_tap_connect(void);
 /* test_conn_wire.c */
 void test_conn_backpressure(void);
 void test_conn_drain_socket(void);
+void test_conn_read_max(void);
 void test_conn_connect_no_connector(void);
 void test_conn_connect_accepted(void);
 void test_conn_connect_refused(void);

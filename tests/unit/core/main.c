@@ -121,6 +121,7 @@ static const test_case cases[] = {
     CASE(conn_tap_connect),
     CASE(conn_backpressure),
     CASE(conn_drain_socket),
+    CASE(conn_read_max),
     CASE(conn_connect_no_connector),
     CASE(conn_connect_accepted),
     CASE(conn_connect_refused),

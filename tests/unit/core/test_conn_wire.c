@@ -130,7 +130,7 @@ void test_conn_backpressure(void)
     uint64_t queued = conn_bytes_in(w.c) - conn_bytes_out(w.c);
     /* over the limit, by at most one read */
     ASSERT_GT(queued, limit);
-    ASSERT_LE(queued, limit + 64 * 1024);
+    ASSERT_LE(queued, limit + CONN_READ_MAX);
     /* and the peer has bytes the connection is not reading */
     ASSERT_GT(sent, conn_bytes_in(w.c));
     ASSERT_LT(sent, total);
@@ -242,4 +242,52 @@ void test_conn_drain_socket(void)
     ASSERT_EQ(wire_reason, CONN_REASON_DONE);
     ASSERT_UEQ(conn_table_live(w.table), 0);
     wire_end(&w);
+}
+
+/* --- the size of one read -------------------------------------------------- */
+
+static size_t chunks, biggest, first, total_in;
+
+static void count_chunk(conn *c, const char *data, size_t len)
+{
+    (void)c;
+    (void)data;
+    if (chunks++ == 0)
+        first = len;
+    if (len > biggest)
+        biggest = len;
+    total_in += len;
+}
+
+/* Read what the peer wrote (filling the socket) with read_max set to
+ * max; returns what the peer wrote. */
+static uint64_t read_with_max(size_t max)
+{
+    conn_callbacks cb = {.data = count_chunk};
+    wire w;
+    wire_start(&w, 64 << 20, &cb, NULL);
+    conn_set_read_max(w.c, max);
+    chunks = biggest = first = total_in = 0;
+    uint64_t sent = 0;
+    peer_write(w.peer, &sent, 64 << 20); /* until the socket is full */
+    ASSERT_GT(sent, 4096);
+    for (int i = 0; i < 1000 && total_in < sent; i++)
+        ASSERT_EQ(loop_run_once(w.loop, 0), 0);
+    ASSERT_UEQ(total_in, sent);
+    wire_end(&w);
+    return sent;
+}
+
+/* conn_set_read_max bounds each read, so each chunk the owner gets;
+ * 0 is 1 and too much is CONN_READ_MAX. */
+void test_conn_read_max(void)
+{
+    uint64_t sent = read_with_max(1000);
+    ASSERT_EQ(first, 1000);
+    ASSERT_EQ(biggest, 1000);
+    ASSERT_UEQ(chunks, (sent + 999) / 1000);
+    read_with_max(0);
+    ASSERT_EQ(biggest, 1);
+    read_with_max((size_t)1 << 30);
+    ASSERT_LE(biggest, CONN_READ_MAX);
 }

@@ -52,6 +52,7 @@ static const test_case cases[] = {
     CASE(proxy_api_refused),
     CASE(proxy_api_answer_close),
     CASE(proxy_api_mixed),
+    CASE(read_size_by_hook),
     { NULL, NULL }
 };
 
