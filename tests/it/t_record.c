@@ -193,6 +193,17 @@ static int line_of(const char *text, const char *marker)
     return line;
 }
 
+/* Replaying the recording at path (whose text is text) against script
+ * passes: exit 0. r holds the run, for the caller to look at and free. */
+static void replay_passes(it_run *r, const char *path, const char *script,
+                          const char *text)
+{
+    RUN(r, "--simulate", path, script);
+    if (r->code != 0)
+        TEST_FAIL("the replay failed (exit %d):\n%s\n%s\n%s", r->code,
+                  text, r->out, r->err);
+}
+
 /* Replaying the recording at path against script fails: exit 1, and
  * want on stderr. */
 static void replay_fails(const char *path, const char *script,
@@ -272,10 +283,7 @@ void record_replays(void)
     ASSERT_EQ(count_files(dir), 1);
 
     it_run r;
-    RUN(&r, "--simulate", path, script_path);
-    if (r.code != 0)
-        TEST_FAIL("the replay failed (exit %d):\n%s\n%s\n%s", r.code, text,
-                  r.out, r.err);
+    replay_passes(&r, path, script_path, text);
     ASSERT(strstr(r.out, "server sends 9 bytes \"late two\\n\"") != NULL);
     it_run_free(&r);
 
@@ -313,10 +321,7 @@ void record_resets(void)
         lines = without_waits(strstr(text, "\nsend ") + 1);
         ASSERT_STR_EQ(lines, "send \"a\"\nexpect \"a\"\nreset\n");
         free(lines);
-        RUN(&r, "--simulate", path, boom);
-        if (r.code != 0)
-            TEST_FAIL("the replay failed (exit %d):\n%s\n%s\n%s", r.code,
-                      text, r.out, r.err);
+        replay_passes(&r, path, boom, text);
         it_run_free(&r);
         free(text);
     } else {
@@ -336,10 +341,7 @@ void record_resets(void)
     ASSERT_STR_EQ(lines, "send \"ok\"\nexpect \"ok\"\nsend \"boom\"\n"
                   "expect error\nexpect reset\n");
     free(lines);
-    RUN(&r, "--simulate", path, boom);
-    if (r.code != 0)
-        TEST_FAIL("the replay failed (exit %d):\n%s\n%s\n%s", r.code, text,
-                  r.out, r.err);
+    replay_passes(&r, path, boom, text);
     it_run_free(&r);
     /* a script with no error fails it */
     char want[1200];
