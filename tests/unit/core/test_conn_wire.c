@@ -246,14 +246,13 @@ void test_conn_drain_socket(void)
 
 /* --- the size of one read -------------------------------------------------- */
 
-static size_t chunks, biggest, first, total_in;
+static size_t chunks, biggest, total_in;
 
 static void count_chunk(conn *c, const char *data, size_t len)
 {
     (void)c;
     (void)data;
-    if (chunks++ == 0)
-        first = len;
+    chunks++;
     if (len > biggest)
         biggest = len;
     total_in += len;
@@ -267,7 +266,7 @@ static uint64_t read_with_max(size_t max)
     wire w;
     wire_start(&w, 64 << 20, &cb, NULL);
     conn_set_read_max(w.c, max);
-    chunks = biggest = first = total_in = 0;
+    chunks = biggest = total_in = 0;
     uint64_t sent = 0;
     peer_write(w.peer, &sent, 64 << 20); /* until the socket is full */
     ASSERT_GT(sent, 4096);
@@ -283,9 +282,10 @@ static uint64_t read_with_max(size_t max)
 void test_conn_read_max(void)
 {
     uint64_t sent = read_with_max(1000);
-    ASSERT_EQ(first, 1000);
+    /* a stream socket may return less than asked (a TCP pair on
+     * Windows does), never more */
     ASSERT_EQ(biggest, 1000);
-    ASSERT_UEQ(chunks, (sent + 999) / 1000);
+    ASSERT(chunks >= (sent + 999) / 1000);
     read_with_max(0);
     ASSERT_EQ(biggest, 1);
     read_with_max((size_t)1 << 30);
