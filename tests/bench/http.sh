@@ -30,6 +30,8 @@ EOF
 die() { echo "http.sh: $*" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 ricochet="" reps=3 secs=5 conns=50 server_cpu=0 client_cpu=1
 while [ $# -gt 0 ]; do
@@ -68,17 +70,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# utime + stime of a process, in clock ticks (fields after the name's
-# closing parenthesis, which may hold spaces).
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-    stat=${stat##*) }
-    # shellcheck disable=SC2086  # split into the numeric fields
-    set -- $stat
-    echo $(( ${12} + ${13} ))
-}
 
 # A port nothing listens on now: ricochet picks one (port 0) and prints
 # it; nginx is given the next free one from a bounded probe.

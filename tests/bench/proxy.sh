@@ -19,6 +19,8 @@
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 scripts_dir="$here/../../scripts"
 build="" ricochet="" bench="" refecho="" haproxy="" socat=""
 proxies=""
@@ -170,17 +172,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# utime + stime + cutime + cstime of a process, in clock ticks (fields
-# 14-17; the command name in field 2 may hold spaces).
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-    stat=${stat##*) }
-    # shellcheck disable=SC2086  # split into the numeric fields
-    set -- $stat
-    echo $(( ${12} + ${13} + ${14} + ${15} ))
-}
 
 # Busy ticks (user, nice, system, irq, softirq, steal) of the proxy's CPU
 # (all CPUs when not pinned). Those the proxy did not use went to other
@@ -343,7 +334,7 @@ run_one() { # kind mode rep
     fi
     # the proxy's CPU; direct: the upstream's, for reference
     pid=${PROXY_PID:-$UP_PID}
-    t0=$(cpu_ticks "$pid")
+    t0=$(cpu_ticks "$pid" children)
     b0=$(cpu_busy_ticks)
     w0=$(date +%s%N)
     rc=0
@@ -351,7 +342,7 @@ run_one() { # kind mode rep
         --port "$PROXY_PORT" "${args[@]}" > "$work/bench.out" \
         2> "$work/bench.err" || rc=$?
     wait_children "$pid"
-    t1=$(cpu_ticks "$pid")
+    t1=$(cpu_ticks "$pid" children)
     b1=$(cpu_busy_ticks)
     w1=$(date +%s%N)
     stop_pid "$PROXY_PID"; PROXY_PID=""

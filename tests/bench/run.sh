@@ -21,6 +21,8 @@
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 scripts_dir="$here/../../scripts"
 build=""
 ricochet=""
@@ -234,17 +236,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# utime + stime of a process, in clock ticks. The command name in field 2
-# may hold spaces, so count fields after its closing parenthesis.
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-    stat=${stat##*) }
-    # shellcheck disable=SC2086  # split into the numeric fields
-    set -- $stat
-    echo $(( ${12} + ${13} ))
-}
 
 rss_kib() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
