@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "it_http.h"
 #include "it_proxy.h"
+#include "it_tmp.h"
 
 /* Replace every value of the numeric field name in body with "?". */
 static void blank_numbers(char *body, const char *name)
@@ -166,37 +167,6 @@ void admin_connections_workers(void)
 
 /* ---- reload and args ---------------------------------------------------- */
 
-static char tmp_dir[512], tmp_script[600];
-
-static void tmp_cleanup(void)
-{
-    if (tmp_script[0])
-        unlink(tmp_script);
-    if (tmp_dir[0])
-        rmdir(tmp_dir);
-    tmp_dir[0] = tmp_script[0] = '\0';
-}
-
-static const char *tmp_script_path(void)
-{
-    const char *base = getenv("TMPDIR");
-    if (base == NULL || *base == '\0')
-        base = "/tmp";
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/ricochet-admin-XXXXXX", base);
-    if (mkdtemp(tmp_dir) == NULL)
-        TEST_FAIL("mkdtemp %s: %s", tmp_dir, strerror(errno));
-    atexit(tmp_cleanup);
-    snprintf(tmp_script, sizeof tmp_script, "%s/script.lua", tmp_dir);
-    return tmp_script;
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0)
-        TEST_FAIL("cannot write %s: %s", path, strerror(errno));
-}
-
 /* Send text on fd, expect reply back. */
 static void echo_once_v(int fd, const char *text, const char *reply)
 {
@@ -221,15 +191,15 @@ static void expect_reply(const it_server *s, const char *send,
 
 void admin_reload(void)
 {
-    const char *path = tmp_script_path();
-    write_file(path, "function on_data(c, d) return 'v1:' .. d end\n");
+    const char *path = it_tmp_write(
+        "script.lua", "function on_data(c, d) return 'v1:' .. d end\n");
     int port;
     it_server *s = ADMIN_START(&port, path);
     expect_reply(s, "a", "v1:a");
     int old = it_cli_connect_to(s, 0); /* conn 2: stays on version 1 */
     echo_once_v(old, "o", "v1:o");
 
-    write_file(path, "function on_data(c, d) return 'v2:' .. d end\n"
+    it_tmp_write("script.lua", "function on_data(c, d) return 'v2:' .. d end\n"
                "function on_close(c) end\n");
     it_http_resp r;
     it_http(port, "POST", "/reload", NULL, &r);
@@ -258,7 +228,7 @@ void admin_reload(void)
     close(young);
     close(old);
 
-    write_file(path, "function on_data(c, d)\n  return (\nend\n");
+    it_tmp_write("script.lua", "function on_data(c, d)\n  return (\nend\n");
     it_http(port, "POST", "/reload", NULL, &r);
     snprintf(want, sizeof want, "{\"ok\":false,\"error\":\"reload (POST "
              "/reload) failed, keeping the running script: %s:3: "

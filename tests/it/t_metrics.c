@@ -16,6 +16,7 @@
 #include "cases.h"
 #include "harness.h"
 #include "it_proxy.h"
+#include "it_tmp.h"
 
 /* a dump's last line: once it is in the log, the whole dump is */
 #define DUMP_MARK "metrics: ricochet_upstream_bytes_sent_total "
@@ -78,36 +79,10 @@ static char *dump_when_idle(it_server *s, uint64_t accepted, int *dumps)
 #define ASSERT_METRIC(log, name, want) \
     ASSERT_UEQ(metric((log), (name)), (uint64_t)(want))
 
-static char tmp_dir[512], tmp_script[600];
-
-static void tmp_cleanup(void)
-{
-    if (tmp_script[0])
-        unlink(tmp_script);
-    if (tmp_dir[0])
-        rmdir(tmp_dir);
-    tmp_dir[0] = tmp_script[0] = '\0';
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0)
-        TEST_FAIL("cannot write %s: %s", path, strerror(errno));
-}
-
-/* A copy of the fixture in a fresh folder (so a reload can be made to
- * fail), removed at exit. Returns its path. */
+/* A copy of the fixture in the case's own folder (so a reload can be
+ * made to fail), removed at exit. Returns its path. */
 static const char *tmp_copy(const char *fixture)
 {
-    const char *base = getenv("TMPDIR");
-    if (base == NULL || *base == '\0')
-        base = "/tmp";
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/ricochet-metrics-XXXXXX", base);
-    if (mkdtemp(tmp_dir) == NULL)
-        TEST_FAIL("mkdtemp %s: %s", tmp_dir, strerror(errno));
-    atexit(tmp_cleanup);
-    snprintf(tmp_script, sizeof tmp_script, "%s/metrics.lua", tmp_dir);
     FILE *in = fopen(fixture, "r");
     char text[4096];
     size_t n = in ? fread(text, 1, sizeof text - 1, in) : 0;
@@ -115,8 +90,7 @@ static const char *tmp_copy(const char *fixture)
         TEST_FAIL("cannot read %s", fixture);
     fclose(in);
     text[n] = '\0';
-    write_file(tmp_script, text);
-    return tmp_script;
+    return it_tmp_write("metrics.lua", text);
 }
 
 /* One client: send what, half-close, read to the end; the bytes that
@@ -173,7 +147,8 @@ void metrics_counts(void)
     it_server_signal(s, SIGHUP);
     ASSERT_EQ(it_log_wait_count(s, "info", "reload (SIGHUP): loaded", 1,
                                 IT_WAIT_MS), 1);
-    write_file(path, "function on_data(conn, data)\n  return (\nend\n");
+    it_tmp_write("metrics.lua",
+                 "function on_data(conn, data)\n  return (\nend\n");
     it_server_signal(s, SIGHUP);
     ASSERT_EQ(it_log_wait_count(s, "error", "reload (SIGHUP) failed", 1,
                                 IT_WAIT_MS), 1);
@@ -324,7 +299,7 @@ void metrics_promtool(void)
 
     /* the dump's lines, their prefix cut, into a file */
     char text_path[640], cmd[1400];
-    snprintf(text_path, sizeof text_path, "%s/metrics.txt", tmp_dir);
+    snprintf(text_path, sizeof text_path, "%s", it_tmp_path("metrics.txt"));
     FILE *f = fopen(text_path, "w");
     ASSERT(f != NULL);
     size_t lines = 0;

@@ -12,6 +12,7 @@
 #include "cases.h"
 #include "harness.h"
 #include "it_proxy.h"
+#include "it_tmp.h"
 
 /* The pair exchanges bytes both ways and ends cleanly: each side gets
  * the other's bytes, then EOF. */
@@ -99,38 +100,21 @@ void proxy_hook_error_isolated(void)
 
 /* ---- reload ------------------------------------------------------------- */
 
-static char tmp_dir[512], tmp_script[600];
-
-static void tmp_cleanup(void)
+/* Version tag of the script (saved as an editor saves): the upstream's
+ * bytes reach the client with "TAG:" in front. Returns its path. */
+static const char *tagged_proxy_script(const char *tag)
 {
-    if (tmp_script[0])
-        unlink(tmp_script);
-    if (tmp_dir[0])
-        rmdir(tmp_dir);
-    tmp_dir[0] = tmp_script[0] = '\0';
-}
-
-/* Version tag of the script at tmp_script: the upstream's bytes reach
- * the client with "TAG:" in front. */
-static void tagged_proxy_script(const char *tag)
-{
-    char next[620];
-    FILE *f;
-    snprintf(next, sizeof next, "%s.new", tmp_script);
-    f = fopen(next, "w");
-    if (f == NULL)
-        TEST_FAIL("cannot write %s: %s", next, strerror(errno));
-    fprintf(f, "-- a proxy reload test's script, version %s\n"
-            "function on_upstream_data(conn, data)\n"
-            "    return \"%s:\" .. data\n"
-            "end\n", tag, tag);
-    if (fclose(f) != 0 || rename(next, tmp_script) != 0)
-        TEST_FAIL("cannot write %s: %s", tmp_script, strerror(errno));
+    char text[256];
+    snprintf(text, sizeof text,
+             "-- a proxy reload test's script, version %s\n"
+             "function on_upstream_data(conn, data)\n"
+             "    return \"%s:\" .. data\n"
+             "end\n", tag, tag);
+    return it_tmp_write("script.lua", text);
 }
 
 void proxy_reload_keeps_pairs(void)
 {
-    const char *base = getenv("TMPDIR");
     int lfd, port, a_cli, a_up, b_cli, b_up;
     it_server *s;
 
@@ -138,17 +122,10 @@ void proxy_reload_keeps_pairs(void)
         fprintf(stderr, "skipped for the Windows build: no SIGHUP\n");
         return;
     }
-    if (base == NULL || *base == '\0')
-        base = "/tmp";
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/ricochet-proxy-XXXXXX", base);
-    if (mkdtemp(tmp_dir) == NULL)
-        TEST_FAIL("mkdtemp %s: %s", tmp_dir, strerror(errno));
-    atexit(tmp_cleanup);
-    snprintf(tmp_script, sizeof tmp_script, "%s/script.lua", tmp_dir);
-    tagged_proxy_script("v1");
+    const char *script = tagged_proxy_script("v1");
 
     lfd = it_host_listen_local(&port);
-    s = it_proxy_start(port, tmp_script, NULL);
+    s = it_proxy_start(port, script, NULL);
     it_proxy_pair(s, lfd, &a_cli, &a_up);
     across(a_up, a_cli, "a", "v1:a");
     tagged_proxy_script("v2");
@@ -172,7 +149,6 @@ void proxy_reload_keeps_pairs(void)
     close(b_up);
     close(lfd);
     it_server_stop_clean(s);
-    tmp_cleanup();
 }
 
 /* ---- a graceful stop lets a pair finish --------------------------------- */
