@@ -22,9 +22,70 @@ struct ltimer {
     ltimer *prev, *next;
 };
 
+/* The key under which an object's table holds its lobj (see lconn_int.h):
+ * a light userdata, which no script can make. */
+static const char object_key;
+
+/* The lobj of the object at idx, or NULL when idx is not one. A script
+ * may read the key with next() and store anything under it in any
+ * table; only a full userdata of lobj's size holding its own address,
+ * which only lconn_new_object makes, passes. */
+static lobj *object_at(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return NULL;
+    lobj *o = NULL;
+    if (lua_rawgetp(L, idx, &object_key) == LUA_TUSERDATA &&   /* ud */
+        lua_rawlen(L, -1) == sizeof *o) {
+        o = lua_touserdata(L, -1);
+        if (o->self != o)
+            o = NULL;
+    }
+    lua_pop(L, 1);                                            /* */
+    return o;
+}
+
+/* The conn or conn.upstream object at idx; raises as luaL_checkudata. */
+static lobj *check_obj(lua_State *L, int idx)
+{
+    lobj *o = object_at(L, idx);
+    if (o == NULL)
+        luaL_typeerror(L, idx, "conn");
+    return o;
+}
+
+lobj *lconn_new_object(lua_State *L, lconn *lc, lua_Integer id, int upstream,
+                       int *ref)
+{
+    lua_createtable(L, 0, 1);                           /* t */
+    lobj *o = lua_newuserdatauv(L, sizeof *o, 0);       /* t ud */
+    o->lc = lc;
+    o->id = id;
+    o->upstream = upstream;
+    o->self = o;
+    lua_rawsetp(L, -2, &object_key);                    /* t */
+    luaL_setmetatable(L, LCONN_METATABLE);
+    lua_pushvalue(L, -1);                               /* t t */
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);              /* t */
+    return o;
+}
+
+void lconn_drop_object(lua_State *L, int *ref)
+{
+    if (*ref == LUA_NOREF)
+        return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, *ref);            /* t */
+    lobj *o = object_at(L, -1);
+    if (o != NULL)    /* else the script replaced it: nothing points here */
+        o->lc = NULL;
+    lua_pop(L, 1);                                      /* */
+    luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+    *ref = LUA_NOREF;
+}
+
 lconn *lconn_check(lua_State *L, int idx, lobj **obj)
 {
-    lobj *o = luaL_checkudata(L, idx, LCONN_METATABLE);
+    lobj *o = check_obj(L, idx);
     if (obj != NULL)
         *obj = o;
     if (o->upstream && (o->lc == NULL || o->lc->up == NULL))
@@ -83,13 +144,7 @@ void lconn_push(lua_State *L, lconn *lc)
         lua_rawgeti(L, LUA_REGISTRYINDEX, lc->obj_ref); /* conn */
         return;
     }
-    lobj *o = lua_newuserdatauv(L, sizeof *o, 1);       /* conn */
-    o->lc = lc;
-    o->id = (lua_Integer)conn_id(lc->c);
-    o->upstream = 0;
-    luaL_setmetatable(L, LCONN_METATABLE);
-    lua_pushvalue(L, -1);                               /* conn conn */
-    lc->obj_ref = luaL_ref(L, LUA_REGISTRYINDEX);       /* conn */
+    lconn_new_object(L, lc, (lua_Integer)conn_id(lc->c), 0, &lc->obj_ref);
 }
 
 void lconn_warn_discard(lconn *lc, const char *what, size_t len)
@@ -221,15 +276,7 @@ void lconn_detach(lconn *lc)
     lc->tags = NULL;
     free(lc->up_info);
     lc->up_info = NULL;
-    if (lc->obj_ref == LUA_NOREF)
-        return;
-    lua_State *L = lc->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, lc->obj_ref);     /* conn */
-    lobj *o = lua_touserdata(L, -1);
-    o->lc = NULL;
-    lua_pop(L, 1);                                      /* */
-    luaL_unref(L, LUA_REGISTRYINDEX, lc->obj_ref);
-    lc->obj_ref = LUA_NOREF;
+    lconn_drop_object(lc->L, &lc->obj_ref);
 }
 
 void lconn_keep_upstream(lconn *lc, conn *up)
@@ -373,91 +420,65 @@ static const luaL_Reg methods[] = {
     {NULL, NULL}
 };
 
-/* Push the read-only field key of the object at index 1 and return 1,
- * or return 0 when key is not one. */
-static int push_field(lua_State *L, lobj *o, const char *key)
+/* The read-only fields. Their names sit in the methods table with these
+ * codes as values, so one lookup there tells a method, a field and a
+ * script's own key apart. */
+enum { FIELD_ID = 1, FIELD_UPSTREAM, FIELD_PEER, FIELD_BYTES_IN,
+       FIELD_BYTES_OUT };
+static const char *const field_names[] = {
+    NULL, "id", "upstream", "peer", "bytes_in", "bytes_out"
+};
+
+/* Push the read-only field of code field of the object o at index 1. */
+static void push_field(lua_State *L, lobj *o, lua_Integer field)
 {
-    if (strcmp(key, "id") == 0) {
+    if (field == FIELD_ID) {
         lua_pushinteger(L, o->id);
-        return 1;
+        return;
     }
-    if (strcmp(key, "upstream") == 0) {
+    if (field == FIELD_UPSTREAM) {
         if (o->upstream)
             lua_pushnil(L);   /* the upstream's side has none */
         else
             lconn_push_upstream(L, lconn_check(L, 1, NULL));
-        return 1;
+        return;
     }
-    int is_field = strcmp(key, "peer") == 0 ||
-                   strcmp(key, "bytes_in") == 0 ||
-                   strcmp(key, "bytes_out") == 0;
-    if (!is_field)
-        return 0;
     const conn *c = lconn_target(L, 1);
-    if (key[0] == 'p')
+    if (field == FIELD_PEER)
         lua_pushstring(L, conn_peer(c));
-    else if (key[6] == 'i')
+    else if (field == FIELD_BYTES_IN)
         lua_pushinteger(L, (lua_Integer)conn_bytes_in(c));
     else
         lua_pushinteger(L, (lua_Integer)conn_bytes_out(c));
-    return 1;
 }
 
-static int is_reserved(lua_State *L, const char *key)
-{
-    static const char *const fields[] = {"id", "peer", "bytes_in",
-                                         "bytes_out", "upstream", NULL};
-    for (int i = 0; fields[i]; i++)
-        if (strcmp(key, fields[i]) == 0)
-            return 1;
-    lua_getfield(L, lua_upvalueindex(1), key); /* ... method|nil */
-    int method = !lua_isnil(L, -1);
-    lua_pop(L, 1);                             /* ... */
-    return method;
-}
-
-/* __index(conn, key): methods, then fields, then the script's own. */
+/* __index(conn, key) and __newindex(conn, key, value) run only for the
+ * keys a conn's table does not hold: methods, read-only fields, and the
+ * script's fields not set yet. Their upvalue is the methods table. */
 static int l_index(lua_State *L)
 {
-    lobj *o = luaL_checkudata(L, 1, LCONN_METATABLE);
-    if (lua_type(L, 2) == LUA_TSTRING) {
-        const char *key = lua_tostring(L, 2);
-        lua_getfield(L, lua_upvalueindex(1), key); /* method|nil */
-        if (!lua_isnil(L, -1))
-            return 1;
-        lua_pop(L, 1);
-        if (push_field(L, o, key))
-            return 1;
-    }
-    if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) /* fields|nil */
-        return 1;
-    lua_pushvalue(L, 2);                           /* fields key */
-    lua_rawget(L, -2);                             /* fields value */
+    lua_pushvalue(L, 2);                           /* key */
+    int type = lua_rawget(L, lua_upvalueindex(1)); /* method|code|nil */
+    if (type == LUA_TNUMBER)
+        push_field(L, check_obj(L, 1), lua_tointeger(L, -1));
     return 1;
 }
 
-/* __newindex(conn, key, value): the script's own fields. */
 static int l_newindex(lua_State *L)
 {
-    lobj *o = luaL_checkudata(L, 1, LCONN_METATABLE);
-    if (lua_type(L, 2) == LUA_TSTRING && is_reserved(L, lua_tostring(L, 2)))
+    lua_pushvalue(L, 2);                           /* key */
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) /* method|code */
         return luaL_error(L, "conn.%s%s is read-only",
-                          o->upstream ? "upstream." : "", lua_tostring(L, 2));
-    if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) { /* nil */
-        lua_pop(L, 1);
-        lua_createtable(L, 0, 2);                  /* fields */
-        lua_pushvalue(L, -1);                      /* fields fields */
-        lua_setiuservalue(L, 1, 1);                /* fields */
-    }
-    lua_pushvalue(L, 2);                           /* fields key */
-    lua_pushvalue(L, 3);                           /* fields key value */
-    lua_rawset(L, -3);                             /* fields */
+                          check_obj(L, 1)->upstream ? "upstream." : "",
+                          lua_tostring(L, 2));
+    lua_settop(L, 3);                              /* conn key value */
+    lua_rawset(L, 1);                              /* conn */
     return 0;
 }
 
 static int l_tostring(lua_State *L)
 {
-    lobj *o = luaL_checkudata(L, 1, LCONN_METATABLE);
+    lobj *o = check_obj(L, 1);
     const char *what = o->upstream ? "upstream" : "conn";
     conn *c = o->lc == NULL ? NULL : o->upstream ? o->lc->up : o->lc->c;
     if (c != NULL)
@@ -475,6 +496,10 @@ void lconn_open(lua_State *L, lconn_env *env)
     luaL_setfuncs(L, methods, 1);             /* mt methods */
     lua_pushlightuserdata(L, env);            /* mt methods env */
     luaL_setfuncs(L, lconn_shape_methods, 1); /* mt methods */
+    for (int f = FIELD_ID; f <= FIELD_BYTES_OUT; f++) {
+        lua_pushinteger(L, f);                /* mt methods code */
+        lua_setfield(L, -2, field_names[f]);  /* mt methods */
+    }
     lua_pushvalue(L, -1);                     /* mt methods methods */
     lua_pushcclosure(L, l_index, 1);          /* mt methods __index */
     lua_setfield(L, -3, "__index");           /* mt methods */

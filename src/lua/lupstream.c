@@ -116,24 +116,10 @@ void lconn_push_upstream(lua_State *L, lconn *lc)
         lua_pushnil(L);                                    /* nil */
         return;
     }
-    lobj *o = lua_newuserdatauv(L, sizeof *o, 1);          /* up */
-    o->lc = lc;
-    o->id = (lua_Integer)lc->up_id;
-    o->upstream = 1;
-    luaL_setmetatable(L, LCONN_METATABLE);
-    lua_pushvalue(L, -1);                                  /* up up */
-    lc->up_obj_ref = luaL_ref(L, LUA_REGISTRYINDEX);       /* up */
+    lconn_new_object(L, lc, (lua_Integer)lc->up_id, 1, &lc->up_obj_ref);
 }
 
 void lconn_detach_upstream(lconn *lc)
 {
-    if (lc->up_obj_ref == LUA_NOREF)
-        return;
-    lua_State *L = lc->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, lc->up_obj_ref);     /* up */
-    lobj *o = lua_touserdata(L, -1);
-    o->lc = NULL;
-    lua_pop(L, 1);                                         /* */
-    luaL_unref(L, LUA_REGISTRYINDEX, lc->up_obj_ref);
-    lc->up_obj_ref = LUA_NOREF;
+    lconn_drop_object(lc->L, &lc->up_obj_ref);
 }

@@ -52,6 +52,10 @@ void test_ladmin_args(void);
 void test_ladmin_args_no_hook(void);
 
 void test_policy_lua_release_shape(void);
+
+void test_conn_object_fields(void);
+void test_conn_object_forged(void);
+void test_conn_object_stale(void);
 void test_read_size_by_hook(void);
 
 #endif
