@@ -1,12 +1,16 @@
 -- resp.lua -- a Redis-protocol (RESP2) server: PING, ECHO, SET, GET, DEL.
 --
--- Shows framing switched between frames: a request is an array header
--- line (*N), then N bulk strings, each a header line ($LEN) and a body of
--- exactly LEN bytes plus CRLF, cut with conn:frame("fixed", LEN + 2), so
--- values may hold any bytes, CR and LF included. Inline commands
--- ("PING\r\n", as typed into nc) work too. Pipelined requests need
--- nothing special: frames come one at a time, replies go out in order.
--- The keys live in one Lua table shared by every connection.
+-- Shows the buffer framing: with conn:frame("buffer"), on_data gets an
+-- input holding every byte that came and is not used yet. A request is an
+-- array header line (*N), then N bulk strings, each a header line ($LEN)
+-- and a body of exactly LEN bytes plus CRLF, taken with input:take(LEN),
+-- so values may hold any bytes, CR and LF included. read_request takes a
+-- whole request or returns nil, and input:commit() marks what it took as
+-- used: a request cut anywhere comes again, whole, with the next bytes.
+-- Pipelined requests all come in one call, and their replies go back as
+-- one table, written together. Inline commands ("PING\r\n", as typed
+-- into nc) work too. The keys live in one Lua table shared by every
+-- connection.
 --
 --   ricochet examples/resp.lua -- port is --listen's, e.g.:
 --   ricochet --listen 127.0.0.1:6380 examples/resp.lua
@@ -14,6 +18,7 @@
 --   redis-benchmark -p 6380 -t ping,set,get -q
 
 local MAX_BULK = 1024 * 1024
+local BUFFER = {max = 4 * MAX_BULK}  -- the most a request may take
 local store = {}
 
 local function bulk(s)
@@ -60,44 +65,52 @@ local function execute(argv)
     return run(argv)
 end
 
-function on_connect(conn)
-    conn:frame("line", {max = 64 * 1024})
+-- One request from input: its argv; nil when the input holds only part
+-- of it; or nil and the error reply for a request that is not RESP.
+local function read_request(input)
+    local line = input:line()
+    if line == nil then return nil end
+    if line:byte(1) ~= 42 then                      -- not '*': inline
+        local argv = {}
+        for word in line:gmatch("%S+") do argv[#argv + 1] = word end
+        return argv
+    end
+    local count = tonumber(line:sub(2))
+    if count == nil or count < 1 or count > 1024 then
+        return nil, "-ERR Protocol error: invalid multibulk length\r\n"
+    end
+    local argv = {}
+    for i = 1, count do
+        local header = input:line()
+        if header == nil then return nil end
+        if header:byte(1) ~= 36 then                -- not '$'
+            return nil, "-ERR Protocol error: expected '$', got '"
+                        .. header:sub(1, 1) .. "'\r\n"
+        end
+        local len = tonumber(header:sub(2))
+        if len == nil or len < 0 or len > MAX_BULK then
+            return nil, "-ERR Protocol error: invalid bulk length\r\n"
+        end
+        argv[i] = input:take(len)
+        if argv[i] == nil or input:take(2) == nil then return nil end
+    end
+    return argv
 end
 
-function on_data(conn, frame)
-    if conn.bulk_len then                      -- a bulk body, CRLF included
-        conn.bulk_len = nil
-        conn:frame("line", {max = 64 * 1024})
-        local argv = conn.argv
-        argv[#argv + 1] = frame:sub(1, -3)
-    else
-        local kind, number = frame:sub(1, 1), tonumber(frame:sub(2))
-        if kind == "*" and conn.argv == nil then        -- a new request
-            if number == nil or number < 1 or number > 1024 then
-                return "-ERR Protocol error: invalid multibulk length\r\n",
-                       "close"
-            end
-            conn.argv, conn.argc = {}, number
-            return nil
-        elseif kind == "$" and conn.argv then           -- a bulk header
-            if number == nil or number < 0 or number > MAX_BULK then
-                return "-ERR Protocol error: invalid bulk length\r\n", "close"
-            end
-            conn.bulk_len = number
-            conn:frame("fixed", number + 2)
-            return nil
-        elseif conn.argv == nil then                    -- an inline command
-            local argv = {}
-            for word in frame:gmatch("%S+") do argv[#argv + 1] = word end
-            if #argv == 0 then return nil end
-            return execute(argv)
-        else
-            return "-ERR Protocol error: expected '$', got '" .. kind
-                   .. "'\r\n", "close"
+function on_connect(conn)
+    conn:frame("buffer", BUFFER)
+end
+
+function on_data(conn, input)
+    local replies = {}
+    while true do
+        local argv, err = read_request(input)
+        if err then
+            replies[#replies + 1] = err
+            return replies, "close"
         end
+        if argv == nil then return replies end      -- the rest comes again
+        input:commit()
+        if #argv > 0 then replies[#replies + 1] = execute(argv) end
     end
-    if #conn.argv < conn.argc then return nil end
-    local argv = conn.argv
-    conn.argv = nil
-    return execute(argv)
 end

@@ -347,6 +347,14 @@ void conn_note(conn *c, const char *fmt, ...);
  * resets the connection (CONN_REASON_ERROR) with a warning naming the
  * mode and the max. */
 int conn_frame(conn *c, const frame_spec *spec);
+/* The mode input is cut with now (FRAME_RAW when it is not framed). */
+frame_mode conn_frame_mode(const conn *c);
+/* From the data callback of a buffer frame (FRAME_BUFFER): its first n
+ * bytes were used, the rest is held and comes again, with what arrives
+ * next, in the next one (by default all is used). Returns 0, or the
+ * error of frame.h's framer_used, after which the connection is reset
+ * with a warning. */
+int conn_frame_used(conn *c, size_t n);
 /* At the peer's end of stream (from the done callback): the bytes of an
  * unfinished frame, or NULL when there are none. Valid until the done
  * callback returns; they are dropped then. */

@@ -15,7 +15,11 @@ static void frame_error(conn *c, int rc)
         conn__fail_nomem(c, "holding a frame");
         return;
     }
-    if (rc == ERR_ETOOBIG && spec->mode == FRAME_LENGTH)
+    if (rc == ERR_ETOOBIG && spec->mode == FRAME_BUFFER)
+        log_warn("conn %llu%s: %llu unused bytes of a buffer frame are over "
+                 "max %zu: resetting the connection", CONN_ID(c),
+                 (unsigned long long)c->framing->fr.bad_value, spec->max);
+    else if (rc == ERR_ETOOBIG && spec->mode == FRAME_LENGTH)
         log_warn("conn %llu%s: length frame of %llu bytes is over max %zu: "
                  "resetting the connection", CONN_ID(c),
                  (unsigned long long)c->framing->fr.bad_value, spec->max);
@@ -114,6 +118,21 @@ int conn_frame(conn *c, const frame_spec *spec)
         loop_timer_start(conn__loop(c), &c->framing->kick, 0) != 0)
         return conn__fail_nomem(c, "arming its framing timer");
     return 0;
+}
+
+frame_mode conn_frame_mode(const conn *c)
+{
+    return c->framing ? c->framing->fr.spec.mode : FRAME_RAW;
+}
+
+int conn_frame_used(conn *c, size_t n)
+{
+    if (c->framing == NULL || c->state == CONN_CLOSED)
+        return 0;
+    int rc = framer_used(&c->framing->fr, n);
+    if (rc < 0)
+        frame_error(c, rc);
+    return rc;
 }
 
 const char *conn_take_rest(conn *c, size_t *len)

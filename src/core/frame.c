@@ -19,6 +19,7 @@ const char *frame_mode_name(frame_mode mode)
     case FRAME_DELIM: return "delim";
     case FRAME_FIXED: return "fixed";
     case FRAME_LENGTH: return "length";
+    case FRAME_BUFFER: return "buffer";
     }
     return "?";
 }
@@ -98,6 +99,10 @@ void framer_init(framer *f, const frame_spec *spec)
 
 void framer_set(framer *f, const frame_spec *spec)
 {
+    /* bytes held under another mode are new to a buffer; a buffer's own
+     * were all shown already */
+    if (spec->mode == FRAME_BUFFER && f->spec.mode != FRAME_BUFFER)
+        f->unseen = 1;
     f->spec = *spec;
     f->rescan = 1;
 }
@@ -201,6 +206,7 @@ static int cut(framer *f, const char *p, size_t n, size_t *off,
         *flen = *total - *off;
         return FRAME_READY;
     case FRAME_RAW:
+    case FRAME_BUFFER:
         break;
     }
     *flen = *total = n;
@@ -256,16 +262,70 @@ static size_t still_needed(const framer *f)
     return spec->size + (size_t)value - plen;
 }
 
+/* A buffer frame: the held bytes and all of in, once each time bytes
+ * arrive (or held bytes became a buffer's), so an owner that uses none
+ * is not shown the same bytes again until more come. */
+static int next_buffer(framer *f, const char *in, size_t len, size_t *used,
+                       const char **frame, size_t *frame_len)
+{
+    size_t plen = buf_len(&f->pending);
+    if (len == 0 && !(plen > 0 && f->unseen))
+        return FRAME_NEED;
+    f->unseen = 0;
+    *used = len;
+    if (plen == 0) {      /* the input itself: framer_used keeps its rest */
+        f->shown = *frame = in;
+        f->shown_len = *frame_len = len;
+        return FRAME_READY;
+    }
+    if (len > 0 && buf_append(&f->pending, in, len) != 0)
+        return ERR_ENOMEM;
+    *frame = buf_head(&f->pending);
+    *frame_len = f->delivered = buf_len(&f->pending);
+    return FRAME_READY;
+}
+
+int framer_used(framer *f, size_t n)
+{
+    size_t held;
+    if (f->shown != NULL) {
+        const char *rest = f->shown + n;
+        held = n < f->shown_len ? f->shown_len - n : 0;
+        f->shown = NULL;
+        if (held > f->spec.max) {
+            f->bad_value = held;
+            return ERR_ETOOBIG;
+        }
+        return held && buf_append(&f->pending, rest, held) != 0 ? ERR_ENOMEM
+                                                                : 0;
+    }
+    if (f->spec.mode != FRAME_BUFFER || f->delivered == 0)
+        return 0;
+    if (n < f->delivered)
+        f->delivered = n;
+    held = buf_len(&f->pending) - f->delivered;
+    if (held > f->spec.max) {
+        f->bad_value = held;
+        return ERR_ETOOBIG;
+    }
+    return 0;
+}
+
 int framer_next(framer *f, const char *in, size_t len, size_t *used,
                 const char **frame, size_t *frame_len)
 {
     size_t off, flen, total, plen;
     int rc;
     *used = 0;
+    f->shown = NULL;
     if (f->delivered) {
         buf_consume(&f->pending, f->delivered);
         f->delivered = 0;
         f->rescan = 1;
+    }
+    if (f->spec.mode == FRAME_BUFFER) {
+        f->rescan = 0;
+        return next_buffer(f, in, len, used, frame, frame_len);
     }
     plen = buf_len(&f->pending);
     if (plen > 0 && f->rescan) {
@@ -359,4 +419,6 @@ void framer_clear(framer *f)
     buf_free(&f->pending);
     f->delivered = 0;
     f->rescan = 0;
+    f->unseen = 0;
+    f->shown = NULL;
 }

@@ -20,7 +20,10 @@ typedef enum frame_mode {
     FRAME_LINE,   /* up to LF; a CR right before the LF is part of the end */
     FRAME_DELIM,  /* up to a delimiter string */
     FRAME_FIXED,  /* exactly size bytes */
-    FRAME_LENGTH  /* an integer prefix of size bytes, then that many bytes */
+    FRAME_LENGTH, /* an integer prefix of size bytes, then that many bytes */
+    FRAME_BUFFER  /* every byte held or new, each time bytes arrive; the
+                   * owner says how many it used (framer_used), the rest
+                   * is held, at most max */
 } frame_mode;
 
 /* The default and the largest bound of a frame's payload. */
@@ -52,6 +55,10 @@ typedef struct framer {
     buf pending;         /* the unfinished frame */
     size_t delivered;    /* pending bytes handed out, dropped next call */
     int rescan;          /* pending was not scanned with the current mode */
+    int unseen;          /* buffer: pending has bytes not shown as one yet */
+    const char *shown;   /* buffer: the last frame, when cut from the
+                          * input (not pending); NULL otherwise */
+    size_t shown_len;
     uint64_t bad_value;  /* the length prefix behind ERR_ETOOBIG or
                           * ERR_EBADFRAME */
 } framer;
@@ -81,6 +88,14 @@ void framer_set(framer *f, const frame_spec *spec);
  * the stream cannot be framed (the connection should end). */
 int framer_next(framer *f, const char *in, size_t len, size_t *used,
                 const char **frame, size_t *frame_len);
+
+/* The owner of the buffer frame framer_next just gave out used its
+ * first n bytes; the rest is held for the next one (by default all is
+ * used). Call it before the next framer_ call, while the input the frame
+ * may point into is still there. Returns 0, ERR_ETOOBIG when more than
+ * max bytes would be held (their count in bad_value) or ERR_ENOMEM. A
+ * no-op after any other mode's frame. */
+int framer_used(framer *f, size_t n);
 
 /* 1 when bytes of an unfinished frame are held. */
 int framer_has_rest(const framer *f);

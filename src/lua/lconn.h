@@ -91,7 +91,7 @@ struct lconn {
     conn *c;
     lua_State *L;
     void *owner;               /* the state's owner (the policy) */
-    int obj_ref;               /* the `conn` userdata; LUA_NOREF until used */
+    int obj_ref;               /* the `conn` object; LUA_NOREF until used */
     unsigned warned_discard : 1; /* the "discarded" warning was given */
     unsigned refs : 2;         /* its connections not yet closed */
     unsigned up_failed : 1;    /* the upstream's connect failed */

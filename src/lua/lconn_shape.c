@@ -67,7 +67,7 @@ static int opt_integer(lua_State *L, int idx, const char *what,
 static int l_frame(lua_State *L)
 {
     static const char *const modes[] = {"raw", "line", "delim", "fixed",
-                                        "length", NULL};
+                                        "length", "buffer", NULL};
     static const char *const keys[] = {"max", "keep", NULL};
     conn *c = lconn_target(L, 1);
     frame_spec spec;

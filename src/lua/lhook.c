@@ -64,12 +64,34 @@ static void apply_results(lua_State *L, const hook_call *hc)
     if (hc->hook == HOOK_CLOSE)
         return; /* the connection is gone: nothing to send */
     int reply_type = lua_type(L, -2);
-    if (reply_type != LUA_TNIL && reply_type != LUA_TSTRING &&
-        reply_type != LUA_TNUMBER)
-        luaL_error(L, "%s returned a %s as its reply (a string or nil was "
-                   "expected)", name, luaL_typename(L, -2));
+    lua_Integer replies = 1;
+    if (reply_type == LUA_TTABLE) {
+        replies = (lua_Integer)lua_rawlen(L, -2);
+        for (lua_Integer i = 1; i <= replies; i++) {
+            int type = lua_rawgeti(L, -2, i);        /* ... item */
+            if (type != LUA_TSTRING && type != LUA_TNUMBER)
+                luaL_error(L, "%s returned a table whose item %I is a %s "
+                           "(strings were expected)", name, i,
+                           luaL_typename(L, -1));
+            lua_pop(L, 1);                           /* ... */
+        }
+    } else if (reply_type != LUA_TNIL && reply_type != LUA_TSTRING &&
+               reply_type != LUA_TNUMBER) {
+        luaL_error(L, "%s returned a %s as its reply (a string, a table of "
+                   "strings or nil was expected)", name,
+                   luaL_typename(L, -2));
+    }
     const char *action = check_action(L, -1, hc->hook);
-    if (reply_type != LUA_TNIL) {
+    if (reply_type == LUA_TTABLE) {      /* each as it is: no concatenation */
+        for (lua_Integer i = 1; i <= replies; i++) {
+            size_t len;
+            lua_rawgeti(L, -2, i);                   /* ... item */
+            const char *s = lua_tolstring(L, -1, &len);
+            if (len > 0 && conn_send(to, s, len) == ERR_ENOTWRITABLE)
+                lconn_warn_discard(hc->lc, name, len);
+            lua_pop(L, 1);                           /* ... */
+        }
+    } else if (reply_type != LUA_TNIL) {
         size_t len;
         const char *s = lua_tolstring(L, -2, &len);
         if (len > 0 && conn_send(to, s, len) == ERR_ENOTWRITABLE)
@@ -100,10 +122,21 @@ static int trampoline(lua_State *L)
 {
     const hook_call *hc = lua_touserdata(L, 1);
     int nargs = 1;
+    conn *from = NULL;     /* a buffer frame's connection */
+    linput input;
     lua_rawgeti(L, LUA_REGISTRYINDEX, hc->fn_ref); /* hc fn */
     lconn_push(L, hc->lc);                         /* hc fn conn */
+    if (hc->hook == HOOK_DATA || hc->hook == HOOK_UP_DATA) {
+        from = hc->hook == HOOK_DATA ? hc->lc->c : hc->lc->up;
+        if (conn_frame_mode(from) != FRAME_BUFFER)
+            from = NULL;
+    }
     if (hc->reason != NULL) {                      /* on_close, ... */
         lua_pushstring(L, hc->reason);             /* hc fn conn reason */
+        nargs++;
+    } else if (from != NULL) {                     /* hc fn conn input */
+        policy *p = hc->lc->owner;
+        linput_push(L, &p->input, &input, hc->data, hc->len);
         nargs++;
     } else if (hc->hook == HOOK_DATA || hc->hook == HOOK_UP_DATA ||
                hc->data != NULL) {
@@ -112,6 +145,8 @@ static int trampoline(lua_State *L)
     }
     lua_call(L, nargs, 2);                         /* hc reply action */
     apply_results(L, hc);
+    if (from != NULL)      /* the rest comes again (or the max resets) */
+        conn_frame_used(from, input.committed);
     return 0;
 }
 
@@ -201,7 +236,9 @@ void lhook_call(policy *p, const hook_call *hc)
     uint64_t outer = p->lib.current_id;
     p->lib.current_id = conn_id(hc->lc->c);
     hc->lc->hooks++;
+    linput *outer_input = p->input.current;
     lcall_status status = lcall(p->L, trampoline, (void *)hc);
+    p->input.current = outer_input;  /* this call's input is gone */
     p->lib.current_id = outer;
     uint64_t took_us = clock_monotonic_us() - started;
     if (log_get_level() >= LOG_TRACE)

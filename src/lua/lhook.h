@@ -10,6 +10,7 @@
 #include "lalloc.h"
 #include "lbudget.h"
 #include "lconn.h"
+#include "linput.h"
 #include "lricochet.h"
 #include "policy.h"
 
@@ -42,6 +43,7 @@ struct policy {
     lbudget budget;            /* instructions per call */
     lricochet lib;             /* what ricochet.* reads */
     lconn_env env;             /* what the conn methods need */
+    linput_slot input;         /* the running call's buffer input */
     char upstream[80];         /* ricochet.upstream: "HOST:PORT" */
     policy_stats *stats;       /* NULL: not counted (policy_bind_stats) */
     size_t memory_counted;     /* alloc.used as stats->memory has it */

@@ -22,6 +22,7 @@
 #include "lcharge.h"
 #include "lconn.h"
 #include "lhook.h"
+#include "linput.h"
 #include "lproxy.h"
 #include "log.h"
 #include "lricochet.h"
@@ -152,6 +153,7 @@ static int load_main(lua_State *L)
     lua_pop(L, 1);                                    /* p */
     lricochet_open(L, &p->lib);
     lconn_open(L, &p->env);
+    linput_open(L);
     lsandbox_strict_globals(L);
     lua_pushglobaltable(L);                           /* p G */
     int status = luaL_loadfilex(L, p->path, "t");     /* p G chunk|msg */

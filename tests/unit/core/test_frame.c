@@ -41,6 +41,7 @@ static size_t held_bound(const frame_spec *s)
     case FRAME_DELIM: return s->max + s->delim_len;
     case FRAME_FIXED: return s->size;
     case FRAME_LENGTH: return s->size + s->max;
+    case FRAME_BUFFER: return s->max;
     case FRAME_RAW: break;
     }
     return 0;

@@ -56,6 +56,10 @@ void test_policy_lua_release_shape(void);
 void test_conn_object_fields(void);
 void test_conn_object_forged(void);
 void test_conn_object_stale(void);
+
+void test_input_lines_held(void);
+void test_input_max(void);
+void test_input_stale_and_switch(void);
 void test_read_size_by_hook(void);
 
 #endif

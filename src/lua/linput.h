@@ -1,0 +1,38 @@
+/* linput.h -- the input of a buffer frame (conn:frame("buffer")): what
+ * on_data (or on_upstream_data) gets in place of a string. The hook takes
+ * lines and byte counts from it; input:commit() marks what was taken as
+ * used, and the rest comes again, with what arrives next, at the next
+ * call (conn_frame_used). An input is valid only during its call. */
+#ifndef RICOCHET_LINPUT_H
+#define RICOCHET_LINPUT_H
+
+#include <lua.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One call's input, kept by the caller (on its C stack) for the call. */
+typedef struct linput {
+    const char *data;
+    size_t len;
+    size_t pos;          /* taken so far */
+    size_t committed;    /* taken and committed: what was used */
+    uint64_t call;       /* which call it is */
+} linput;
+
+/* Where a state's inputs find the running call's: one per state, living
+ * as long as it. */
+typedef struct linput_slot {
+    linput *current;     /* the running call's; NULL between calls */
+    uint64_t calls;      /* calls so far */
+} linput_slot;
+
+/* Make in the running call's input over data[0..len) and push its
+ * object. The caller restores slot->current to what it was once the
+ * call is over, also when it failed. Run protected (memory). */
+void linput_push(lua_State *L, linput_slot *slot, linput *in,
+                 const char *data, size_t len);
+
+/* The input's metatable and methods. Run protected, before any input. */
+void linput_open(lua_State *L);
+
+#endif
