@@ -15,11 +15,7 @@ static void frame_error(conn *c, int rc)
         conn__fail_nomem(c, "holding a frame");
         return;
     }
-    if (rc == ERR_ETOOBIG && spec->mode == FRAME_BUFFER)
-        log_warn("conn %llu%s: %llu unused bytes of a buffer frame are over "
-                 "max %zu: resetting the connection", CONN_ID(c),
-                 (unsigned long long)c->framing->fr.bad_value, spec->max);
-    else if (rc == ERR_ETOOBIG && spec->mode == FRAME_LENGTH)
+    if (rc == ERR_ETOOBIG && spec->mode == FRAME_LENGTH)
         log_warn("conn %llu%s: length frame of %llu bytes is over max %zu: "
                  "resetting the connection", CONN_ID(c),
                  (unsigned long long)c->framing->fr.bad_value, spec->max);
@@ -129,9 +125,16 @@ int conn_frame_used(conn *c, size_t n)
 {
     if (c->framing == NULL || c->state == CONN_CLOSED)
         return 0;
-    int rc = framer_used(&c->framing->fr, n);
-    if (rc < 0)
+    framer *f = &c->framing->fr;
+    int rc = framer_used(f, n);
+    if (rc == ERR_ETOOBIG) { /* the buffer's max: the mode may be another */
+        log_warn("conn %llu%s: %llu unused bytes of a buffer frame are over "
+                 "max %zu: resetting the connection", CONN_ID(c),
+                 (unsigned long long)f->bad_value, f->shown_max);
+        conn_reset(c, CONN_REASON_ERROR);
+    } else if (rc < 0) {
         frame_error(c, rc);
+    }
     return rc;
 }
 

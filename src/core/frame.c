@@ -272,6 +272,7 @@ static int next_buffer(framer *f, const char *in, size_t len, size_t *used,
     if (len == 0 && !(plen > 0 && f->unseen))
         return FRAME_NEED;
     f->unseen = 0;
+    f->shown_max = f->spec.max;
     *used = len;
     if (plen == 0) {      /* the input itself: framer_used keeps its rest */
         f->shown = *frame = in;
@@ -282,6 +283,7 @@ static int next_buffer(framer *f, const char *in, size_t len, size_t *used,
         return ERR_ENOMEM;
     *frame = buf_head(&f->pending);
     *frame_len = f->delivered = buf_len(&f->pending);
+    f->shown_held = 1;
     return FRAME_READY;
 }
 
@@ -292,19 +294,20 @@ int framer_used(framer *f, size_t n)
         const char *rest = f->shown + n;
         held = n < f->shown_len ? f->shown_len - n : 0;
         f->shown = NULL;
-        if (held > f->spec.max) {
+        if (held > f->shown_max) {
             f->bad_value = held;
             return ERR_ETOOBIG;
         }
         return held && buf_append(&f->pending, rest, held) != 0 ? ERR_ENOMEM
                                                                 : 0;
     }
-    if (f->spec.mode != FRAME_BUFFER || f->delivered == 0)
+    if (!f->shown_held)
         return 0;
+    f->shown_held = 0;
     if (n < f->delivered)
         f->delivered = n;
     held = buf_len(&f->pending) - f->delivered;
-    if (held > f->spec.max) {
+    if (held > f->shown_max) {
         f->bad_value = held;
         return ERR_ETOOBIG;
     }
@@ -318,6 +321,7 @@ int framer_next(framer *f, const char *in, size_t len, size_t *used,
     int rc;
     *used = 0;
     f->shown = NULL;
+    f->shown_held = 0;
     if (f->delivered) {
         buf_consume(&f->pending, f->delivered);
         f->delivered = 0;
@@ -421,4 +425,5 @@ void framer_clear(framer *f)
     f->rescan = 0;
     f->unseen = 0;
     f->shown = NULL;
+    f->shown_held = 0;
 }

@@ -59,6 +59,9 @@ typedef struct framer {
     const char *shown;   /* buffer: the last frame, when cut from the
                           * input (not pending); NULL otherwise */
     size_t shown_len;
+    int shown_held;      /* buffer: the last frame was the held bytes */
+    size_t shown_max;    /* buffer: the last frame's max (the mode may
+                          * change before framer_used) */
     uint64_t bad_value;  /* the length prefix behind ERR_ETOOBIG or
                           * ERR_EBADFRAME */
 } framer;

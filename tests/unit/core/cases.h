@@ -61,6 +61,7 @@ void test_frame_switch_held(void);
 void test_frame_buffer_rest_held(void);
 void test_frame_buffer_max(void);
 void test_frame_buffer_switch(void);
+void test_frame_buffer_switch_held(void);
 
 void test_shape_passthrough(void);
 void test_shape_rate(void);

@@ -160,3 +160,33 @@ void test_frame_buffer_switch(void)
     ASSERT_EQ(framer_has_rest(&f), 0);
     framer_clear(&f);
 }
+
+/* A switch inside the call of a frame made of held bytes: the unused
+ * ones are cut by the new mode, and the buffer's max, not the new mode's,
+ * bounds them then. */
+void test_frame_buffer_switch_held(void)
+{
+    frame_spec line, buffer;
+    frame_spec_init(&line, FRAME_LINE);
+    line.max = 4;
+    frame_spec_init(&buffer, FRAME_BUFFER);
+    framer f;
+    framer_init(&f, &buffer);
+    const char *frame;
+    size_t flen, used;
+    ASSERT_EQ(framer_next(&f, "SWI", 3, &used, &frame, &flen), FRAME_READY);
+    ASSERT_EQ(framer_used(&f, 0), 0);
+    ASSERT_EQ(framer_next(&f, "TCH\nab\ncd\nef\n", 13, &used, &frame, &flen),
+              FRAME_READY);
+    ASSERT_MEM_EQ(frame, flen, "SWITCH\nab\ncd\nef\n", 16);
+    framer_set(&f, &line);              /* from inside the call */
+    ASSERT_EQ(framer_used(&f, 7), 0);   /* 9 held: over 4, within 65536 */
+    static const char *const want[] = {"ab", "cd", "ef"};
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(framer_next(&f, NULL, 0, &used, &frame, &flen),
+                  FRAME_READY);
+        ASSERT_MEM_EQ(frame, flen, want[i], 2);
+    }
+    ASSERT_EQ(framer_next(&f, NULL, 0, &used, &frame, &flen), FRAME_NEED);
+    framer_clear(&f);
+}
