@@ -2,12 +2,16 @@
 -- ricochet.d.lua -- type definitions of what a ricochet script sees, for
 -- editors that read LuaLS annotations (VS Code's Lua extension, any
 -- editor with lua-language-server): the hooks a script defines, the
--- `conn` object they get, `conn.upstream` and the `ricochet` table. It is
--- never loaded by the server; README's "The script" says how to point an
--- editor at it. Every name here exists in the server (src/lua), and
--- nothing else does.
+-- `conn` object they get, `conn.upstream`, the input of a buffer frame
+-- and the `ricochet` table. It is never loaded by the server; README's
+-- "The script" says how to point an editor at it. Every name here exists
+-- in the server (src/lua), and nothing else does.
 
----@alias ricochet.reply string|number|nil
+--- What a hook sends: a string (binary-safe), a number, nil (nothing), or
+--- an array of strings and numbers, sent in order as if concatenated
+--- (without the concatenation being built in Lua); an item of another
+--- type fails the hook and nothing of that reply is sent.
+---@alias ricochet.reply string|number|(string|number)[]|nil
 --- What a hook asks for after its reply: nil carries on;
 --- "shutdown" half-closes gracefully once every byte is sent; "close"
 --- sends everything, then closes; "reset" is an abortive close (RST);
@@ -21,11 +25,12 @@
 ---| "wait"
 
 --- How `conn:frame` cuts input.
----@alias ricochet.frame_mode "raw"|"line"|"delim"|"fixed"|"length"
+---@alias ricochet.frame_mode "raw"|"line"|"delim"|"fixed"|"length"|"buffer"
 
 --- Options of `conn:frame`: `max`, the longest payload (default 65536, at
---- most 67108864; a longer frame resets the connection); `keep`, deliver
---- the terminator or the prefix with the frame.
+--- most 67108864; a longer frame resets the connection; for "buffer", the
+--- most bytes held unused after a call); `keep`, deliver the terminator
+--- or the prefix with the frame.
 ---@class ricochet.frame_opts
 ---@field max? integer
 ---@field keep? boolean
@@ -73,7 +78,9 @@ function side:reset() end
 function side:tag(key, value) end
 
 --- How this side's input is cut before `on_data` (on `conn.upstream`:
---- `on_upstream_data`) sees it: one frame a call.
+--- `on_upstream_data`) sees it: one frame a call, or with "buffer" an
+--- input (`ricochet.input`) of every byte not used yet, each time bytes
+--- arrive.
 ---   conn:frame("raw")                     as it arrived (the default)
 ---   conn:frame("line" [, opts])           up to LF, without "\r\n"/"\n"
 ---   conn:frame("delim", s [, opts])       up to `s` (1 to 64 bytes)
@@ -81,6 +88,8 @@ function side:tag(key, value) end
 ---   conn:frame("length", fmt [, opts])    a string.pack integer prefix
 ---                                         (">I2", "<I4", "B", ...), then
 ---                                         that many bytes
+---   conn:frame("buffer" [, opts])         every byte not used yet, as
+---                                         an input
 ---@param mode ricochet.frame_mode
 ---@param arg? string|integer|ricochet.frame_opts delimiter, size or format
 ---@param opts? ricochet.frame_opts
@@ -148,6 +157,33 @@ function conn:connect(spec) end
 --- `connect` or `upstream` (`after` and `connect` raise).
 ---@class ricochet.upstream: ricochet.side
 
+--- What `on_data` (`on_upstream_data`) gets after `conn:frame("buffer")`
+--- (`conn.upstream:frame("buffer")`): every byte received and not used
+--- yet. When the hook returns, the bytes not committed are held and come
+--- again, first, in the next call's input, which comes when new bytes
+--- arrive; at the peer's FIN they are `on_done`'s (`on_upstream_done`'s)
+--- `rest`. More than `max` of them held reset the connection. An input
+--- is valid only during the call it was given to: used later, it raises
+--- "this input is gone". `#input` is the number of bytes not taken yet;
+--- `tostring` gives "input (N bytes left)".
+---@class ricochet.input
+---@operator len: integer
+local input = {}
+
+--- The next line up to LF, without the LF and a CR just before it; nil
+--- when no whole line is there (nothing is taken then).
+---@return string|nil line
+function input:line() end
+
+--- The next `n` bytes, or nil when fewer are there (nothing is taken
+--- then); without `n`, all that is left ("" when nothing is).
+---@param n? integer
+---@return string|nil bytes
+function input:take(n) end
+
+--- What was taken so far is used: it will not come again.
+function input:commit() end
+
 -- --- the hooks: global functions a script may define, all optional ------
 
 --- A client connected. With `conn:connect` it may choose an upstream.
@@ -156,29 +192,31 @@ function conn:connect(spec) end
 ---@return ricochet.action action
 function on_connect(conn) end
 
---- Bytes (or, after `conn:frame`, one frame) from the client. Without
---- this hook the bytes are echoed (or relayed to the upstream) in C. In
---- proxy mode the reply goes to the upstream.
+--- Bytes (or, after `conn:frame`, one frame; after
+--- `conn:frame("buffer")`, an input) from the client. Without this hook
+--- the bytes are echoed (or relayed to the upstream) in C. In proxy mode
+--- the reply goes to the upstream.
 ---@param conn ricochet.conn
----@param data string
+---@param data string|ricochet.input
 ---@return ricochet.reply reply
 ---@return ricochet.action action
 function on_data(conn, data) end
 
 --- The client finished sending (FIN) while our side is open. `rest` is an
---- unfinished frame, or nil. The default action (nil) is "shutdown";
---- "wait" keeps our side open. In proxy mode the reply and the FIN go to
---- the upstream.
+--- unfinished frame (a buffer frame's bytes not committed), or nil. The
+--- default action (nil) is "shutdown"; "wait" keeps our side open. In
+--- proxy mode the reply and the FIN go to the upstream.
 ---@param conn ricochet.conn
 ---@param rest string|nil
 ---@return ricochet.reply reply
 ---@return ricochet.action action
 function on_done(conn, rest) end
 
---- Bytes (or one frame, after `conn.upstream:frame`) from the upstream;
---- the reply goes to the client. Without it they cross in C.
+--- Bytes (or one frame, after `conn.upstream:frame`; an input after
+--- `conn.upstream:frame("buffer")`) from the upstream; the reply goes to
+--- the client. Without it they cross in C.
 ---@param conn ricochet.conn
----@param data string
+---@param data string|ricochet.input
 ---@return ricochet.reply reply
 ---@return ricochet.action action
 function on_upstream_data(conn, data) end

@@ -85,6 +85,7 @@
     X(frame_delim) \
     X(frame_length) \
     X(frame_switch) \
+    X(buffer_frames) \
     X(shape_rate) \
     X(shape_delay) \
     X(shape_jitter_seed) \

@@ -1,6 +1,7 @@
 /* t_frame.c -- framing seen from a client: lines, delimiters, length
  * prefixes, a mode change between frames, the max bound, and the
- * unfinished frame handed to on_done. Fixture: framing.lua. */
+ * unfinished frame handed to on_done. Fixtures: framing.lua, and
+ * buffer.lua for the buffer framing (with table replies). */
 #include <errno.h>
 #include <unistd.h>
 
@@ -147,4 +148,45 @@ void frame_switch(void)
     expect_then_eof(fd, "rest=xy\n", 8);
     close(fd);
     it_server_stop_clean(s);
+}
+
+void buffer_frames(void)
+{
+    it_server *s = SERVER_START(FIXTURE("buffer.lua"), "--", "max=16");
+    int fd = it_cli_connect_to(s, 0);
+    /* a line cut across two writes: the uncommitted start comes again */
+    SEND(fd, "hel");
+    SEND(fd, "lo\r\n");
+    EXPECT(fd, "<hello>5\n");
+    /* two whole lines and the start of a third in one write: one call
+     * answers both lines; the rest waits for its end */
+    SEND(fd, "ab\ncd\nef");
+    EXPECT(fd, "<ab>2\n<cd>2\n");
+    SEND(fd, "gh\n\n");
+    EXPECT(fd, "<efgh>4\n<>0\n");
+    SEND(fd, "0123456789abcdef"); /* exactly max held: not over */
+    SEND(fd, "\n");
+    EXPECT(fd, "<0123456789abcdef>16\n");
+    /* the client's FIN with a line unfinished: on_done gets it as rest */
+    SEND(fd, "unfinished");
+    it_cli_shut_wr(fd);
+    expect_then_eof(fd, "rest=unfinished\n", 16);
+    close(fd);
+
+    fd = it_cli_connect_to(s, 0); /* everything used at the end: nil */
+    SEND(fd, "x\n");
+    it_cli_shut_wr(fd);
+    expect_then_eof(fd, "<x>1\nrest=nil\n", 14);
+    close(fd);
+
+    fd = it_cli_connect_to(s, 0); /* 17 unused bytes held: over max */
+    SEND(fd, "0123456789abcdefg");
+    expect_reset(fd);
+    close(fd);
+    it_server_stop_clean(s);
+    char *log = it_log_read(s);
+    ASSERT_EQ(it_log_count_word(log, "warn", "conn 3",
+                                "17 unused bytes of a buffer frame are over "
+                                "max 16: resetting the connection"), 1);
+    free(log);
 }
