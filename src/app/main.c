@@ -92,7 +92,9 @@ static const char usage_text[] =
 "  --hook-budget N       instructions one hook call may run before it is\n"
 "                        stopped (its connection ends); library calls count\n"
 "                        the work they do (8 bytes built an instruction,\n"
-"                        see README); 0: no limit (default 50000000)\n"
+"                        see README); 0: no limit (default 0 when serving\n"
+"                        with a --hook-timeout, which then bounds a call at\n"
+"                        no cost per instruction; else 50000000)\n"
 "  --hook-timeout MS     wall-clock time one hook call may run before it is\n"
 "                        stopped (its connection ends); 0: no limit\n"
 "                        (default 1000)\n"
@@ -281,6 +283,7 @@ typedef struct cli {
     int seeded;              /* --seed given: each fresh load reseeds */
     uint64_t seed;
     int check;
+    int budget_given;        /* --hook-budget was given */
     const char *script_path[SEARCH_MAX_DIRS]; /* --script-path, in order */
     int nscript_path;
 } cli;
@@ -392,6 +395,7 @@ static int apply_value(cli *o, const char *name, const char *value)
         size_t n = 0;
         rc = parse_count(value, POLICY_MAX_BUDGET, 1, &n);
         o->opts.hook_budget = n;
+        o->budget_given = 1;
     } else if (strcmp(name, "--hook-timeout") == 0) {
         size_t ms = 0;
         rc = parse_count(value, POLICY_MAX_TIMEOUT_MS, 1, &ms);
@@ -589,6 +593,13 @@ int main(int argc, char **argv)
     int rc = parse_args(&o, argc, argv);
     if (rc >= 0)
         return rc;
+    /* A server's hooks are bounded by the time limit, which costs nothing
+     * per instruction; --simulate and --check count instructions too, so
+     * a transcript's runaway hook stops at the same place every run, and
+     * so does a server with no time limit. */
+    if (!o.budget_given && o.nsimulate == 0 && !o.check &&
+        o.opts.hook_timeout_ms > 0)
+        o.opts.hook_budget = 0;
 
     /* the script by its name, or found on the search path: from here on
      * (reloads, --watch, require beside it, every fresh load of many

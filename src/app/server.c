@@ -12,6 +12,8 @@
 
 #include "admin.h"
 #include "controller.h"
+#include "err.h"
+#include "interrupt.h"
 #include "listener.h"
 #include "log.h"
 #include "service.h"
@@ -31,6 +33,23 @@ static int start_workers(controller *ctl, worker *workers, int n)
         ctl->running++;
     }
     return 0;
+}
+
+/* With a time limit and no instruction budget, the workers' hook calls
+ * run without Lua's per-instruction hook check, and a watchdog looks in
+ * on them every quarter of the limit (at most 100 ms): one still running
+ * gets the check then (policy_watch_thread). Where there is no watchdog
+ * (Windows), every call keeps the check. */
+static void watch_hooks(const policy_opts *o)
+{
+    if (o == NULL || o->hook_budget != 0 || o->hook_timeout_ms == 0)
+        return;
+    uint64_t period = o->hook_timeout_ms / 4;
+    period = period < 1 ? 1 : period > 100 ? 100 : period;
+    int rc = interrupt_start((unsigned)period, policy_interrupt);
+    if (rc != 0)
+        log_debug("no hook watchdog (%s): every hook call counts its "
+                  "instructions to check the time limit", err_strerror(rc));
 }
 
 int server_run(const server_config *cfg, policy *p)
@@ -85,6 +104,7 @@ int server_run(const server_config *cfg, policy *p)
     admin_announce(&ctl);
     if (cfg->watch && controller_watch(&ctl, policy_path(p)) != 0)
         goto out;
+    watch_hooks(cfg->policy_opts);
     int failed = start_workers(&ctl, workers, n) != 0;
     if (!failed)
         service_ready(&ctl); /* listening, and every worker serves */
@@ -98,6 +118,7 @@ int server_run(const server_config *cfg, policy *p)
     if (code == EXIT_OK)
         log_info("stopped");
 out:
+    interrupt_stop();   /* every worker has ended */
     for (int k = n - 1; k >= 0; k--)
         worker_free(&workers[k]);
     controller_free(&ctl);

@@ -352,6 +352,7 @@ static void worker_main(void *arg)
 {
     worker *w = arg;
     rng_fork((uint64_t)w->index);
+    policy_watch_thread(1);
     listener_resume(&w->listen);
     while (!w->done) {
         int rc = loop_run_once(w->loop, -1);
@@ -363,6 +364,7 @@ static void worker_main(void *arg)
         }
     }
     log_repeats_flush(1);
+    policy_watch_thread(0);
     /* Tell the controller; it joins this thread. */
     net_send(w->done_w, (char[]){WORKER_ENDED}, 1);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "clock.h"
+#include "interrupt.h"
 #include "lpattern.h"
 #include "lsandbox.h"
 
@@ -34,6 +35,12 @@
 /* Bytes the allocator gives out between two forced checks. */
 #define CHECK_BYTES ((uint64_t)1 << 20)
 
+/* This thread's watch, when it has one, and the budget of the call it
+ * runs (the signal handler's way to it). */
+static _Thread_local interrupt_slot *thread_slot;
+static _Thread_local lbudget *volatile thread_call;
+static _Thread_local int thread_depth;
+
 lbudget *lbudget_of(lua_State *L)
 {
     return *(lbudget **)lua_getextraspace(L);
@@ -49,6 +56,7 @@ static void trip(lbudget *b, lua_State *L, int why)
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
     if (L != b->main)
         lua_sethook(b->main, count_hook, LUA_MASKCOUNT, 1);
+    b->hooked = 1;
 }
 
 /* Instructions and their equivalents spent by the running call. */
@@ -147,6 +155,7 @@ static void bytes_given(void *ud)
     lua_sethook(b->running, count_hook, LUA_MASKCOUNT, 1);
     if (b->running != b->main)
         lua_sethook(b->main, count_hook, LUA_MASKCOUNT, 1);
+    b->hooked = 1;
 }
 
 void lbudget_install(lua_State *L, lbudget *b, uint64_t limit,
@@ -164,8 +173,10 @@ void lbudget_install(lua_State *L, lbudget *b, uint64_t limit,
     b->last_interval_us = 0;
     b->tick = limit && limit < BUDGET_TICK ? (int)limit : BUDGET_TICK;
     b->active = limit || timeout_ms;
+    b->async = 0;
     b->over = LBUDGET_RUNNING;
     *(lbudget **)lua_getextraspace(L) = b;
+    b->hooked = b->active;
     if (!b->active)
         return;
     lua_sethook(L, count_hook, LUA_MASKCOUNT, b->tick);
@@ -174,17 +185,65 @@ void lbudget_install(lua_State *L, lbudget *b, uint64_t limit,
     alloc->notify_at = alloc->grown + CHECK_BYTES;
 }
 
-/* The count hook stays set between calls (no Lua runs there), so a call
- * costs no lua_sethook unless the last one tripped; the count it carries
- * over is at most one tick. */
+/* With the count hook, it stays set between calls (no Lua runs there),
+ * so a call costs no lua_sethook unless the last one tripped; the count
+ * it carries over is at most one tick. A watched call starts without it
+ * and with the clock read, so the time counts from its start. */
 void lbudget_arm(lbudget *b)
 {
-    if (b->over)
+    if (thread_depth++ == 0 && thread_slot != NULL) {
+        thread_call = b;
+        interrupt_enter(thread_slot);
+    }
+    b->async = b->active && b->limit == 0 && thread_slot != NULL;
+    if (b->async && b->hooked) {
+        b->hooked = 0;
+        lua_sethook(b->main, NULL, 0, 0);
+    } else if (b->active && !b->async && (b->over || !b->hooked)) {
         lua_sethook(b->main, count_hook, LUA_MASKCOUNT, b->tick);
+        b->hooked = 1;
+    }
     b->over = LBUDGET_RUNNING;
     b->spent = 0;
     b->grown_at_arm = b->alloc->grown;
     b->started_us = 0;
+    if (b->async) {
+        b->clock_us = b->started_us = clock_monotonic_us();
+        b->last_interval_us = 0;
+        b->unclocked = 0;
+    }
+}
+
+void lbudget_disarm(lbudget *b)
+{
+    (void)b;
+    if (--thread_depth == 0 && thread_slot != NULL) {
+        interrupt_leave(thread_slot);
+        thread_call = NULL;
+    }
+}
+
+void lbudget_watch_thread(int on)
+{
+    if (on && thread_slot == NULL) {
+        thread_slot = interrupt_register();
+    } else if (!on && thread_slot != NULL) {
+        interrupt_unregister(thread_slot);
+        thread_slot = NULL;
+    }
+}
+
+void lbudget_interrupt(void)
+{
+    lbudget *b = thread_call;
+    if (b == NULL || !b->async)
+        return;
+    /* lua_sethook is made to be called from a signal handler (lua.c
+     * stops a script on SIGINT the same way) */
+    lua_sethook(b->running, count_hook, LUA_MASKCOUNT, 1);
+    if (b->running != b->main)
+        lua_sethook(b->main, count_hook, LUA_MASKCOUNT, 1);
+    b->hooked = 1;
 }
 
 void lbudget_exclude_us(lua_State *L, uint64_t us)
@@ -259,7 +318,10 @@ static int l_resume(lua_State *L)
     lua_State *co = lua_tothread(L, 1);
     lbudget_charge(L, (uint64_t)lua_gettop(L)); /* raises once over */
     if (co != NULL && b->active) {
-        lua_sethook(co, count_hook, LUA_MASKCOUNT, b->tick);
+        if (b->async && !b->hooked)    /* as the main thread: none yet */
+            lua_sethook(co, NULL, 0, 0);
+        else
+            lua_sethook(co, count_hook, LUA_MASKCOUNT, b->tick);
         lua_pushvalue(L, 1);                 /* co args... co */
         set_running(L, b);                   /* co args... */
     }

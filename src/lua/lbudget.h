@@ -15,7 +15,14 @@
  * a state whose heap is over 4 MiB and after slow instructions; at every
  * forced check, after each MiB the allocator gives out; every 16,000
  * units charged), from the first check of the call on. A call stopped by
- * either limit ends as LCALL_BUDGET. */
+ * either limit ends as LCALL_BUDGET.
+ *
+ * With only the time limit, on a thread the watchdog watches
+ * (lbudget_watch_thread), a call runs with no count hook at all: Lua
+ * checks a hook on every instruction while one is set, which was a
+ * quarter of a pipelined request's cost. The watchdog interrupts a call
+ * still running after a period (interrupt.h) and sets the hook then,
+ * from which on the call is checked as above, from its start. */
 #ifndef RICOCHET_LBUDGET_H
 #define RICOCHET_LBUDGET_H
 
@@ -44,6 +51,9 @@ typedef struct lbudget {
     uint64_t unclocked;    /* units charged since the clock was read */
     int tick;              /* instructions between two count hooks */
     int active;            /* a limit is set: the hook runs */
+    int async;             /* this call has no count hook until the
+                            * watchdog or the allocator sets one */
+    volatile int hooked;   /* the main thread has the count hook now */
     int over;              /* LBUDGET_*: why the running call stopped */
     char where[96];        /* " (at file:line)" of the stop, or "" */
 } lbudget;
@@ -61,6 +71,18 @@ lbudget *lbudget_of(lua_State *L);
 
 /* A new call starts with the whole budget. Never raises. */
 void lbudget_arm(lbudget *b);
+
+/* The call armed last on this thread is over (however it ended). */
+void lbudget_disarm(lbudget *b);
+
+/* Have the watchdog watch this thread's calls (on), or stop (off, before
+ * the thread ends). Without it, or when interrupt_start failed, every
+ * call has the count hook. */
+void lbudget_watch_thread(int on);
+
+/* The watchdog's handler (interrupt.h): set the count hook on the call
+ * running on this thread, if any. Safe in a signal handler. */
+void lbudget_interrupt(void);
 
 /* Charge units (instructions' worth of work done in C) to the running
  * call of L's state. Raises the stop, from L (any thread of the state,

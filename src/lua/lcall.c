@@ -167,6 +167,7 @@ lcall_status lcall(lua_State *L, lua_CFunction fn, void *ud)
     lua_pushlightuserdata(L, ud);       /* mh ... fn ud */
     lbudget_arm(budget);
     int status = lua_pcall(L, 1, 0, HANDLER_INDEX);
+    lbudget_disarm(budget);
     if (status == LUA_OK)               /* mh ... */
         return LCALL_OK;                /* mh ... msg */
     if (status == LUA_ERRMEM)

@@ -237,6 +237,16 @@ policy *policy_load(const char *path, const policy_opts *opts, char *err,
     return p;
 }
 
+void policy_watch_thread(int on)
+{
+    lbudget_watch_thread(on);
+}
+
+void policy_interrupt(void)
+{
+    lbudget_interrupt();
+}
+
 void policy_bind_loop(policy *p, loop *l)
 {
     p->lib.loop = l;

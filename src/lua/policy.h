@@ -42,6 +42,16 @@ typedef struct policy_opts {
 #define POLICY_DEFAULT_TIMEOUT_MS 1000u
 #define POLICY_MAX_TIMEOUT_MS 3600000u
 
+/* Hook calls on this thread are watched (on) by the watchdog that
+ * policy_interrupt serves, or no longer (off, before the thread ends).
+ * A watched call with a time limit and no instruction budget runs with
+ * no per-instruction check until the watchdog finds it still running. */
+void policy_watch_thread(int on);
+
+/* The watchdog's handler (interrupt.h): the call running on this thread
+ * gets checked from now on. Safe in a signal handler. */
+void policy_interrupt(void);
+
 /* Compile the script at path (as text) into a new Lua state and run its top
  * level. Returns the policy with one reference held by the caller, or NULL
  * with a one-line message in err ("file:line: message" for Lua errors). */

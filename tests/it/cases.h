@@ -115,6 +115,7 @@
     X(rt_budget_pcall) \
     X(rt_budget_timer) \
     X(rt_budget_default) \
+    X(rt_budget_server_default) \
     X(rt_budget_pattern) \
     X(rt_budget_coroutine_pcall) \
     X(rt_budget_coroutine_toplevel) \

@@ -7,6 +7,7 @@
 --   "TIMER\n"    "armed\n" now, and a runaway loop in a conn:after callback
 --   "PATTERN\n"  a catastrophic pattern match
 --   "WORK\n"     a normal hook: about 2,000,000 instructions, then the sum
+--   "LONG\n"     a long hook: about 60,000,000 instructions, then the sum
 --   "CO_WRAP\n"  runaway coroutines, each under pcall, then "survived"
 --   "CO_TOP\n"   a runaway loop in a coroutine the top level made
 --   "CO_SPLIT\n" endless work split over coroutines, each under the budget
@@ -28,6 +29,10 @@ function on_data(conn, data)
         return tostring(conn.id) .. "\n"
     elseif data == "LOOP\n" then
         while true do end -- runaway: on_data
+    elseif data == "LONG\n" then
+        local sum = 0
+        for i = 1, 30000000 do sum = sum + i end
+        return tostring(sum) .. "\n"
     elseif data == "NESTED\n" then
         spin()
     elseif data == "PCALL\n" then

@@ -146,6 +146,28 @@ void rt_budget_default(void)
     work_with("0", 0);
 }
 
+/* A server with a time limit counts no instructions unless told to: a
+ * hook of about 60,000,000 instructions, over the budget --simulate and
+ * --check keep by default, answers. The limit is generous: it is not
+ * what is tested here. */
+void rt_budget_server_default(void)
+{
+    it_server *s = SERVER_START(FIXTURE("rt_budget.lua"), "--hook-timeout",
+                                "60000");
+    int fd = it_cli_connect_to(s, 0);
+    it_rt_ask_expect(fd, "LONG\n", "450000015000000\n");
+    close(fd);
+    it_server_stop_clean(s);
+    /* and told to, it does */
+    s = SERVER_START(FIXTURE("rt_budget.lua"), "--hook-timeout", "60000",
+                     "--hook-budget", "50000000");
+    fd = it_cli_connect_to(s, 0);
+    CLI_SEND(fd, "LONG\n");
+    it_rt_expect_reset(fd, "LONG", STOP_WAIT_MS);
+    close(fd);
+    it_server_stop(s);
+}
+
 void rt_budget_pattern(void)
 {
     it_server *s = SERVER_START(FIXTURE("rt_budget.lua"), "--hook-budget",

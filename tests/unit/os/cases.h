@@ -24,6 +24,7 @@ void test_path_is_file(void);
 
 void test_notify_socket(void);
 void test_notify_bad(void);
+void test_interrupt_long_call(void);
 
 void test_dir_list(void);
 void test_dir_not_a_dir(void);

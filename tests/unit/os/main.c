@@ -29,6 +29,7 @@ static const test_case cases[] = {
     CASE(path_is_file),
     CASE(notify_socket),
     CASE(notify_bad),
+    CASE(interrupt_long_call),
     CASE(clock_monotonic),
     CASE(clock_wall),
     { NULL, NULL }
