@@ -21,6 +21,16 @@ cpu_ticks() {
     fi
 }
 
+# Busy ticks (user, nice, system, irq, softirq, steal) of the CPUs named
+# by the arguments, e.g. "busy_ticks_of 0 1", from /proc/stat. What the
+# server and the client did not use of them was used by someone else.
+busy_ticks_of() {
+    awk -v list=" $* " '
+        $1 ~ /^cpu[0-9]+$/ && index(list, " " substr($1, 4) " ") {
+            s += $2 + $3 + $4 + $7 + $8 + $9 }
+        END { print s + 0 }' /proc/stat
+}
+
 # The functions below call die, which the sourcing script defines (its
 # name in front of the message, exit 2).
 

@@ -126,19 +126,29 @@ check_answers() {
 }
 
 # One redis-benchmark run against the server just started, $1: TEST
-# PIPELINE REQUESTS. Prints "RPS CPU_US_PER_REQ CPU_PERCENT", the last
-# the server's CPU time over the run's (near 100 when the server is the
-# bottleneck). redis-benchmark loops forever when the server goes away,
-# hence the generous time bound.
+# PIPELINE REQUESTS. Prints "RPS CPU_US_PER_REQ CPU_PERCENT NOISE": the
+# server's CPU time per request, and over the run's time (near 100 when
+# the server is the bottleneck), and the CPU time that other processes
+# used on the two CPUs meanwhile, in % of one CPU (the client's is
+# redis-benchmark's, reaped by this subshell). redis-benchmark loops
+# forever when the server goes away, hence the generous time bound.
 measure() {
-    local test=$2 depth=$3 n=$4 before after out rps ticks hz rc=0 limit
+    local test=$2 depth=$3 n=$4 out rps hz rc=0 limit
+    # this shell's PID, read here: inside $(...) BASHPID is the subshell's
+    local t0 t1 c0 c1 b0 b1 w0 w1 me=$BASHPID
     hz=$(getconf CLK_TCK)
     limit=$((30 + n / 5000))
-    before=$(cpu_ticks "$pid")
+    t0=$(cpu_ticks "$pid")
+    c0=$(cpu_ticks "$me" children)
+    b0=$(busy_ticks_of "$server_cpu" "$client_cpu")
+    w0=$(date +%s%N)
     out=$(taskset -c "$client_cpu" timeout "$limit" redis-benchmark \
         -h 127.0.0.1 -p "$port" -c "$conns" -n "$n" -P "$depth" -t "$test" \
         --csv 2>"$work/bench.err") || rc=$?
-    after=$(cpu_ticks "$pid")
+    w1=$(date +%s%N)
+    b1=$(busy_ticks_of "$server_cpu" "$client_cpu")
+    c1=$(cpu_ticks "$me" children)
+    t1=$(cpu_ticks "$pid")
     kill -0 "$pid" 2>/dev/null || die "$1 exited during -t $test -P $depth"
     [ "$rc" -ne 124 ] ||
         die "redis-benchmark -t $test -P $depth on $1: not done in $limit s"
@@ -150,10 +160,12 @@ measure() {
     rps=$(awk -F'"' -v t="${test^^}" '$2 == t { print $4 }' <<<"$out")
     [[ $rps =~ ^[0-9]+(\.[0-9]+)?$ ]] && [ "${rps%.*}" -gt 0 ] ||
         { echo "$out" >&2; die "no result from redis-benchmark -t $test"; }
-    ticks=$((after - before))
-    awk -v r="$rps" -v t="$ticks" -v hz="$hz" -v n="$n" \
-        'BEGIN { printf "%.0f %.2f %.0f\n", r, t * 1e6 / hz / n,
-                 t * 100 / hz / (n / r) }'
+    awk -v r="$rps" -v t=$((t1 - t0)) -v hz="$hz" -v n="$n" \
+        -v other=$((b1 - b0 - (t1 - t0) - (c1 - c0))) -v ns=$((w1 - w0)) '
+        BEGIN { if (other < 0) other = 0
+                printf "%.0f %.2f %.0f %.0f\n", r, t * 1e6 / hz / n,
+                       t * 100 / hz / (n / r),
+                       (ns > 0 ? 100 * other / hz / (ns / 1e9) : 0) }'
 }
 
 # Cases: "NAME TEST PIPELINE REQUESTS", the unpipelined ones first.
@@ -180,10 +192,11 @@ for rep in $(seq "$reps"); do
             set -- $c
             result=$(measure "$s" "$2" "$3" "$4")
             echo "$s $1 $result" >>"$work/results"
-            # shellcheck disable=SC2086  # its three numbers
+            # shellcheck disable=SC2086  # its four numbers
             set -- "$1" $result
-            printf '[%s %s/%s] %-8s req/s=%s srv CPU us/req=%s (%s %%)\n' \
-                "$s" "$rep" "$reps" "$1" "$2" "$3" "$4"
+            printf '[%s %s/%s] %-8s req/s=%s srv CPU us/req=%s' \
+                "$s" "$rep" "$reps" "$1" "$2" "$3"
+            printf ' (srv %s %%, noise %s %%)\n' "$4" "$5"
         done
         stop_bg_server
     done
@@ -200,6 +213,9 @@ echo
 echo "redis-benchmark -c$conns -n$requests" \
     "(-P$pipeline: -n$((requests * 10))), $reps run(s) each, medians;"
 echo "us/req: the server's CPU time per request, in microseconds"
+awk '{ print $6 }' "$work/results" | sort -n | awk '{ v[NR] = $1 } END {
+    printf "noise: other processes used %s-%s %% of a CPU during the runs," \
+        " median %s %%\n", v[1], v[NR], v[int((NR + 1) / 2)] }'
 if [ -z "$redis" ]; then
     printf '%-8s %9s %7s\n' case "ricochet" "us/req"
     for c in "${cases[@]}"; do
