@@ -50,7 +50,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 ricochet="" reps=3 requests=200000 pipeline=16 conns=50
-server_cpu=0 client_cpu=1 max_noise=20 retries=2
+server_cpu=0 client_cpu=1 max_noise=20 retries=2 smoke=""
 while [ $# -gt 0 ]; do
     case $1 in
     --build) [ $# -ge 2 ] || die "--build needs a value"
@@ -69,7 +69,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 # a smoke run's tiny runs are too short to tell noise
-[ -z "${smoke:-}" ] || max_noise=0
+[ -z "$smoke" ] || max_noise=0
 [ -n "$ricochet" ] || die "--build or --ricochet is required"
 [ -x "$ricochet" ] || die "no ricochet at $ricochet"
 [ "$reps" -ge 1 ] && [ "$requests" -ge 1 ] && [ "$conns" -ge 1 ] ||
