@@ -71,48 +71,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port nothing listens on now: ricochet picks one (port 0) and prints
-# it; nginx is given the next free one from a bounded probe.
-free_port() {
-    local p
-    for p in $(seq 18080 18180); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-    die "no free port in 18080-18180"
-}
-
-# Wait (at most 10 s) until 127.0.0.1:$1 accepts.
-wait_accepting() {
-    local i
-    for i in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || die "the server exited at start"
-        sleep 0.1
-    done
-    die "nothing accepts on 127.0.0.1:$1 after 10 s"
-}
-
 # Start a server; sets pid and port.
 start_ricochet() {
-    mkfifo "$work/ready"
-    taskset -c "$server_cpu" "$ricochet" --listen 127.0.0.1:0 \
-        --log-level warn "$root/examples/http.lua" >"$work/ready" \
-        2>"$work/ricochet.log" &
-    pid=$!
-    local line=""
-    read -r -t 10 line <"$work/ready" ||
-        die "ricochet printed no readiness line: $(cat "$work/ricochet.log")"
-    rm -f "$work/ready"
-    [[ $line =~ ^listening\ on\ 127\.0\.0\.1:([0-9]+)$ ]] ||
-        die "ricochet's readiness line: '$line'"
-    port=${BASH_REMATCH[1]}
+    start_ricochet_on "$server_cpu" "$ricochet" "$work" --log-level warn \
+        "$root/examples/http.lua"
 }
 
 start_nginx() {
-    port=$(free_port)
+    # nginx cannot print its port: the next free one
+    port=$(free_port 18080)
     mkdir -p "$work/nginx"
     cat >"$work/nginx/nginx.conf" <<EOF
 daemon off;
@@ -142,13 +109,7 @@ EOF
         -c "$work/nginx/nginx.conf" -e "$work/nginx.log" \
         >>"$work/nginx.log" 2>&1 &
     pid=$!
-    wait_accepting "$port"
-}
-
-stop_server() {
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
-    pid=""
+    wait_accepting "$port" "$pid"
 }
 
 # One wrk run against the server just started: "RPS CPU_US_PER_REQ".
@@ -182,8 +143,6 @@ check_body() {
         die "GET / on $1 answered '$got'"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 servers=(ricochet)
 if [ -n "$nginx" ]; then
     servers+=(nginx)
@@ -195,7 +154,7 @@ for rep in $(seq "$reps"); do
         "start_$s"
         check_body "$s"
         result=$(measure)
-        stop_server
+        stop_bg_server
         echo "$s $result" >>"$work/results"
         echo "[$s $rep/$reps] req/s=${result% *} srv CPU us/req=${result#* }"
     done
@@ -206,8 +165,10 @@ echo "wrk -t1 -c$conns, ${secs} s a run, $reps run(s) each, medians:"
 printf '%-10s %12s %16s\n' server "req/s" "srv CPU us/req"
 declare -A rps cpu
 for s in "${servers[@]}"; do
-    rps[$s]=$(awk -v s="$s" '$1 == s { print $2 }' "$work/results" | median)
-    cpu[$s]=$(awk -v s="$s" '$1 == s { print $3 }' "$work/results" | median)
+    rps[$s]=$(awk -v s="$s" '$1 == s { print $2 }' "$work/results" |
+        median_stdin)
+    cpu[$s]=$(awk -v s="$s" '$1 == s { print $3 }' "$work/results" |
+        median_stdin)
     printf '%-10s %12s %16s\n' "$s" "${rps[$s]}" "${cpu[$s]}"
 done
 if [ -n "$nginx" ]; then

@@ -2,11 +2,13 @@
 # smoke.sh -- the benchmark's CI check: every mode once, with tiny counts,
 # against the reference server and ricochet (echo.lua and upper.lua), then
 # ricochet in proxy mode in front of the reference (proxy.sh --smoke),
-# then examples/http.lua and nginx under wrk (http.sh --smoke). Fails on
-# any error, never on speed. Arguments as for run.sh, e.g.
+# then examples/http.lua and nginx under wrk (http.sh --smoke), then
+# examples/resp.lua and redis-server under redis-benchmark (resp.sh
+# --smoke). Fails on any error, never on speed. Arguments as for run.sh,
+# e.g.
 #   tests/bench/smoke.sh --build BUILD_DIR
 # (proxy.sh gets only the binaries' options: --build, --ricochet, --bench,
-# --refecho; http.sh --build and --ricochet.)
+# --refecho; http.sh and resp.sh --build and --ricochet.)
 here=$(dirname "$0")
 "$here/run.sh" --smoke "$@" || exit
 proxy_args=()
@@ -21,4 +23,5 @@ while [ $# -gt 0 ]; do
     shift
 done
 "$here/proxy.sh" --smoke "${proxy_args[@]}" || exit
-exec "$here/http.sh" --smoke "${http_args[@]}"
+"$here/http.sh" --smoke "${http_args[@]}" || exit
+exec "$here/resp.sh" --smoke "${http_args[@]}"
