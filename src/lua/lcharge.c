@@ -56,6 +56,19 @@ static uint64_t span(lua_Integer first, lua_Integer last)
 static int l_tonumber(lua_State *L)
 {
     lbudget_charge(L, string_len(L, 1));
+    if (lua_gettop(L) == 1 && lua_type(L, 1) == LUA_TSTRING) {
+        /* tonumber(s), the usual one, as the stock one does it, without
+         * calling through to it */
+        size_t len;
+        const char *s = lua_tolstring(L, 1, &len);
+        size_t used = lua_stringtonumber(L, s);
+        if (used == len + 1)
+            return 1;
+        if (used != 0)
+            lua_pop(L, 1);       /* a number before a NUL: not one */
+        lua_pushnil(L);
+        return 1;
+    }
     return call_stock(L);
 }
 
@@ -142,6 +155,22 @@ static lua_Integer end_pos(lua_Integer pos, size_t len)
 /* string.byte(s [, i [, j]]): one value per byte. */
 static int l_byte(lua_State *L)
 {
+    int top = lua_gettop(L);
+    if (top <= 2 && lua_type(L, 1) == LUA_TSTRING &&
+        (top == 1 || lua_isinteger(L, 2))) {
+        /* s:byte() and s:byte(i), the usual ones, without calling
+         * through to the stock function: in a small request's parsing the
+         * call through cost more than the rest */
+        size_t n;
+        const char *s = lua_tolstring(L, 1, &n);
+        lua_Integer i = top == 2 ? lua_tointeger(L, 2) : 1;
+        uint64_t first = start_pos(i, n);
+        if (first > (uint64_t)end_pos(i, n) || end_pos(i, n) == 0)
+            return 0;
+        lbudget_charge(L, 1);
+        lua_pushinteger(L, (unsigned char)s[first - 1]);
+        return 1;
+    }
     size_t len = string_len(L, 1);
     lua_Integer i, j;
     if (opt_integer(L, 2, 1, &i) && opt_integer(L, 3, i, &j))

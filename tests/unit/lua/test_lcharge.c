@@ -211,6 +211,10 @@ static const char *const same_as_stock[] = {
     "return string.byte('hello', 1, -1)",
     "return string.byte('hello'), string.byte('hello', 10), ('x'):byte(-9)",
     "return string.byte('hello', 2, 1), string.byte('', 1)",
+    "return ('hello'):byte(0), ('hello'):byte(-1), ('hello'):byte(-5),"
+    " ('hello'):byte(-6), (''):byte(), ('a\\0b'):byte(2),"
+    " ('hello'):byte(2.0), ('hello'):byte(math.maxinteger),"
+    " ('hello'):byte(math.mininteger), ('hello'):byte('3')",
     "return string.byte('hello', {})",
     "return select('#', string.byte(string.rep('x', 30000), 1, -1))",
     "return string.pack('<i4 z', 7, 'ab'), string.packsize('<i4 i8')",
@@ -241,6 +245,9 @@ static const char *const same_as_stock[] = {
     "return tonumber('  12  '), tonumber('0x10'), tonumber('z', 36),"
     " tonumber('12a'), tonumber(nil)",
     "return tonumber('10', 99)",
+    "return tonumber('1\\0'), tonumber('0x'), tonumber(' 5 '),"
+    " tonumber('1e3'), tonumber(''), tonumber('-0x7fffffffffffffff'),"
+    " tonumber('9223372036854775808'), tonumber('\\0')",
     "return tonumber()",
     "return load('return 1 + 1')(), load('syntax error here')",
     "local parts = {'return ', '4', '2'} local i = 0"
