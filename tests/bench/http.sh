@@ -59,17 +59,7 @@ command -v wrk >/dev/null || die "wrk is needed (apt-get install wrk)"
 nginx=$(command -v nginx || true)
 [ -n "$nginx" ] || [ ! -x /usr/sbin/nginx ] || nginx=/usr/sbin/nginx
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/ricochet-http.XXXXXX")
-pid=""
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_work http
 
 # Start a server; sets pid and port.
 start_ricochet() {

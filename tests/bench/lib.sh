@@ -92,3 +92,22 @@ stop_bg_server() {
     wait "$pid" 2>/dev/null || true
     pid=""
 }
+
+# A fresh work folder in $work (ricochet-NAME.XXXXXX), removed at exit,
+# after the server whose PID is in $pid, if any, is stopped; INT and TERM
+# exit 130. For http.sh and resp.sh, which start one server at a time.
+bench_work() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/ricochet-$1.XXXXXX")
+    pid=""
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+# shellcheck disable=SC2317  # invoked by the trap
+bench_cleanup() {
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}

@@ -82,17 +82,7 @@ for tool in redis-benchmark redis-cli; do
 done
 redis=$(command -v redis-server || true)
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/ricochet-resp.XXXXXX")
-pid=""
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_work resp
 
 # Start a server; sets pid and port.
 start_ricochet() {
