@@ -275,6 +275,7 @@ static int model_cut(const frame_spec *s, const uint8_t *p, size_t n,
         return FRAME_READY;
     }
     case FRAME_RAW:
+    case FRAME_BUFFER: /* never planned (mode_byte % 5) */
         break;
     }
     FUZZ_FAIL("model_cut: raw");
@@ -337,7 +338,9 @@ static size_t held_bound(const frame_spec *s)
     case FRAME_DELIM: return s->max + s->delim_len;
     case FRAME_FIXED: return s->size;
     case FRAME_LENGTH: return s->size + s->max;
-    case FRAME_RAW: break;
+    case FRAME_RAW:
+    case FRAME_BUFFER: /* never planned: its frames need an owner's say */
+        break;
     }
     return 0;
 }
