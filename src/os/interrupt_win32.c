@@ -3,6 +3,8 @@
  * callers check on long calls their own way. */
 #include "interrupt.h"
 
+#include <stddef.h>
+
 #include "err.h"
 
 int interrupt_start(unsigned period_ms, void (*handler)(void))
