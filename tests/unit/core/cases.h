@@ -62,6 +62,7 @@ void test_frame_buffer_rest_held(void);
 void test_frame_buffer_max(void);
 void test_frame_buffer_switch(void);
 void test_frame_buffer_switch_held(void);
+void test_frame_buffer_any_use(void);
 
 void test_shape_passthrough(void);
 void test_shape_rate(void);

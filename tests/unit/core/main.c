@@ -72,6 +72,7 @@ static const test_case cases[] = {
     CASE(frame_buffer_max),
     CASE(frame_buffer_switch),
     CASE(frame_buffer_switch_held),
+    CASE(frame_buffer_any_use),
     CASE(shape_passthrough),
     CASE(shape_rate),
     CASE(shape_rate_no_burst_after_idle),

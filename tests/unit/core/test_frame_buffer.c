@@ -190,3 +190,76 @@ void test_frame_buffer_switch_held(void)
     ASSERT_EQ(framer_next(&f, NULL, 0, &used, &frame, &flen), FRAME_NEED);
     framer_clear(&f);
 }
+
+/* A small deterministic generator for the property below. */
+static uint32_t next_rand(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+/* Any stream, cut anywhere, with the owner using any part of each
+ * frame: every frame is the unused rest of the last one followed by the
+ * bytes new since, the used parts and the rest at the end give back the
+ * stream, and more than max held unused is the one error. */
+void test_frame_buffer_any_use(void)
+{
+    uint32_t seed = 2463534242u;
+    for (int round = 0; round < 3000; round++) {
+        char stream[256], expect[512];
+        size_t n = next_rand(&seed) % sizeof stream;
+        for (size_t i = 0; i < n; i++)
+            stream[i] = "ab\n"[next_rand(&seed) % 3];
+        frame_spec spec;
+        frame_spec_init(&spec, FRAME_BUFFER);
+        spec.max = 1 + next_rand(&seed) % 64;
+        framer f;
+        framer_init(&f, &spec);
+        size_t consumed = 0;     /* bytes used, in order */
+        size_t shown_to = 0;     /* the stream up to here was shown */
+        int failed = 0;
+        size_t from = 0;
+        while (from < n && !failed) {
+            size_t to = from + 1 + next_rand(&seed) % (n - from);
+            const char *p = stream + from;
+            size_t len = to - from;
+            const char *frame;
+            size_t flen, used;
+            int rc = framer_next(&f, p, len, &used, &frame, &flen);
+            ASSERT_EQ(rc, FRAME_READY);
+            ASSERT_EQ(used, len);
+            /* the unused rest, then what is new */
+            size_t want = to - consumed;
+            ASSERT_LE(want, sizeof expect);
+            memcpy(expect, stream + consumed, want);
+            ASSERT_MEM_EQ(frame, flen, expect, want);
+            shown_to = to;
+            size_t take = next_rand(&seed) % (flen + 1);
+            rc = framer_used(&f, take);
+            consumed += take;
+            if (flen - take > spec.max) {
+                ASSERT_EQ(rc, ERR_ETOOBIG);
+                ASSERT_UEQ(f.bad_value, flen - take);
+                failed = 1;
+            } else {
+                ASSERT_EQ(rc, 0);
+                /* nothing new: nothing shown */
+                ASSERT_EQ(framer_next(&f, NULL, 0, &used, &frame, &flen),
+                          FRAME_NEED);
+            }
+            from = to;
+        }
+        if (!failed) {
+            size_t rest_len;
+            const char *rest = framer_take_rest(&f, &rest_len);
+            ASSERT_EQ(consumed + rest_len, shown_to);
+            if (rest_len > 0)
+                ASSERT_MEM_EQ(rest, rest_len, stream + consumed, rest_len);
+            else
+                ASSERT(rest == NULL);
+        }
+        framer_clear(&f);
+    }
+}
