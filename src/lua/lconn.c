@@ -476,6 +476,29 @@ static int l_newindex(lua_State *L)
     return 0;
 }
 
+/* next() over a conn's table that passes over the private key. */
+static int l_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);                              /* t key */
+    while (lua_next(L, 1) != 0) {                  /* t key value */
+        if (lua_touserdata(L, -2) != &object_key ||
+            lua_type(L, -2) != LUA_TLIGHTUSERDATA)
+            return 2;
+        lua_pop(L, 1);                             /* t key */
+    }
+    return 0;
+}
+
+/* __pairs(conn): the script's own fields. */
+static int l_pairs(lua_State *L)
+{
+    lua_pushcfunction(L, l_next);                  /* conn next */
+    lua_pushvalue(L, 1);                           /* conn next conn */
+    lua_pushnil(L);                                /* conn next conn nil */
+    return 3;
+}
+
 static int l_tostring(lua_State *L)
 {
     lobj *o = check_obj(L, 1);
@@ -505,6 +528,8 @@ void lconn_open(lua_State *L, lconn_env *env)
     lua_setfield(L, -3, "__index");           /* mt methods */
     lua_pushcclosure(L, l_newindex, 1);       /* mt __newindex */
     lua_setfield(L, -2, "__newindex");        /* mt */
+    lua_pushcfunction(L, l_pairs);            /* mt __pairs */
+    lua_setfield(L, -2, "__pairs");           /* mt */
     lua_pushcfunction(L, l_tostring);         /* mt __tostring */
     lua_setfield(L, -2, "__tostring");        /* mt */
     lua_pushliteral(L, "conn");               /* mt name */

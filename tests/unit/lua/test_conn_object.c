@@ -21,6 +21,11 @@ static const char object_script[] =
     "    return before .. ' ' .. conn.n .. ' ' .. conn.t.x .. ' '\n"
     "           .. tostring(conn.gone) .. ' ' .. conn[1] .. ' '\n"
     "           .. type(conn.send) .. ' ' .. conn.id .. ' ' .. conn.peer\n"
+    "  elseif data == 'pairs' then\n"
+    "    local keys = {}\n"
+    "    for k in pairs(conn) do keys[#keys + 1] = tostring(k) end\n"
+    "    table.sort(keys)\n"
+    "    return table.concat(keys, ',')\n"
     "  elseif data == 'again' then\n"
     "    return tostring(conn.n)\n"
     "  elseif data:sub(1, 3) == 'ro ' then\n"
@@ -57,6 +62,9 @@ void test_conn_object_fields(void)
                          "192.0.2.7:4000)");
     feed(a, "again");
     VTRACE_EXPECT(&f.tr, "#1 send(2)");
+    /* pairs goes over the script's fields only */
+    feed(a, "pairs");
+    VTRACE_EXPECT(&f.tr, "#1 send(1,n,t)");
     /* another connection's object has fields of its own */
     conn *b = attach(&f);
     feed(b, "again");
