@@ -24,6 +24,9 @@ read_globals = {
             "log", "now", "random", "resolve",
         },
     },
+    -- Lua 5.5's table.create, which the server adds to 5.4
+    -- (src/lua/lcharge.c)
+    table = { fields = { "create" } },
 }
 
 -- The definition file declares the hooks and the library for editors:

@@ -52,8 +52,12 @@ end
 local arity = {PING = -1, ECHO = 2, SET = 3, GET = 2, DEL = -2, CONFIG = -2}
 
 local function execute(argv)
-    local name = (argv[1] or ""):upper()
-    local run = commands[name]
+    local name = argv[1]
+    local run = commands[name]             -- as sent, else in upper case
+    if run == nil then
+        name = (name or ""):upper()
+        run = commands[name]
+    end
     if run == nil then
         return "-ERR unknown command '" .. (argv[1] or "") .. "'\r\n"
     end
@@ -67,32 +71,39 @@ end
 
 -- One request from input: its argv; nil when the input holds only part
 -- of it; or nil and the error reply for a request that is not RESP.
+-- input:line(pattern) takes a line only when it matches, and gives the
+-- captures (false when the line is there but does not match);
+-- input:take(len, "\r\n") takes a body and the CRLF after it.
 local function read_request(input)
-    local line = input:line()
-    if line == nil then return nil end
-    if line:byte(1) ~= 42 then                      -- not '*': inline
+    local count = input:line("^%*(.*)")
+    if count == nil then return nil end
+    if count == false then                          -- not '*': inline
         local argv = {}
-        for word in line:gmatch("%S+") do argv[#argv + 1] = word end
+        for word in input:line():gmatch("%S+") do argv[#argv + 1] = word end
         return argv
     end
-    local count = tonumber(line:sub(2))
+    count = tonumber(count)
     if count == nil or count < 1 or count > 1024 then
         return nil, "-ERR Protocol error: invalid multibulk length\r\n"
     end
-    local argv = {}
+    local argv = table.create(count)
     for i = 1, count do
-        local header = input:line()
-        if header == nil then return nil end
-        if header:byte(1) ~= 36 then                -- not '$'
+        local len = input:line("^%$(.*)")
+        if len == nil then return nil end
+        if len == false then
             return nil, "-ERR Protocol error: expected '$', got '"
-                        .. header:sub(1, 1) .. "'\r\n"
+                        .. input:line():sub(1, 1) .. "'\r\n"
         end
-        local len = tonumber(header:sub(2))
+        len = tonumber(len)
         if len == nil or len < 0 or len > MAX_BULK then
             return nil, "-ERR Protocol error: invalid bulk length\r\n"
         end
-        argv[i] = input:take(len)
-        if argv[i] == nil or input:take(2) == nil then return nil end
+        local arg = input:take(len, "\r\n")
+        if arg == nil then return nil end
+        if arg == false then
+            return nil, "-ERR Protocol error: expected CRLF after a bulk\r\n"
+        end
+        argv[i] = arg
     end
     return argv
 end

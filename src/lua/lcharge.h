@@ -13,7 +13,8 @@
  *       collectgarbage("collect" / "step" / a mode change)
  *   values moved (1 each)  string.byte, utf8.codepoint, table.unpack,
  *       table.move, table.insert / remove (the elements shifted),
- *       table.concat (the elements joined), coroutine.resume (lbudget.c)
+ *       table.concat (the elements joined), coroutine.resume (lbudget.c),
+ *       table.create (the slots; Lua 5.5's, added to a Lua without it)
  *   comparisons (1 each, plus the bytes of two strings)  table.sort
  *
  * string.rep is replaced by one that copies by doubling (the stock one

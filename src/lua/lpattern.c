@@ -580,14 +580,13 @@ static const char *find_plain(matcher *m, const char *s, const char *needle,
     return NULL;
 }
 
-/* string.find and string.match. */
-static int find_or_match(lua_State *L, int find)
+/* Search s[0..ls) from init on for p, as string.find (find) or
+ * string.match does, and push the results; a failed search pushes fail.
+ * Returns the number of values pushed. */
+static int search(lua_State *L, const budget *b, const char *s, size_t ls,
+                  const char *p, size_t lp, size_t init, int find,
+                  int plain)
 {
-    size_t ls, lp;
-    const char *s = luaL_checklstring(L, 1, &ls);
-    const char *p = luaL_checklstring(L, 2, &lp);
-    size_t init = start_offset(luaL_optinteger(L, 3, 1), ls);
-    const budget *b = lua_touserdata(L, lua_upvalueindex(1));
     matcher m;
     int anchored, lead;
     const char *start;
@@ -597,7 +596,7 @@ static int find_or_match(lua_State *L, int find)
         return 1;
     }
     matcher_init(&m, L, b, s, ls, p, lp);
-    if (find && (lua_toboolean(L, 4) || !has_specials(p, lp))) {
+    if (find && (plain || !has_specials(p, lp))) {
         const char *at = find_plain(&m, s + init, p, lp);
         charge_pending(&m);
         if (at == NULL) {
@@ -637,6 +636,32 @@ static int find_or_match(lua_State *L, int find)
     charge_pending(&m);
     luaL_pushfail(L);  /* fail */
     return 1;
+}
+
+/* string.find and string.match. */
+static int find_or_match(lua_State *L, int find)
+{
+    size_t ls, lp;
+    const char *s = luaL_checklstring(L, 1, &ls);
+    const char *p = luaL_checklstring(L, 2, &lp);
+    size_t init = start_offset(luaL_optinteger(L, 3, 1), ls);
+    const budget *b = lua_touserdata(L, lua_upvalueindex(1));
+    return search(L, b, s, ls, p, lp, init, find, lua_toboolean(L, 4));
+}
+
+/* See lpattern.h. */
+int lpattern_match(lua_State *L, const char *s, size_t ls, const char *p,
+                   size_t lp, lpattern_charge_fn charge, void *ud)
+{
+    budget b;
+    b.charge = charge;
+    b.ud = ud;
+    int n = search(L, &b, s, ls, p, lp, 0, 0, 0);
+    if (n == 1 && lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return -1;
+    }
+    return n;
 }
 
 static int l_find(lua_State *L)

@@ -34,4 +34,12 @@ typedef void (*lpattern_charge_fn)(lua_State *L, unsigned long steps,
 void lpattern_install(lua_State *L, int string_table_index,
                       lpattern_charge_fn charge, void *ud);
 
+/* Match p against the subject s[0..ls) as string.match(s, p) does, its
+ * steps charged through charge (which may be NULL). Pushes the captures
+ * (the whole match when p has none) and returns how many; pushes nothing
+ * and returns -1 when p does not match. Raises on a malformed pattern,
+ * as string.match does. For subjects that are not Lua strings. */
+int lpattern_match(lua_State *L, const char *s, size_t ls, const char *p,
+                   size_t lp, lpattern_charge_fn charge, void *ud);
+
 #endif
