@@ -71,36 +71,38 @@ end
 
 -- One request from input: its argv; nil when the input holds only part
 -- of it; or nil and the error reply for a request that is not RESP.
--- input:line(pattern) takes a line only when it matches, and gives the
--- captures (false when the line is there but does not match);
--- input:take(len, "\r\n") takes a body and the CRLF after it.
+-- input:line(pattern) takes a line only when it matches, and gives its
+-- captures (false, taking nothing, when the line does not match);
+-- input:take(len, "\r\n") takes a body and the CRLF after it (false
+-- when something else follows). Both give nil while the bytes are not
+-- all there.
 local function read_request(input)
     local count = input:line("^%*(.*)")
-    if count == nil then return nil end
-    if count == false then                          -- not '*': inline
-        local argv = {}
+    if not count then
+        if count == nil then return nil end
+        local argv = {}                             -- not '*': inline
         for word in input:line():gmatch("%S+") do argv[#argv + 1] = word end
         return argv
     end
-    count = tonumber(count)
-    if count == nil or count < 1 or count > 1024 then
+    count = tonumber(count, 10)
+    if not count or count < 1 or count > 1024 then
         return nil, "-ERR Protocol error: invalid multibulk length\r\n"
     end
     local argv = table.create(count)
     for i = 1, count do
         local len = input:line("^%$(.*)")
-        if len == nil then return nil end
-        if len == false then
+        if not len then
+            if len == nil then return nil end
             return nil, "-ERR Protocol error: expected '$', got '"
                         .. input:line():sub(1, 1) .. "'\r\n"
         end
-        len = tonumber(len)
-        if len == nil or len < 0 or len > MAX_BULK then
+        len = tonumber(len, 10)
+        if not len or len < 0 or len > MAX_BULK then
             return nil, "-ERR Protocol error: invalid bulk length\r\n"
         end
         local arg = input:take(len, "\r\n")
-        if arg == nil then return nil end
-        if arg == false then
+        if not arg then
+            if arg == nil then return nil end
             return nil, "-ERR Protocol error: expected CRLF after a bulk\r\n"
         end
         argv[i] = arg
@@ -120,7 +122,7 @@ function on_data(conn, input)
             replies[#replies + 1] = err
             return replies, "close"
         end
-        if argv == nil then return replies end      -- the rest comes again
+        if not argv then return replies end      -- the rest comes again
         input:commit()
         if #argv > 0 then replies[#replies + 1] = execute(argv) end
     end

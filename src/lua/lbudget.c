@@ -20,7 +20,7 @@
  * a count hook is set), and so does a forced check and every
  * CHARGE_CLOCK_EVERY units charged from C. */
 #define BUDGET_TICK 1000
-#define CHARGE_CLOCK_EVERY (16 * BUDGET_TICK)
+#define CHARGE_CLOCK_EVERY LBUDGET_CLOCK_EVERY
 /* When the instructions between two readings took longer than this on
  * average (a thousand times what an instruction takes: comparing long
  * strings, moving huge vararg lists), the next check comes after as many
@@ -255,13 +255,8 @@ void lbudget_exclude_us(lua_State *L, uint64_t us)
     b->clock_us += us;
 }
 
-void lbudget_charge(lua_State *L, uint64_t units)
+void lbudget_charged(lua_State *L, lbudget *b)
 {
-    lbudget *b = lbudget_of(L);
-    if (!b->active)
-        return;
-    b->spent += units;
-    b->unclocked += units;
     if (!b->over) {
         int why = why_stop(b, b->unclocked >= CHARGE_CLOCK_EVERY);
         if (why == LBUDGET_RUNNING)
@@ -280,11 +275,6 @@ void lbudget_charge(lua_State *L, uint64_t units)
         trip(b, L, why);
     }
     raise_stop(L, b);
-}
-
-void lbudget_charge_bytes(lua_State *L, uint64_t bytes)
-{
-    lbudget_charge(L, bytes / LBUDGET_BYTES_PER_INSTRUCTION);
 }
 
 /* Pattern matching runs in C, where the count hook never fires: its steps

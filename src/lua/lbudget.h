@@ -84,14 +84,34 @@ void lbudget_watch_thread(int on);
  * running on this thread, if any. Safe in a signal handler. */
 void lbudget_interrupt(void);
 
+/* Units charged from C between two clock readings (lbudget.c). */
+#define LBUDGET_CLOCK_EVERY 16000
+
+/* lbudget_charge's checks, once units are added: raises when over. */
+void lbudget_charged(lua_State *L, lbudget *b);
+
 /* Charge units (instructions' worth of work done in C) to the running
  * call of L's state. Raises the stop, from L (any thread of the state,
  * inside a C function that the script called), when the call is over a
- * limit. A no-op when the state has no limits. */
-void lbudget_charge(lua_State *L, uint64_t units);
+ * limit. A no-op when the state has no limits. Inline: a small request
+ * makes a score of these, and with no instruction limit (a server's
+ * default) one is an addition and a comparison. */
+static inline void lbudget_charge(lua_State *L, uint64_t units)
+{
+    lbudget *b = *(lbudget **)lua_getextraspace(L);
+    if (!b->active)
+        return;
+    b->spent += units;
+    b->unclocked += units;
+    if (b->over || b->limit || b->unclocked >= LBUDGET_CLOCK_EVERY)
+        lbudget_charged(L, b);
+}
 
 /* lbudget_charge of bytes, at the exchange rate. */
-void lbudget_charge_bytes(lua_State *L, uint64_t bytes);
+static inline void lbudget_charge_bytes(lua_State *L, uint64_t bytes)
+{
+    lbudget_charge(L, bytes / LBUDGET_BYTES_PER_INSTRUCTION);
+}
 
 /* The running call of L's state waited us microseconds outside Lua on
  * purpose (ricochet.resolve at load): the wall-clock ceiling does not

@@ -52,15 +52,74 @@ static uint64_t span(lua_Integer first, lua_Integer last)
 
 /* --- base ---------------------------------------------------------------- */
 
+/* The value of c as a digit of any base up to 36, or 36 when it is no
+ * letter or digit (the C locale's isalnum, which the server never
+ * changes). */
+static int digit_of(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'z' ? c - 'a' + 10 : 36;
+}
+
+static const char *skip_spaces(const char *s)
+{
+    while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+        s++;
+    return s;
+}
+
+/* lbaselib's b_str2int: s as an integer in base, wrapping around as it
+ * does; the end of what was read, or NULL when no digit is there. */
+static const char *str2int(const char *s, int base, lua_Integer *out)
+{
+    lua_Unsigned n = 0;
+    int neg = 0, digit;
+    s = skip_spaces(s);
+    if (*s == '-') {
+        s++;
+        neg = 1;
+    } else if (*s == '+') {
+        s++;
+    }
+    if (digit_of((unsigned char)*s) == 36)
+        return NULL;
+    while ((digit = digit_of((unsigned char)*s)) < 36) {
+        if (digit >= base)
+            return NULL;
+        n = n * (lua_Unsigned)base + (lua_Unsigned)digit;
+        s++;
+    }
+    *out = (lua_Integer)(neg ? 0u - n : n);
+    return skip_spaces(s);
+}
+
 /* tonumber(s [, base]) reads the whole string. */
 static int l_tonumber(lua_State *L)
 {
-    lbudget_charge(L, string_len(L, 1));
+    if (lua_gettop(L) == 2 && lua_type(L, 1) == LUA_TSTRING &&
+        lua_isinteger(L, 2)) {
+        /* tonumber(s, base), which reads integers only (a request's
+         * lengths): the stock one's way, without calling through */
+        lua_Integer base = lua_tointeger(L, 2), n;
+        size_t len;
+        const char *s = lua_tolstring(L, 1, &len);
+        if (base >= 2 && base <= 36) {
+            lbudget_charge(L, len);
+            if (str2int(s, (int)base, &n) == s + len)
+                lua_pushinteger(L, n);
+            else
+                luaL_pushfail(L);
+            return 1;
+        }
+    }
     if (lua_gettop(L) == 1 && lua_type(L, 1) == LUA_TSTRING) {
         /* tonumber(s), the usual one, as the stock one does it, without
          * calling through to it */
         size_t len;
         const char *s = lua_tolstring(L, 1, &len);
+        lbudget_charge(L, len);
         size_t used = lua_stringtonumber(L, s);
         if (used == len + 1)
             return 1;
@@ -69,6 +128,7 @@ static int l_tonumber(lua_State *L)
         lua_pushnil(L);
         return 1;
     }
+    lbudget_charge(L, string_len(L, 1));
     return call_stock(L);
 }
 

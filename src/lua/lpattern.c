@@ -211,6 +211,9 @@ static const char *match_greedy(matcher *m, const char *s, const char *p,
 {
     size_t run = run_length(m, s, p, ep);
     count_steps(m, 1 + run);  /* one per byte tried */
+    if (ep + 1 == m->pattern_end && m->depth_left > 0)
+        return s + run;  /* the pattern ends here: the longest run wins
+                          * (as the level match() would open does) */
     for (;;) {
         const char *res = match(m, s + run, ep + 1);
         if (res != NULL || run == 0)
@@ -266,6 +269,9 @@ static const char *close_capture(matcher *m, const char *s, const char *p)
     if (level < 0)
         luaL_error(m->L, "invalid pattern capture");
     m->captures[level].len = s - m->captures[level].start;
+    if (p == m->pattern_end && m->depth_left > 0)
+        return s;  /* the pattern ends here: matched (as the level
+                    * match() would open does) */
     res = match(m, s, p);
     if (res == NULL)
         m->captures[level].len = CAP_OPEN;
@@ -388,7 +394,7 @@ static const char *match(matcher *m, const char *s, const char *p)
         }
 
         /* A single-character item, perhaps with a quantifier. */
-        ep = item_end(m, p);
+        ep = *p == ESC || *p == '[' ? item_end(m, p) : p + 1;
         hit = s < m->subject_end && item_has(p, ep, (unsigned char)*s);
         switch (ep < pattern_end ? *ep : '\0') {
         case '?':
@@ -525,7 +531,8 @@ static void push_capture(matcher *m, int i, const char *s, const char *e)
 static int push_captures(matcher *m, const char *s, const char *e)
 {
     int n = (m->level == 0 && s != NULL) ? 1 : m->level;
-    luaL_checkstack(m->L, n, "too many captures");
+    if (n > 1)  /* one fits: a C function starts with LUA_MINSTACK free */
+        luaL_checkstack(m->L, n, "too many captures");
     for (int i = 0; i < n; i++)
         push_capture(m, i, s, e);  /* ..., captures so far */
     return n;
@@ -580,29 +587,36 @@ static const char *find_plain(matcher *m, const char *s, const char *needle,
     return NULL;
 }
 
+/* What a failed search returns (see search). */
+static int fail(lua_State *L, int quiet)
+{
+    if (quiet)
+        return -1;
+    luaL_pushfail(L);  /* fail */
+    return 1;
+}
+
 /* Search s[0..ls) from init on for p, as string.find (find) or
- * string.match does, and push the results; a failed search pushes fail.
- * Returns the number of values pushed. */
+ * string.match does, and push the results. Returns the number of values
+ * pushed; a failed search pushes fail and returns 1, or, for quiet,
+ * pushes nothing and returns -1. */
 static int search(lua_State *L, const budget *b, const char *s, size_t ls,
                   const char *p, size_t lp, size_t init, int find,
-                  int plain)
+                  int plain, int quiet)
 {
     matcher m;
     int anchored, lead;
     const char *start;
 
     if (init > ls) {
-        luaL_pushfail(L);  /* fail */
-        return 1;
+        return fail(L, quiet);
     }
     matcher_init(&m, L, b, s, ls, p, lp);
     if (find && (plain || !has_specials(p, lp))) {
         const char *at = find_plain(&m, s + init, p, lp);
         charge_pending(&m);
-        if (at == NULL) {
-            luaL_pushfail(L);  /* fail */
-            return 1;
-        }
+        if (at == NULL)
+            return fail(L, quiet);
         lua_pushinteger(L, (at - s) + 1);            /* start */
         lua_pushinteger(L, (at - s) + (ptrdiff_t)lp);  /* start, end */
         return 2;
@@ -634,8 +648,7 @@ static int search(lua_State *L, const budget *b, const char *s, size_t ls,
         start++;
     }
     charge_pending(&m);
-    luaL_pushfail(L);  /* fail */
-    return 1;
+    return fail(L, quiet);
 }
 
 /* string.find and string.match. */
@@ -646,7 +659,7 @@ static int find_or_match(lua_State *L, int find)
     const char *p = luaL_checklstring(L, 2, &lp);
     size_t init = start_offset(luaL_optinteger(L, 3, 1), ls);
     const budget *b = lua_touserdata(L, lua_upvalueindex(1));
-    return search(L, b, s, ls, p, lp, init, find, lua_toboolean(L, 4));
+    return search(L, b, s, ls, p, lp, init, find, lua_toboolean(L, 4), 0);
 }
 
 /* See lpattern.h. */
@@ -656,12 +669,7 @@ int lpattern_match(lua_State *L, const char *s, size_t ls, const char *p,
     budget b;
     b.charge = charge;
     b.ud = ud;
-    int n = search(L, &b, s, ls, p, lp, 0, 0, 0);
-    if (n == 1 && lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return -1;
-    }
-    return n;
+    return search(L, &b, s, ls, p, lp, 0, 0, 0, 1);
 }
 
 static int l_find(lua_State *L)

@@ -249,6 +249,18 @@ static const char *const same_as_stock[] = {
     " tonumber('1e3'), tonumber(''), tonumber('-0x7fffffffffffffff'),"
     " tonumber('9223372036854775808'), tonumber('\\0')",
     "return tonumber()",
+    /* tonumber(s, base): the fast path's edges */
+    "return tonumber('3', 10), tonumber(' -12 ', 10), tonumber('+7', 10),"
+    " tonumber('1.5', 10), tonumber('', 10), tonumber('-', 10),"
+    " tonumber('  ', 10), tonumber('12 3', 10), tonumber('1\\0', 10)",
+    "return tonumber('ff', 16), tonumber('FF', 16), tonumber('zz', 36),"
+    " tonumber('2', 2), tonumber('101', 2), tonumber('\\t9\\v', 10),"
+    " tonumber('99999999999999999999', 10), tonumber('-9223372036854775808', 10)",
+    "return tonumber('10', 1)",
+    "return tonumber('10', 37)",
+    "return tonumber(10, 10)",
+    "return tonumber('10', 10.0), tonumber('10', '16')",
+    "return tonumber('10', 10.5)",
     "return load('return 1 + 1')(), load('syntax error here')",
     "local parts = {'return ', '4', '2'} local i = 0"
     " return load(function() i = i + 1 return parts[i] end)()",
