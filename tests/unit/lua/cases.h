@@ -60,6 +60,10 @@ void test_conn_object_stale(void);
 void test_input_lines_held(void);
 void test_input_max(void);
 void test_input_stale_and_switch(void);
+void test_input_line_pattern(void);
+void test_input_take_delimiter(void);
+void test_input_methods_misused(void);
+void test_input_every_cut(void);
 void test_read_size_by_hook(void);
 
 #endif
