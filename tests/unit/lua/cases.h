@@ -18,6 +18,7 @@ void test_lalloc_counts_big_blocks(void);
 
 void test_lcharge_matches_stock(void);
 void test_lcharge_stops(void);
+void test_lcharge_table_create(void);
 void test_lcharge_time_limit(void);
 void test_lcharge_time_excluded(void);
 
@@ -64,6 +65,7 @@ void test_input_line_pattern(void);
 void test_input_take_delimiter(void);
 void test_input_methods_misused(void);
 void test_input_every_cut(void);
+void test_input_line_pattern_budget(void);
 void test_read_size_by_hook(void);
 
 #endif

@@ -405,3 +405,20 @@ void test_input_every_cut(void)
                     "send(<a>) send(bad) close");
     pfix_end(&f);
 }
+
+void test_input_line_pattern_budget(void)
+{
+    pfix f;
+    pfix_start(&f, "input_line_budget", eval_script, 0, 200000, 0);
+    /* a pattern's steps are charged: a runaway match is stopped, and
+     * ends its connection only */
+    conn *c = attach(&f);
+    feed(c, "R(input:line(('a?'):rep(30) .. ('a'):rep(30)))\n"
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
+    VTRACE_EXPECT(&f.tr, "#1 rst");
+    tick(&f);
+    eval_expect(&f, "R(input:line(('a?'):rep(3) .. ('a'):rep(3)))\n"
+                    "aaa\n",
+                "\"aaa\"");
+    pfix_end(&f);
+}
