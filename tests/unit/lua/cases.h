@@ -66,6 +66,7 @@ void test_input_take_delimiter(void);
 void test_input_methods_misused(void);
 void test_input_every_cut(void);
 void test_input_line_pattern_budget(void);
+void test_input_method_of_another_table(void);
 void test_read_size_by_hook(void);
 
 #endif

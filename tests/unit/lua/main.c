@@ -40,6 +40,7 @@ static const test_case cases[] = {
     CASE(input_methods_misused),
     CASE(input_every_cut),
     CASE(input_line_pattern_budget),
+    CASE(input_method_of_another_table),
     CASE(policy_replies),
     CASE(policy_actions),
     CASE(policy_bad_results),

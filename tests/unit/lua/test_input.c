@@ -422,3 +422,19 @@ void test_input_line_pattern_budget(void)
                 "\"aaa\"");
     pfix_end(&f);
 }
+
+/* A method belongs to its input, which must be argument 1: called on
+ * another table (input.line({})) it is refused as input.line() is, not
+ * run on its own input. */
+void test_input_method_of_another_table(void)
+{
+    pfix f;
+    pfix_start(&f, "input_method_other", eval_script, 0, 0, 0);
+    eval_expect(&f, "E(function() input.line({}) end)"
+                    " E(function() input.take({}, 1) end) R(#input)\nab\n",
+                "error: bad argument #1 to 'line' (its input (call it as "
+                "input:method()) expected, got table) | error: bad "
+                "argument #1 to 'take' (its input (call it as "
+                "input:method()) expected, got table) | 3");
+    pfix_end(&f);
+}
