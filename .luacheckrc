@@ -29,11 +29,12 @@ read_globals = {
     table = { fields = { "create" } },
 }
 
--- The definition file declares the hooks and the library for editors:
--- empty stubs, whose arguments are unused and whose class tables are
--- only annotated, on purpose.
+-- The definition file declares the hooks and the library for editors
+-- (and table.create, for an editor set to Lua 5.4): empty stubs, whose
+-- arguments are unused and whose class tables are only annotated, on
+-- purpose.
 files["scripts/ricochet.d.lua"] = {
-    globals = { "ricochet" },
+    globals = { "ricochet", table = { fields = { "create" } } },
     unused = false,
     redefined = false,
 }

@@ -165,21 +165,38 @@ function conn:connect(spec) end
 --- `rest`. More than `max` of them held reset the connection. An input
 --- is valid only during the call it was given to: used later, it raises
 --- "this input is gone". `#input` is the number of bytes not taken yet;
---- `tostring` gives "input (N bytes left)".
+--- `tostring` gives "input (N bytes left)". The methods are the input's
+--- own fields: call them with a colon (`input.line()` raises).
 ---@class ricochet.input
 ---@operator len: integer
 local input = {}
 
 --- The next line up to LF, without the LF and a CR just before it; nil
 --- when no whole line is there (nothing is taken then).
----@return string|nil line
-function input:line() end
+---
+--- With `pattern`, the line is taken only when it matches, as
+--- `string.match(line, pattern)` would (`^` and `$` anchor at the line's
+--- ends, a position capture `()` counts from its start): the captures are
+--- returned, or the whole match when the pattern has none. When the line
+--- does not match: false, and nothing is taken. A malformed pattern
+--- raises as `string.match` does.
+---@param pattern? string
+---@return string|integer|false|nil first the line, or the first capture
+---@return string|integer ... the other captures
+function input:line(pattern) end
 
 --- The next `n` bytes, or nil when fewer are there (nothing is taken
 --- then); without `n`, all that is left ("" when nothing is).
+---
+--- With `delimiter` (a non-empty string): the `n` bytes must be followed
+--- by exactly it, and it is taken too; nil while they are not all there,
+--- false when other bytes follow (nothing is taken either way). Without
+--- `n` (nil), the bytes up to the next copy of `delimiter` (taken too, not
+--- returned); nil while there is none. An empty delimiter raises.
 ---@param n? integer
----@return string|nil bytes
-function input:take(n) end
+---@param delimiter? string
+---@return string|false|nil bytes false: not followed by it; nil: not all there
+function input:take(n, delimiter) end
 
 --- What was taken so far is used: it will not come again.
 function input:commit() end
@@ -259,6 +276,17 @@ function on_close(conn, reason) end
 --- returned; raising keeps the old ones. What it returns is ignored.
 ---@param args table<string, string>
 function on_args(args) end
+
+-- --- Lua 5.5's table.create, which the server adds to 5.4 ----------------
+
+--- An empty table with room for `nseq` elements in sequence and `nrec`
+--- other fields, so that filling it that far never rehashes (Lua 5.5's,
+--- added to Lua 5.4's `table`). Charged one instruction a slot; a count
+--- below 0 or over 2147483647 raises "out of range".
+---@param nseq integer
+---@param nrec? integer
+---@return table
+function table.create(nseq, nrec) end
 
 -- --- the ricochet table ----------------------------------------------------
 

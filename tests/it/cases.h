@@ -86,6 +86,7 @@
     X(frame_length) \
     X(frame_switch) \
     X(buffer_frames) \
+    X(buffer_patterns) \
     X(shape_rate) \
     X(shape_delay) \
     X(shape_jitter_seed) \

@@ -1,7 +1,8 @@
 /* t_frame.c -- framing seen from a client: lines, delimiters, length
  * prefixes, a mode change between frames, the max bound, and the
  * unfinished frame handed to on_done. Fixtures: framing.lua, and
- * buffer.lua for the buffer framing (with table replies). */
+ * buffer.lua for the buffer framing (with table replies), buffer_len.lua
+ * for its input:line(pattern) and input:take(n, delimiter). */
 #include <errno.h>
 #include <unistd.h>
 
@@ -189,4 +190,38 @@ void buffer_frames(void)
                                 "17 unused bytes of a buffer frame are over "
                                 "max 16: resetting the connection"), 1);
     free(log);
+}
+
+/* input:line(pattern) and input:take(n, "\r\n") on a length-prefixed
+ * protocol (buffer_len.lua). Each chunk after the first ends inside a
+ * request, and its replies are awaited before the next is sent, so the
+ * server holds the cut request between reads. */
+void buffer_patterns(void)
+{
+    it_server *s = SERVER_START(FIXTURE("buffer_len.lua"));
+    int fd = it_cli_connect_to(s, 0);
+    SEND(fd, "PUT a 5\r\nhe");
+    SEND(fd, "llo\r\nGET a\r\nPU");
+    EXPECT(fd, "+a 5\r\n$5\r\nhello\r\n");
+    /* a value holding CR LF; its end cut between CR and LF */
+    SEND(fd, "T b 4\r\na\r\nb\r");
+    SEND(fd, "\nGET b\r\nGET a\r\nPUT c 1");
+    EXPECT(fd, "+b 4\r\n$4\r\na\r\nb\r\n$5\r\nhello\r\n");
+    /* the header line cut: a line not whole is not matched yet */
+    SEND(fd, "0\r\n0123456789\r");
+    SEND(fd, "\nGET c\r\nbogus\nGET zz\r\nPUT d 0\r\n");
+    EXPECT(fd, "+c 10\r\n$10\r\n0123456789\r\n-ERR unknown 'bogus'\r\n"
+               "$-1\r\n");
+    SEND(fd, "\r\nGET d\r\n");
+    EXPECT(fd, "+d 0\r\n$0\r\n\r\n");
+    /* a value not followed by CRLF: refused, then the close */
+    SEND(fd, "PUT e 2\r\nabX\r\nGET e\r\n");
+    expect_then_eof(fd, "-ERR expected CRLF\r\n", 20);
+    close(fd);
+
+    fd = it_cli_connect_to(s, 0); /* the store outlives the connection */
+    SEND(fd, "GET e\r\nGET b\r\n");
+    EXPECT(fd, "$-1\r\n$4\r\na\r\nb\r\n");
+    close(fd);
+    it_server_stop_clean(s);
 }

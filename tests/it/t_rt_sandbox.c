@@ -43,7 +43,7 @@ void rt_memory_bomb(void)
         "script's state is capped at 32 MiB by --lua-memory)";
     it_server *s = SERVER_START(FIXTURE("rt_memory.lua"), "--lua-memory",
                                 "32");
-    char id_table[32], id_rep[32], want[200];
+    char id_table[32], id_rep[32], id_create[32], want[200];
     long before, after;
     it_rt_others o;
     char *log;
@@ -53,6 +53,7 @@ void rt_memory_bomb(void)
     bomb(s, "TABLE\n", id_table, sizeof id_table);
     it_rt_others_finish(&o);
     bomb(s, "REP\n", id_rep, sizeof id_rep);
+    bomb(s, "CREATE\n", id_create, sizeof id_create);
     ASSERT(it_server_alive(s));
 
     /* the bombs' memory was given back: the heap is near its start */
@@ -67,7 +68,9 @@ void rt_memory_bomb(void)
     it_rt_expect_entries(log, "error", want, NULL, 1);
     snprintf(want, sizeof want, "conn %s: %s", id_rep, nomem);
     it_rt_expect_entries(log, "error", want, NULL, 1);
-    it_rt_expect_entries(log, "error", NULL, NULL, 2);
+    snprintf(want, sizeof want, "conn %s: %s", id_create, nomem);
+    it_rt_expect_entries(log, "error", want, NULL, 1);
+    it_rt_expect_entries(log, "error", NULL, NULL, 3);
     it_rt_expect_entries(log, NULL, "panic", NULL, 0);
     free(log);
 }

@@ -18,6 +18,7 @@ void test_lalloc_counts_big_blocks(void);
 
 void test_lcharge_matches_stock(void);
 void test_lcharge_stops(void);
+void test_lcharge_table_create(void);
 void test_lcharge_time_limit(void);
 void test_lcharge_time_excluded(void);
 
@@ -60,6 +61,12 @@ void test_conn_object_stale(void);
 void test_input_lines_held(void);
 void test_input_max(void);
 void test_input_stale_and_switch(void);
+void test_input_line_pattern(void);
+void test_input_take_delimiter(void);
+void test_input_methods_misused(void);
+void test_input_every_cut(void);
+void test_input_line_pattern_budget(void);
+void test_input_method_of_another_table(void);
 void test_read_size_by_hook(void);
 
 #endif
