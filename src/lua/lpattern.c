@@ -237,6 +237,15 @@ static const char *match_lazy(matcher *m, const char *s, const char *p,
     }
 }
 
+/* Whether the pattern from the '(' at p on is "(.*)" or "(.*)$", and
+ * the levels that matching it the general way opens are free. */
+static int rest_is_any_tail(const matcher *m, const char *p)
+{
+    size_t left = (size_t)(m->pattern_end - p);
+    return (left == 4 || (left == 5 && p[4] == '$')) &&
+           memcmp(p, "(.*)", 4) == 0 && m->depth_left >= 3;
+}
+
 /* '(' at p: a capture (or a position capture) starting at s. */
 static const char *open_capture(matcher *m, const char *s, const char *p)
 {
@@ -245,6 +254,17 @@ static const char *open_capture(matcher *m, const char *s, const char *p)
     if (level >= MAX_CAPTURES)
         luaL_error(m->L, "too many captures");
     m->captures[level].start = s;
+    if (rest_is_any_tail(m, p)) {
+        /* "(.*)" ending the pattern (a line's "^key: (.*)"): the rest of
+         * the subject, without the three levels the general way opens
+         * to find the same; it needs them free, so the same patterns
+         * are "too complex" */
+        size_t run = (size_t)(m->subject_end - s);
+        m->captures[level].len = (ptrdiff_t)run;
+        m->level = level + 1;
+        count_steps(m, 4 + run);
+        return m->subject_end;
+    }
     if (p + 1 < m->pattern_end && p[1] == ')') {
         m->captures[level].len = CAP_POSITION;
         p += 2;

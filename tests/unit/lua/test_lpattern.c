@@ -174,6 +174,16 @@ static const char *const snippets[] = {
     "return string.find(string.rep('a', 199), string.rep('a?', 199))",
     "return string.find(string.rep('a', 200), string.rep('a?', 200))",
     "return string.find(string.rep('a', 201), string.rep('a?', 201))",
+    /* a "(.*)" tail (taken in one step) at the edge of the levels */
+    "return string.match(string.rep('a', 196) .. 'xy', string.rep('a?', 196) .. '(.*)')",
+    "return string.match(string.rep('a', 197) .. 'xy', string.rep('a?', 197) .. '(.*)')",
+    "return string.match(string.rep('a', 198) .. 'xy', string.rep('a?', 198) .. '(.*)')",
+    "return string.match(string.rep('a', 199) .. 'xy', string.rep('a?', 199) .. '(.*)')",
+    "return string.match(string.rep('a', 196) .. 'xy', string.rep('a?', 196) .. '(.*)$')",
+    "return string.match(string.rep('a', 197) .. 'xy', string.rep('a?', 197) .. '(.*)$')",
+    "return string.match(string.rep('a', 198) .. 'xy', string.rep('a?', 198) .. '(.*)$')",
+    "return string.match('key: value', '^(%a+): (.*)$'), string.match('k:', 'k:(.*)'),"
+    " string.match('ab', 'a(.*)b'), string.match('ab', '(.*)'), string.find('xab', 'a(.*)')",
     "return string.match(string.rep('a', 40), string.rep('(a)', 33))",
     "return string.match(string.rep('a', 40), string.rep('(a)', 32))",
     "return string.match(string.rep('a', 40), string.rep('()', 32))",
