@@ -21,6 +21,7 @@
 local MAX_BULK = 1024 * 1024
 local BUFFER = {max = 4 * MAX_BULK}  -- the most a request may take
 local store = {}
+local tonumber, create = tonumber, table.create   -- one lookup, not one a use
 
 local function bulk(s)
     if s == nil then return "$-1\r\n" end
@@ -89,7 +90,7 @@ local function read_request(input)
     if not count or count < 1 or count > 1024 then
         return nil, "-ERR Protocol error: invalid multibulk length\r\n"
     end
-    local argv = table.create(count)
+    local argv = create(count)
     for i = 1, count do
         local len = input:line("^%$(.*)")
         if not len then
@@ -116,15 +117,18 @@ function on_connect(conn)
 end
 
 function on_data(conn, input)
-    local replies = {}
+    local replies, n = {}, 0
     while true do
         local argv, err = read_request(input)
         if err then
-            replies[#replies + 1] = err
+            replies[n + 1] = err
             return replies, "close"
         end
         if not argv then return replies end      -- the rest comes again
         input:commit()
-        if #argv > 0 then replies[#replies + 1] = execute(argv) end
+        if argv[1] then
+            n = n + 1
+            replies[n] = execute(argv)
+        end
     end
 end
