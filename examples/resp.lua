@@ -24,7 +24,7 @@ local store = {}
 local tonumber, create = tonumber, table.create   -- one lookup, not one a use
 
 local function bulk(s)
-    if s == nil then return "$-1\r\n" end
+    if not s then return "$-1\r\n" end
     return "$" .. #s .. "\r\n" .. s .. "\r\n"
 end
 
@@ -56,11 +56,11 @@ local arity = {PING = -1, ECHO = 2, SET = 3, GET = 2, DEL = -2, CONFIG = -2}
 local function execute(argv)
     local name = argv[1]
     local run = commands[name]             -- as sent, else in upper case
-    if run == nil then
+    if not run then
         name = (name or ""):upper()
         run = commands[name]
     end
-    if run == nil then
+    if not run then
         return "-ERR unknown command '" .. (argv[1] or "") .. "'\r\n"
     end
     local want = arity[name]
