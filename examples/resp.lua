@@ -23,9 +23,17 @@ local BUFFER = {max = 4 * MAX_BULK}  -- the most a request may take
 local store = {}
 local tonumber, create = tonumber, table.create   -- one lookup, not one a use
 
+-- "$LEN\r\n" for the short lengths, each made once: turning a number
+-- into a string costs more than the rest of a reply
+local bulk_header = setmetatable({}, {__index = function(headers, len)
+    local header = "$" .. len .. "\r\n"
+    if len < 1024 then headers[len] = header end
+    return header
+end})
+
 local function bulk(s)
     if not s then return "$-1\r\n" end
-    return "$" .. #s .. "\r\n" .. s .. "\r\n"
+    return bulk_header[#s] .. s .. "\r\n"
 end
 
 local commands = {}

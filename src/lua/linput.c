@@ -35,8 +35,10 @@ static linput *input_of(lua_State *L, input_ref *ref)
 }
 
 /* A method's running input: its upvalues are the ref and the input it
- * belongs to, which must be argument 1 (input:take(), not input.take()).
- * Raises when the input's call is over (an input kept past its call). */
+ * belongs to, which must be argument 1 (input:take(), not input.take());
+ * upvalue 2 keeps that table alive, so no other table can have its
+ * address while the method can be called. Raises when the input's call
+ * is over (an input kept past its call). */
 static linput *check_input(lua_State *L)
 {
     input_ref *ref = lua_touserdata(L, lua_upvalueindex(1));
