@@ -8,60 +8,44 @@
 #include "lpattern.h"
 #include "lsandbox.h"
 
-#define INPUT_METATABLE "ricochet.input"
+/* Private registry keys: only this file has their addresses. */
+static const char methods_key;   /* the state's line, take and commit */
+static const char metatable_key; /* the inputs' metatable */
 
-/* The private key under which an input, a table, holds its ref: only
- * this file has its address. The methods are the table's own fields,
- * closures over the ref and the table: input:line() is then one lookup
- * in the table and an upvalue, where a metatable's __index and a lookup
- * of the ref cost a fifth of a pipelined request. */
-static const char ref_key;
+/* The methods and metamethods are made once per state, closures over
+ * its slot (upvalue 1); each call's input is a new table holding them
+ * as its own fields, told from every other value by its address, which
+ * the running call's linput keeps. input:line() is then one lookup in
+ * the table, where a metatable's __index cost a fifth of a pipelined
+ * request, and making an input allocates one table. */
 
-/* The ref, a full userdata: which slot, and the call it was made for. */
-typedef struct input_ref {
-    linput_slot *slot;
-    uint64_t call;
-    struct input_ref *self; /* itself: tells it from any other userdata */
-    const void *input;      /* the input table its methods belong to */
-} input_ref;
-
-static linput *input_of(lua_State *L, input_ref *ref)
+/* Raise for argument 1, which is not the running call's input: an input
+ * kept past its call (or an outer call's, met in a nested one) is gone;
+ * anything else is the wrong argument. */
+static int not_current(lua_State *L)
 {
-    linput *in = ref->slot->current;
-    if (in == NULL || in->call != ref->call)
-        luaL_error(L, "this input is gone: an input is valid only during "
-                   "the call it was given to");
-    return in;
+    int input = 0;
+    if (lua_getmetatable(L, 1)) {                        /* ... mt? */
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &metatable_key);
+        input = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    if (input)
+        return luaL_error(L, "this input is gone: an input is valid only "
+                          "during the call it was given to");
+    return luaL_typeerror(L, 1, "its input (call it as input:method())");
 }
 
-/* A method's running input: its upvalues are the ref and the input it
- * belongs to, which must be argument 1 (input:take(), not input.take());
- * upvalue 2 keeps that table alive, so no other table can have its
- * address while the method can be called. Raises when the input's call
- * is over (an input kept past its call). */
+/* The running call's input, which must be argument 1 (input:take(), not
+ * input.take()); raises otherwise. The current input is on its call's
+ * stack, so no other table can have its address meanwhile. */
 static linput *check_input(lua_State *L)
 {
-    input_ref *ref = lua_touserdata(L, lua_upvalueindex(1));
-    /* the table's address, kept in the ref: one API call where
-     * lua_rawequal on the upvalue took three times as long */
-    if (lua_topointer(L, 1) != ref->input)
-        luaL_typeerror(L, 1, "its input (call it as input:method())");
-    return input_of(L, ref);
-}
-
-/* The input at 1 for a metamethod (it is a table; rarely called). */
-static linput *check_input_mm(lua_State *L)
-{
-    input_ref *ref = NULL;
-    if (lua_type(L, 1) == LUA_TTABLE) {
-        if (lua_rawgetp(L, 1, &ref_key) == LUA_TUSERDATA &&
-            lua_rawlen(L, -1) == sizeof *ref)
-            ref = lua_touserdata(L, -1);
-        lua_pop(L, 1);
-    }
-    if (ref == NULL || ref->self != ref)   /* a ref planted elsewhere */
-        luaL_typeerror(L, 1, "input");
-    return input_of(L, ref);
+    const linput_slot *slot = lua_touserdata(L, lua_upvalueindex(1));
+    linput *in = slot->current;
+    if (in == NULL || lua_topointer(L, 1) != in->object)
+        not_current(L);
+    return in;
 }
 
 static void charge_steps(lua_State *L, unsigned long steps, void *ud)
@@ -181,14 +165,14 @@ static int l_commit(lua_State *L)
 /* #input: the bytes not taken yet. */
 static int l_len(lua_State *L)
 {
-    linput *in = check_input_mm(L);
+    linput *in = check_input(L);
     lua_pushinteger(L, (lua_Integer)(in->len - in->pos));
     return 1;
 }
 
 static int l_tostring(lua_State *L)
 {
-    linput *in = check_input_mm(L);
+    linput *in = check_input(L);
     lua_pushfstring(L, "input (%I bytes left)",
                     (lua_Integer)(in->len - in->pos));
     return 1;
@@ -197,43 +181,47 @@ static int l_tostring(lua_State *L)
 void linput_push(lua_State *L, linput_slot *slot, linput *in,
                  const char *data, size_t len)
 {
+    in->data = data;
+    in->len = len;
+    in->pos = in->committed = 0;
+    slot->current = in;
+    /* a new table each call, so that one kept past its call is refused */
+    lua_createtable(L, 0, 3);                          /* input */
+    in->object = lua_topointer(L, -1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);   /* input methods */
+    lua_pushnil(L);                                    /* input methods nil */
+    while (lua_next(L, -2)) {                  /* input methods name fn */
+        lua_pushvalue(L, -2);                  /* input methods name fn name */
+        lua_insert(L, -2);                     /* input methods name name fn */
+        lua_rawset(L, -5);                     /* input methods name */
+    }
+    lua_pop(L, 1);                                     /* input */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &metatable_key); /* input mt */
+    lua_setmetatable(L, -2);                           /* input */
+}
+
+void linput_open(lua_State *L, linput_slot *slot)
+{
     static const luaL_Reg methods[] = {
         {"line", l_line},
         {"take", l_take},
         {"commit", l_commit},
         {NULL, NULL}
     };
-    in->data = data;
-    in->len = len;
-    in->pos = in->committed = 0;
-    in->call = ++slot->calls;
-    slot->current = in;
-    /* a new table each call, so that one kept past its call is refused */
-    lua_createtable(L, 0, 4);                              /* input */
-    input_ref *ref = lua_newuserdatauv(L, sizeof *ref, 0); /* input ref */
-    ref->slot = slot;
-    ref->call = in->call;
-    ref->self = ref;
-    ref->input = lua_topointer(L, -2);
-    for (const luaL_Reg *m = methods; m->name != NULL; m++) {
-        lua_pushvalue(L, -1);
-        lua_pushvalue(L, -3);                     /* input ref ref input */
-        lua_pushcclosure(L, m->func, 2);          /* input ref method */
-        lua_setfield(L, -3, m->name);             /* input ref */
-    }
-    lua_rawsetp(L, -2, &ref_key);                          /* input */
-    luaL_setmetatable(L, INPUT_METATABLE);
-}
-
-void linput_open(lua_State *L)
-{
-    luaL_newmetatable(L, INPUT_METATABLE);    /* mt */
-    lua_pushcfunction(L, l_len);              /* mt __len */
-    lua_setfield(L, -2, "__len");             /* mt */
-    lua_pushcfunction(L, l_tostring);         /* mt __tostring */
-    lua_setfield(L, -2, "__tostring");        /* mt */
+    static const luaL_Reg metamethods[] = {
+        {"__len", l_len},
+        {"__tostring", l_tostring},
+        {NULL, NULL}
+    };
+    lua_newtable(L);                          /* methods */
+    lua_pushlightuserdata(L, slot);           /* methods slot */
+    luaL_setfuncs(L, methods, 1);             /* methods */
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &methods_key);
+    lua_newtable(L);                          /* mt */
+    lua_pushlightuserdata(L, slot);           /* mt slot */
+    luaL_setfuncs(L, metamethods, 1);         /* mt */
     lua_pushliteral(L, "input");              /* mt name */
     lua_setfield(L, -2, "__name");            /* mt */
     lsandbox_protect(L, -1);                  /* no finalizer planted */
-    lua_pop(L, 1);                            /* */
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &metatable_key);
 }

@@ -8,7 +8,6 @@
 
 #include <lua.h>
 #include <stddef.h>
-#include <stdint.h>
 
 /* One call's input, kept by the caller (on its C stack) for the call. */
 typedef struct linput {
@@ -16,14 +15,13 @@ typedef struct linput {
     size_t len;
     size_t pos;          /* taken so far */
     size_t committed;    /* taken and committed: what was used */
-    uint64_t call;       /* which call it is */
+    const void *object;  /* the table given to the script for it */
 } linput;
 
 /* Where a state's inputs find the running call's: one per state, living
  * as long as it. */
 typedef struct linput_slot {
     linput *current;     /* the running call's; NULL between calls */
-    uint64_t calls;      /* calls so far */
 } linput_slot;
 
 /* Make in the running call's input over data[0..len) and push its
@@ -32,7 +30,9 @@ typedef struct linput_slot {
 void linput_push(lua_State *L, linput_slot *slot, linput *in,
                  const char *data, size_t len);
 
-/* The input's metatable and methods. Run protected, before any input. */
-void linput_open(lua_State *L);
+/* The inputs' metatable and methods, for the state whose inputs slot
+ * keeps (it must live as long as the state). Run protected, before any
+ * input. */
+void linput_open(lua_State *L, linput_slot *slot);
 
 #endif

@@ -153,7 +153,7 @@ static int load_main(lua_State *L)
     lua_pop(L, 1);                                    /* p */
     lricochet_open(L, &p->lib);
     lconn_open(L, &p->env);
-    linput_open(L);
+    linput_open(L, &p->input);
     lsandbox_strict_globals(L);
     lua_pushglobaltable(L);                           /* p G */
     int status = luaL_loadfilex(L, p->path, "t");     /* p G chunk|msg */
