@@ -137,6 +137,9 @@ static int trampoline(lua_State *L)
     } else if (from != NULL) {                     /* hc fn conn input */
         policy *p = hc->lc->owner;
         linput_push(L, &p->input, &input, hc->data, hc->len);
+        lua_pushvalue(L, -1);      /* hc fn conn input input */
+        lua_insert(L, 2);          /* hc input fn conn input: kept for the
+                                    * call, its address its own (linput.c) */
         nargs++;
     } else if (hc->hook == HOOK_DATA || hc->hook == HOOK_UP_DATA ||
                hc->data != NULL) {

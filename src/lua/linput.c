@@ -37,8 +37,9 @@ static int not_current(lua_State *L)
 }
 
 /* The running call's input, which must be argument 1 (input:take(), not
- * input.take()); raises otherwise. The current input is on its call's
- * stack, so no other table can have its address meanwhile. */
+ * input.take()); raises otherwise. The caller of the hook keeps the
+ * current input on its own stack, so no other table can have its
+ * address meanwhile, whatever the script does with its argument. */
 static linput *check_input(lua_State *L)
 {
     const linput_slot *slot = lua_touserdata(L, lua_upvalueindex(1));

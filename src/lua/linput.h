@@ -25,8 +25,10 @@ typedef struct linput_slot {
 } linput_slot;
 
 /* Make in the running call's input over data[0..len) and push its
- * object. The caller restores slot->current to what it was once the
- * call is over, also when it failed. Run protected (memory). */
+ * object. The caller keeps a reference to the object until the call is
+ * over (the object is told by its address), and then restores
+ * slot->current to what it was, also when the call failed. Run
+ * protected (memory). */
 void linput_push(lua_State *L, linput_slot *slot, linput *in,
                  const char *data, size_t len);
 
