@@ -682,6 +682,10 @@ void lcharge_open(lua_State *L)
             lua_pop(L, 1);                            /* */
             continue;
         }
+        if (c->wraps < 0) {          /* the Lua has its own: kept */
+            lua_pop(L, 2);                            /* */
+            continue;
+        }
         if (c->wraps > 0) {
             /* a light C function: no upvalue 1 (the sandbox's load has
              * one, the stock load has none) */
