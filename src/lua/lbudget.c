@@ -18,9 +18,8 @@
  * a time limit every count hook reads the clock (a few nanoseconds next
  * to the thousand instructions, each of which runs Lua's hook check while
  * a count hook is set), and so does a forced check and every
- * CHARGE_CLOCK_EVERY units charged from C. */
+ * LBUDGET_CLOCK_EVERY units charged from C (lbudget.h). */
 #define BUDGET_TICK 1000
-#define CHARGE_CLOCK_EVERY LBUDGET_CLOCK_EVERY
 /* When the instructions between two readings took longer than this on
  * average (a thousand times what an instruction takes: comparing long
  * strings, moving huge vararg lists), the next check comes after as many
@@ -258,7 +257,7 @@ void lbudget_exclude_us(lua_State *L, uint64_t us)
 void lbudget_charged(lua_State *L, lbudget *b)
 {
     if (!b->over) {
-        int why = why_stop(b, b->unclocked >= CHARGE_CLOCK_EVERY);
+        int why = why_stop(b, b->unclocked >= LBUDGET_CLOCK_EVERY);
         if (why == LBUDGET_RUNNING)
             return;
         /* raised from C: the place is the nearest Lua function's */
@@ -277,10 +276,7 @@ void lbudget_charged(lua_State *L, lbudget *b)
     raise_stop(L, b);
 }
 
-/* Pattern matching runs in C, where the count hook never fires: its steps
- * are counted against the same budget, and a runaway match is stopped the
- * same way. */
-static void charge(lua_State *L, unsigned long steps, void *ud)
+void lbudget_charge_steps(lua_State *L, unsigned long steps, void *ud)
 {
     (void)ud;
     lbudget_charge(L, steps);
@@ -372,7 +368,7 @@ void lbudget_open(lua_State *L)
     set_running(L, lbudget_of(L));                    /* */
     lsandbox_wrap(L, "xpcall", l_xpcall);
     lua_getglobal(L, LUA_STRLIBNAME);                 /* string */
-    lpattern_install(L, -1, charge, lbudget_of(L));
+    lpattern_install(L, -1, lbudget_charge_steps, NULL);
     lua_pop(L, 1);                                    /* */
     lua_getglobal(L, LUA_COLIBNAME);                  /* co */
     lua_getfield(L, -1, "resume");                    /* co resume */

@@ -107,6 +107,12 @@ static inline void lbudget_charge(lua_State *L, uint64_t units)
         lbudget_charged(L, b);
 }
 
+/* Pattern matching runs in C, where the count hook never fires: this,
+ * the matcher's charge callback (lpattern.h; ud unused), counts its
+ * steps against the same budget, so a runaway match is stopped the same
+ * way. */
+void lbudget_charge_steps(lua_State *L, unsigned long steps, void *ud);
+
 /* lbudget_charge of bytes, at the exchange rate. */
 static inline void lbudget_charge_bytes(lua_State *L, uint64_t bytes)
 {

@@ -49,12 +49,6 @@ static linput *check_input(lua_State *L)
     return in;
 }
 
-static void charge_steps(lua_State *L, unsigned long steps, void *ud)
-{
-    (void)ud;
-    lbudget_charge(L, steps);
-}
-
 /* input:line([pattern]): the next line without its LF (and a CR before
  * it), or nil when no whole line is there yet (nothing is taken then).
  * With a pattern, the line is taken only when it matches, as
@@ -78,8 +72,8 @@ static int l_line(lua_State *L)
         size_t lp;
         const char *p = luaL_checklstring(L, 2, &lp);
         lbudget_charge_bytes(L, n);     /* scanned */
-        int results = lpattern_match(L, start, len, p, lp, charge_steps,
-                                     NULL);
+        int results = lpattern_match(L, start, len, p, lp,
+                                     lbudget_charge_steps, NULL);
         if (results < 0) {
             lua_pushboolean(L, 0);
             return 1;
