@@ -86,6 +86,10 @@ end
 -- input:take(len, "\r\n") takes a body and the CRLF after it (false
 -- when something else follows). Both give nil while the bytes are not
 -- all there.
+local bulk_errors = {
+    count = "-ERR Protocol error: invalid bulk length\r\n",
+    delimiter = "-ERR Protocol error: expected CRLF after a bulk\r\n",
+}
 local function read_request(input)
     local count = input:line("^%*(.*)")
     if not count then
@@ -100,20 +104,12 @@ local function read_request(input)
     end
     local argv = create(count)
     for i = 1, count do
-        local len = input:line("^%$(.*)")
-        if not len then
-            if len == nil then return nil end
-            return nil, "-ERR Protocol error: expected '$', got '"
-                        .. input:line():sub(1, 1) .. "'\r\n"
-        end
-        len = tonumber(len, 10)
-        if not len or len < 0 or len > MAX_BULK then
-            return nil, "-ERR Protocol error: invalid bulk length\r\n"
-        end
-        local arg = input:take(len, "\r\n")
+        local arg, why = input:counted("^%$(.*)", "\r\n", MAX_BULK)
         if not arg then
             if arg == nil then return nil end
-            return nil, "-ERR Protocol error: expected CRLF after a bulk\r\n"
+            return nil, bulk_errors[why] or
+                ("-ERR Protocol error: expected '$', got '"
+                 .. input:line():sub(1, 1) .. "'\r\n")
         end
         argv[i] = arg
     end

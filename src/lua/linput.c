@@ -9,7 +9,7 @@
 #include "lsandbox.h"
 
 /* Private registry keys: only this file has their addresses. */
-static const char methods_key;   /* the state's line, take and commit */
+static const char methods_key;   /* the state's line, take, counted, commit */
 static const char metatable_key; /* the inputs' metatable */
 
 /* The methods and metamethods are made once per state, closures over
@@ -49,6 +49,23 @@ static linput *check_input(lua_State *L)
     return in;
 }
 
+/* The next line: *n bytes up to its LF, *len of them without a CR just
+ * before it. 0 when no whole line is there yet, after charging the scan. */
+static int next_line(lua_State *L, const linput *in, size_t *n, size_t *len)
+{
+    const char *start = in->data + in->pos;
+    size_t left = in->len - in->pos;
+    const char *nl = left ? memchr(start, '\n', left) : NULL;
+    if (nl == NULL) {
+        lbudget_charge_bytes(L, left);
+        return 0;
+    }
+    *n = *len = (size_t)(nl - start);
+    if (*len > 0 && start[*len - 1] == '\r')
+        (*len)--;
+    return 1;
+}
+
 /* input:line([pattern]): the next line without its LF (and a CR before
  * it), or nil when no whole line is there yet (nothing is taken then).
  * With a pattern, the line is taken only when it matches, as
@@ -58,22 +75,17 @@ static int l_line(lua_State *L)
 {
     linput *in = check_input(L);
     const char *start = in->data + in->pos;
-    size_t left = in->len - in->pos;
-    const char *nl = left ? memchr(start, '\n', left) : NULL;
-    if (nl == NULL) {
-        lbudget_charge_bytes(L, left);
+    size_t n, len;
+    if (!next_line(L, in, &n, &len)) {
         lua_pushnil(L);
         return 1;
     }
-    size_t n = (size_t)(nl - start), len = n;
-    if (len > 0 && start[len - 1] == '\r')
-        len--;
     if (!lua_isnoneornil(L, 2)) {
         size_t lp;
         const char *p = luaL_checklstring(L, 2, &lp);
         lbudget_charge_bytes(L, n);     /* scanned */
         int results = lpattern_match(L, start, len, p, lp,
-                                     lbudget_charge_steps, NULL);
+                                     lbudget_charge_steps, NULL, NULL);
         if (results < 0) {
             lua_pushboolean(L, 0);
             return 1;
@@ -85,6 +97,89 @@ static int l_line(lua_State *L)
     in->pos += n + 1;
     lua_pushlstring(L, start, len);
     return 1;
+}
+
+/* The decimal digits s[0..len) as a count of at most max, or -1 when
+ * they are not all digits, are none, or make more. */
+static lua_Integer parse_count(const char *s, ptrdiff_t len, lua_Integer max)
+{
+    lua_Integer count = 0;
+    if (len <= 0)
+        return -1;
+    for (ptrdiff_t i = 0; i < len; i++) {
+        unsigned digit = (unsigned)((unsigned char)s[i] - '0');
+        if (digit > 9 || count > (max - (lua_Integer)digit) / 10)
+            return -1;
+        count = count * 10 + (lua_Integer)digit;
+    }
+    return count;
+}
+
+/* A counted body that will never be there: false and why. */
+static int refuse(lua_State *L, const char *why)
+{
+    lua_pushboolean(L, 0);
+    lua_pushstring(L, why);
+    return 2;
+}
+
+/* input:counted(pattern [, delimiter [, max]]): a body whose length a
+ * header line gives. The next line must match pattern, and its last
+ * capture (the whole match when pattern has none) be the body's length
+ * in decimal digits, at most max; then come that many bytes, then the
+ * delimiter when there is one. All of it is taken in one step, and the
+ * body is returned, then the line's other captures. nil while it is not
+ * all there; false and why when it never will be: "line" (no match),
+ * "count" (not digits, or over max), "delimiter" (other bytes follow
+ * the body). Nothing is taken unless the body is returned. One call in
+ * place of line(pattern), tonumber and take(n, delimiter), and no
+ * string made of the count. */
+static int l_counted(lua_State *L)
+{
+    linput *in = check_input(L);
+    size_t lp, dl = 0;
+    const char *p = luaL_checklstring(L, 2, &lp);
+    const char *d = NULL;
+    lua_Integer max = LUA_MAXINTEGER;
+    if (lua_type(L, 3) > LUA_TNIL) {    /* luaL_opt*'s work, for less */
+        d = luaL_checklstring(L, 3, &dl);
+        luaL_argcheck(L, dl > 0, 3, "a delimiter cannot be empty");
+    }
+    if (lua_type(L, 4) > LUA_TNIL) {
+        max = luaL_checkinteger(L, 4);
+        luaL_argcheck(L, max >= 0, 4, "a byte count cannot be negative");
+    }
+    const char *start = in->data + in->pos;
+    size_t n, len;
+    if (!next_line(L, in, &n, &len)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lbudget_charge_bytes(L, n);         /* scanned */
+    lpattern_span digits;
+    int captures = lpattern_match(L, start, len, p, lp, lbudget_charge_steps,
+                                  NULL, &digits);    /* ... captures */
+    if (captures < 0)
+        return refuse(L, "line");
+    lua_Integer count = parse_count(digits.start, digits.len, max);
+    if (count < 0)
+        return refuse(L, "count");
+    const char *body = start + n + 1;
+    size_t left = in->len - in->pos - (n + 1);
+    if ((lua_Unsigned)count > left || dl > left - (size_t)count) {
+        lua_pushnil(L);                 /* not all there yet */
+        return 1;
+    }
+    if (d != NULL) {
+        lbudget_charge_bytes(L, dl);
+        if (memcmp(body + count, d, dl) != 0)
+            return refuse(L, "delimiter");
+    }
+    lbudget_charge_bytes(L, (size_t)count);
+    lua_pushlstring(L, body, (size_t)count);    /* ... captures body */
+    lua_insert(L, -(captures + 1));             /* ... body captures */
+    in->pos += n + 1 + (size_t)count + dl;
+    return captures + 1;
 }
 
 /* The first copy of d[0..dl) in s[0..n), or NULL. */
@@ -181,7 +276,7 @@ void linput_push(lua_State *L, linput_slot *slot, linput *in,
     in->pos = in->committed = 0;
     slot->current = in;
     /* a new table each call, so that one kept past its call is refused */
-    lua_createtable(L, 0, 3);                          /* input */
+    lua_createtable(L, 0, 4);                          /* input */
     in->object = lua_topointer(L, -1);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);   /* input methods */
     lua_pushnil(L);                                    /* input methods nil */
@@ -200,6 +295,7 @@ void linput_open(lua_State *L, linput_slot *slot)
     static const luaL_Reg methods[] = {
         {"line", l_line},
         {"take", l_take},
+        {"counted", l_counted},
         {"commit", l_commit},
         {NULL, NULL}
     };

@@ -558,6 +558,30 @@ static int push_captures(matcher *m, const char *s, const char *e)
     return n;
 }
 
+/* Push every capture but the last, which is stored in *last instead:
+ * with no captures, the whole match s..e is the last and only one.
+ * Returns how many values were pushed. */
+static int push_captures_but_last(matcher *m, const char *s, const char *e,
+                                  lpattern_span *last)
+{
+    int n = m->level == 0 ? 1 : m->level;
+    if (n > 2)
+        luaL_checkstack(m->L, n - 1, "too many captures");
+    for (int i = 0; i < n - 1; i++)
+        push_capture(m, i, s, e);  /* ..., captures so far */
+    if (m->level == 0) {
+        last->start = s;
+        last->len = e - s;
+        return 0;
+    }
+    const capture *cap = &m->captures[n - 1];
+    if (cap->len == CAP_OPEN)
+        luaL_error(m->L, "unfinished capture");
+    last->start = cap->start;
+    last->len = cap->len == CAP_POSITION ? -1 : cap->len;
+    return n - 1;
+}
+
 /* Lua's posrelatI: a 1-based start (negative from the end, clamped) as a
  * 0-based offset, which may lie past the end. */
 static size_t start_offset(lua_Integer pos, size_t len)
@@ -619,10 +643,11 @@ static int fail(lua_State *L, int quiet)
 /* Search s[0..ls) from init on for p, as string.find (find) or
  * string.match does, and push the results. Returns the number of values
  * pushed; a failed search pushes fail and returns 1, or, for quiet,
- * pushes nothing and returns -1. */
+ * pushes nothing and returns -1. A match's last capture goes to *last
+ * instead of the stack when last is not NULL (see lpattern_match). */
 static int search(lua_State *L, const budget *b, const char *s, size_t ls,
                   const char *p, size_t lp, size_t init, int find,
-                  int plain, int quiet)
+                  int plain, int quiet, lpattern_span *last)
 {
     matcher m;
     int anchored, lead;
@@ -657,6 +682,8 @@ static int search(lua_State *L, const budget *b, const char *s, size_t ls,
                 lua_pushinteger(L, (start - s) + 1);  /* start */
                 lua_pushinteger(L, e - s);            /* start, end */
                 n = 2 + push_captures(&m, NULL, NULL);
+            } else if (last != NULL) {
+                n = push_captures_but_last(&m, start, e, last);
             } else {
                 n = push_captures(&m, start, e);
             }
@@ -679,17 +706,19 @@ static int find_or_match(lua_State *L, int find)
     const char *p = luaL_checklstring(L, 2, &lp);
     size_t init = start_offset(luaL_optinteger(L, 3, 1), ls);
     const budget *b = lua_touserdata(L, lua_upvalueindex(1));
-    return search(L, b, s, ls, p, lp, init, find, lua_toboolean(L, 4), 0);
+    return search(L, b, s, ls, p, lp, init, find, lua_toboolean(L, 4), 0,
+                  NULL);
 }
 
 /* See lpattern.h. */
 int lpattern_match(lua_State *L, const char *s, size_t ls, const char *p,
-                   size_t lp, lpattern_charge_fn charge, void *ud)
+                   size_t lp, lpattern_charge_fn charge, void *ud,
+                   lpattern_span *last)
 {
     budget b;
     b.charge = charge;
     b.ud = ud;
-    return search(L, &b, s, ls, p, lp, 0, 0, 0, 1);
+    return search(L, &b, s, ls, p, lp, 0, 0, 0, 1, last);
 }
 
 static int l_find(lua_State *L)

@@ -16,6 +16,7 @@
 #define RICOCHET_LPATTERN_H
 
 #include <lua.h>
+#include <stddef.h>
 
 /* Called with the steps done since the last call, from inside one of the
  * installed functions (so a Lua error may be raised with lua_error or
@@ -34,12 +35,22 @@ typedef void (*lpattern_charge_fn)(lua_State *L, unsigned long steps,
 void lpattern_install(lua_State *L, int string_table_index,
                       lpattern_charge_fn charge, void *ud);
 
+/* A substring of a subject: its start and length (-1 for a position
+ * capture, which has none). */
+typedef struct lpattern_span {
+    const char *start;
+    ptrdiff_t len;
+} lpattern_span;
+
 /* Match p against the subject s[0..ls) as string.match(s, p) does, its
  * steps charged through charge (which may be NULL). Pushes the captures
  * (the whole match when p has none) and returns how many; pushes nothing
- * and returns -1 when p does not match. Raises on a malformed pattern,
- * as string.match does. For subjects that are not Lua strings. */
+ * and returns -1 when p does not match. With last not NULL, the last
+ * capture is not pushed (nor counted) but left in *last, which saves
+ * making a string of a capture that is only read. Raises on a malformed
+ * pattern, as string.match does. For subjects that are not Lua strings. */
 int lpattern_match(lua_State *L, const char *s, size_t ls, const char *p,
-                   size_t lp, lpattern_charge_fn charge, void *ud);
+                   size_t lp, lpattern_charge_fn charge, void *ud,
+                   lpattern_span *last);
 
 #endif
