@@ -21,7 +21,7 @@
 local MAX_BULK = 1024 * 1024
 local BUFFER = {max = 4 * MAX_BULK}  -- the most a request may take
 local store = {}
-local tonumber, create = tonumber, table.create   -- one lookup, not one a use
+local tonumber = tonumber               -- one lookup, not one a use
 
 -- "$LEN\r\n" for the short lengths, each made once: turning a number
 -- into a string costs more than the rest of a reply
@@ -79,22 +79,23 @@ local function execute(argv)
     return run(argv)
 end
 
--- One request from input: its argv; nil when the input holds only part
--- of it; or nil and the error reply for a request that is not RESP.
--- input:line(pattern) takes a line only when it matches, and gives its
--- captures (false, taking nothing, when the line does not match);
--- input:take(len, "\r\n") takes a body and the CRLF after it (false
--- when something else follows). Both give nil while the bytes are not
--- all there.
+-- One request from input into argv: argv; nil when the input holds
+-- only part of it; or nil and the error reply for a request that is not
+-- RESP. input:line(pattern) takes a line only when it matches, and gives
+-- its captures (false, taking nothing, when the line does not match);
+-- input:counted(pattern, "\r\n", max) takes a header line whose last
+-- capture is a length, a body of that length and the CRLF after it, and
+-- gives the body (false and why, taking nothing, when they are not
+-- that). Both give nil while the bytes are not all there.
 local bulk_errors = {
     count = "-ERR Protocol error: invalid bulk length\r\n",
     delimiter = "-ERR Protocol error: expected CRLF after a bulk\r\n",
 }
-local function read_request(input)
+local function read_request(input, argv)
     local count = input:line("^%*(.*)")
     if not count then
         if count == nil then return nil end
-        local argv = {}                             -- not '*': inline
+        argv = {}                                   -- not '*': inline
         for word in input:line():gmatch("%S+") do argv[#argv + 1] = word end
         return argv
     end
@@ -102,7 +103,7 @@ local function read_request(input)
     if not count or count < 1 or count > 1024 then
         return nil, "-ERR Protocol error: invalid multibulk length\r\n"
     end
-    local argv = create(count)
+    for i = count + 1, #argv do argv[i] = nil end   -- a longer one's
     for i = 1, count do
         local arg, why = input:counted("^%$(.*)", "\r\n", MAX_BULK)
         if not arg then
@@ -120,19 +121,22 @@ function on_connect(conn)
     conn:frame("buffer", BUFFER)
 end
 
+-- argv is one table for the whole call, each request read into it in
+-- turn (commands keep its strings, never the table): a table a request
+-- was most of the garbage a request left.
 function on_data(conn, input)
-    local replies, n = {}, 0
+    local replies, n, argv = {}, 0, {}
     while true do
-        local argv, err = read_request(input)
+        local request, err = read_request(input, argv)
         if err then
             replies[n + 1] = err
             return replies, "close"
         end
-        if not argv then return replies end      -- the rest comes again
+        if not request then return replies end   -- the rest comes again
         input:commit()
-        if argv[1] then
+        if request[1] then
             n = n + 1
-            replies[n] = execute(argv)
+            replies[n] = execute(request)
         end
     end
 end
