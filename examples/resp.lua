@@ -21,7 +21,7 @@
 local MAX_BULK = 1024 * 1024
 local BUFFER = {max = 4 * MAX_BULK}  -- the most a request may take
 local store = {}
-local tonumber = tonumber               -- one lookup, not one a use
+local tonumber, create = tonumber, table.create   -- one lookup, not one a use
 
 -- "$LEN\r\n" for the short lengths, each made once: turning a number
 -- into a string costs more than the rest of a reply
@@ -79,7 +79,8 @@ local function execute(argv)
     return run(argv)
 end
 
--- One request from input into argv: argv; nil when the input holds
+-- One request from input into argv (a new table when argv is nil): the
+-- table read into; nil when the input holds
 -- only part of it; or nil and the error reply for a request that is not
 -- RESP. input:line(pattern) takes a line only when it matches, and gives
 -- its captures (false, taking nothing, when the line does not match);
@@ -103,7 +104,11 @@ local function read_request(input, argv)
     if not count or count < 1 or count > 1024 then
         return nil, "-ERR Protocol error: invalid multibulk length\r\n"
     end
-    for i = count + 1, #argv do argv[i] = nil end   -- a longer one's
+    if argv then
+        for i = count + 1, #argv do argv[i] = nil end   -- a longer one's
+    else
+        argv = create(count)
+    end
     for i = 1, count do
         local arg, why = input:counted("^%$(.*)", "\r\n", MAX_BULK)
         if not arg then
@@ -121,22 +126,23 @@ function on_connect(conn)
     conn:frame("buffer", BUFFER)
 end
 
--- argv is one table for the whole call, each request read into it in
--- turn (commands keep its strings, never the table): a table a request
--- was most of the garbage a request left.
+-- One argv table for the whole call, each request read into the one
+-- before's (commands keep its strings, never the table): a table a
+-- request was most of the garbage a request left.
 function on_data(conn, input)
-    local replies, n, argv = {}, 0, {}
+    local replies, n, argv = {}, 0, nil
     while true do
-        local request, err = read_request(input, argv)
+        local err
+        argv, err = read_request(input, argv)
         if err then
             replies[n + 1] = err
             return replies, "close"
         end
-        if not request then return replies end   -- the rest comes again
+        if not argv then return replies end      -- the rest comes again
         input:commit()
-        if request[1] then
+        if argv[1] then
             n = n + 1
-            replies[n] = execute(request)
+            replies[n] = execute(argv)
         end
     end
 end

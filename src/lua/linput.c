@@ -9,7 +9,8 @@
 #include "lsandbox.h"
 
 /* Private registry keys: only this file has their addresses. */
-static const char methods_key;   /* the state's line, take, counted, commit */
+static const char methods_key;   /* the state's methods (linput_open) */
+#define METHODS 4                /* line, take, counted, commit */
 static const char metatable_key; /* the inputs' metatable */
 
 /* The methods and metamethods are made once per state, closures over
@@ -276,14 +277,13 @@ void linput_push(lua_State *L, linput_slot *slot, linput *in,
     in->pos = in->committed = 0;
     slot->current = in;
     /* a new table each call, so that one kept past its call is refused */
-    lua_createtable(L, 0, 4);                          /* input */
+    lua_createtable(L, 0, METHODS);                    /* input */
     in->object = lua_topointer(L, -1);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);   /* input methods */
-    lua_pushnil(L);                                    /* input methods nil */
-    while (lua_next(L, -2)) {                  /* input methods name fn */
-        lua_pushvalue(L, -2);                  /* input methods name fn name */
-        lua_insert(L, -2);                     /* input methods name name fn */
-        lua_rawset(L, -5);                     /* input methods name */
+    for (int i = 1; i <= 2 * METHODS; i += 2) {
+        lua_rawgeti(L, -1, i);                         /* input methods k */
+        lua_rawgeti(L, -2, i + 1);                     /* input methods k f */
+        lua_rawset(L, -4);                             /* input methods */
     }
     lua_pop(L, 1);                                     /* input */
     lua_rawgetp(L, LUA_REGISTRYINDEX, &metatable_key); /* input mt */
@@ -292,7 +292,7 @@ void linput_push(lua_State *L, linput_slot *slot, linput *in,
 
 void linput_open(lua_State *L, linput_slot *slot)
 {
-    static const luaL_Reg methods[] = {
+    static const luaL_Reg methods[METHODS + 1] = {
         {"line", l_line},
         {"take", l_take},
         {"counted", l_counted},
@@ -304,9 +304,16 @@ void linput_open(lua_State *L, linput_slot *slot)
         {"__tostring", l_tostring},
         {NULL, NULL}
     };
-    lua_newtable(L);                          /* methods */
-    lua_pushlightuserdata(L, slot);           /* methods slot */
-    luaL_setfuncs(L, methods, 1);             /* methods */
+    /* methods: name, closure, name, closure, ...: an array, which each
+     * input is filled from without lua_next's search for the next key */
+    lua_createtable(L, 2 * METHODS, 0);       /* methods */
+    for (int i = 0; i < METHODS; i++) {
+        lua_pushstring(L, methods[i].name);   /* methods name */
+        lua_rawseti(L, -2, 2 * i + 1);        /* methods */
+        lua_pushlightuserdata(L, slot);       /* methods slot */
+        lua_pushcclosure(L, methods[i].func, 1);  /* methods fn */
+        lua_rawseti(L, -2, 2 * i + 2);        /* methods */
+    }
     lua_rawsetp(L, LUA_REGISTRYINDEX, &methods_key);
     lua_newtable(L);                          /* mt */
     lua_pushlightuserdata(L, slot);           /* mt slot */
