@@ -72,6 +72,7 @@ void test_input_every_cut(void);
 void test_input_counted_every_cut(void);
 void test_input_line_pattern_budget(void);
 void test_input_counted_budget(void);
+void test_input_counted_budget_scan(void);
 void test_input_method_of_another_table(void);
 void test_read_size_by_hook(void);
 

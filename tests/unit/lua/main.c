@@ -46,6 +46,7 @@ static const test_case cases[] = {
     CASE(input_counted_every_cut),
     CASE(input_line_pattern_budget),
     CASE(input_counted_budget),
+    CASE(input_counted_budget_scan),
     CASE(input_method_of_another_table),
     CASE(policy_replies),
     CASE(policy_actions),

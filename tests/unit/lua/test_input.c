@@ -322,7 +322,8 @@ void test_input_counted_count(void)
     /* no sign, no spaces, not empty, not a position: refused, nothing
      * taken */
     static const char *const not_counts[] = {
-        "$-1", "$+3", "$ 3", "$3 ", "$", "$3a", "$0x3", "$3.0", "$\xd9\xa3",
+        "$-1", "$+3", "$ 3", "$3 ", "$", "$3a", "$1:", "$0x3", "$3.0",
+        "$\xd9\xa3",
     };
     for (size_t i = 0; i < sizeof not_counts / sizeof not_counts[0]; i++) {
         char in[256], want[256];
@@ -707,6 +708,43 @@ void test_input_counted_budget(void)
     eval_expect(&f, "R(input:counted(('%d?'):rep(3) .. ('%d'):rep(3)))"
                     " R(#input)\n002\nab",
                 "\"ab\" | 0");
+    pfix_end(&f);
+}
+
+/* The bytes scanned for the header's LF are charged too, matched or not:
+ * 60,000 of them are 7,500 instructions, over a budget of 2,000 that
+ * the same call on a short line is well under. */
+static const char scan_script[] =
+    "function on_connect(conn) conn:frame('buffer') end\n"
+    "function on_data(conn, input)\n"
+    "  local body, why = input:counted('^x')\n"
+    "  if body == nil then return nil end\n"
+    "  return tostring(body) .. ' ' .. why, 'close'\n"
+    "end\n";
+
+void test_input_counted_budget_scan(void)
+{
+    static char in[60002];
+    pfix f;
+    pfix_start(&f, "input_counted_budget_scan", scan_script, 0, 2000, 0);
+    conn *c = attach(&f);
+    feed(c, "yyy");
+    VTRACE_EXPECT(&f.tr, "");
+    feed(c, "\n");
+    VTRACE_EXPECT(&f.tr, "#1 send(false line) #1 close");
+    tick(&f);
+    memset(in, 'y', 60000);
+    in[60000] = '\n';
+    c = attach(&f);
+    feed(c, in);
+    VTRACE_EXPECT(&f.tr, "#2 rst");
+    tick(&f);
+    /* no LF at all: the scan that finds none is charged as well */
+    in[60000] = '\0';
+    c = attach(&f);
+    feed(c, in);
+    VTRACE_EXPECT(&f.tr, "#3 rst");
+    tick(&f);
     pfix_end(&f);
 }
 
