@@ -293,6 +293,20 @@ void test_input_counted(void)
     eval_expect(&f, "R(input:counted('^(%d+)$')) R(input:counted('^(%d+)$'))"
                     " R(#input)\n1\na2\nbc",
                 "\"a\" | \"bc\" | 0");
+    /* the most captures a pattern may have, 32: 31 after the body; one
+     * more raises as string.match does */
+    eval_expect(&f, "R(input:counted(('(%a)'):rep(31) .. '(%d+)', ';'))"
+                    "\nabcdefghijklmnopqrstuvwxyzABCDE3\nxyz;",
+                "\"xyz\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\","
+                "\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\","
+                "\"r\",\"s\",\"t\",\"u\",\"v\",\"w\",\"x\",\"y\",\"z\","
+                "\"A\",\"B\",\"C\",\"D\",\"E\"");
+    eval_expect(&f, "R(input:counted(('(%a)'):rep(31) .. '(%d+)', ';'))"
+                    "\nabcdefghijklmnopqrstuvwxyzABCDE3\nxyz!",
+                "false,\"delimiter\"");
+    eval_expect(&f, "E(function() input:counted(('(%a)'):rep(32) .. '(%d+)')"
+                    " end) R(#input)\nabcdefghijklmnopqrstuvwxyzABCDEF3\nxyz",
+                "error: too many captures | 37");
     /* a delimiter of several bytes, which the body may hold */
     eval_expect(&f, "R(input:counted('^(%d+)$', '--end--')) R(#input)\n"
                     "2\n----end--",
