@@ -65,6 +65,7 @@ void test_input_line_pattern(void);
 void test_input_take_delimiter(void);
 void test_input_counted(void);
 void test_input_counted_count(void);
+void test_input_counted_small_max(void);
 void test_input_counted_waits_and_refuses(void);
 void test_input_counted_args(void);
 void test_input_methods_misused(void);

@@ -39,6 +39,7 @@ static const test_case cases[] = {
     CASE(input_take_delimiter),
     CASE(input_counted),
     CASE(input_counted_count),
+    CASE(input_counted_small_max),
     CASE(input_counted_waits_and_refuses),
     CASE(input_counted_args),
     CASE(input_methods_misused),

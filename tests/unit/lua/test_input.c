@@ -393,6 +393,30 @@ void test_input_counted_count(void)
     pfix_end(&f);
 }
 
+/* A max under 9 bounds a count of one digit too (leading zeros or not):
+ * over it is "count", however many bytes have come. */
+void test_input_counted_small_max(void)
+{
+    pfix f;
+    pfix_start(&f, "input_counted_small_max", eval_script, 0, 0, 0);
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n', 5)) R(#input)\n"
+                    "$5\r\nhello\r\n",
+                "\"hello\" | 0");
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n', 5)) R(#input)\n"
+                    "$6\r\n",
+                "false,\"count\" | 4");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 0)) R(#input)\n"
+                    "7\nabcdefg",
+                "false,\"count\" | 9");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 3)) R(#input)\n"
+                    "0004\nabcd",
+                "false,\"count\" | 9");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 8)) R(#input)\n"
+                    "9\nabcdefghi",
+                "false,\"count\" | 11");
+    pfix_end(&f);
+}
+
 void test_input_counted_waits_and_refuses(void)
 {
     pfix f;
