@@ -198,6 +198,24 @@ function input:line(pattern) end
 ---@return string|false|nil bytes false: not followed by it; nil: not all there
 function input:take(n, delimiter) end
 
+--- A body whose length the next line gives, taken with that line in one
+--- step. The line (as `input:line()` gives it) must match `pattern` as
+--- `string.match` would, and its last capture (the whole match when the
+--- pattern has none) be the body's length in decimal digits only, at
+--- most `max` (default: any); then come that many bytes, then
+--- `delimiter` when one is given. Returns the body, then the line's other
+--- captures; nil while it is not all there; false and why when it never
+--- will be: "line" (no match), "count" (not digits, over `max`),
+--- "delimiter" (other bytes follow the body). Nothing is taken unless the
+--- body is returned. An empty delimiter, a negative `max` or a malformed
+--- pattern raises.
+---@param pattern string
+---@param delimiter? string
+---@param max? integer
+---@return string|false|nil body false: never; nil: not all there
+---@return string|integer|"line"|"count"|"delimiter" ... the other captures, or why
+function input:counted(pattern, delimiter, max) end
+
 --- What was taken so far is used: it will not come again.
 function input:commit() end
 

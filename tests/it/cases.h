@@ -87,6 +87,7 @@
     X(frame_switch) \
     X(buffer_frames) \
     X(buffer_patterns) \
+    X(buffer_counted) \
     X(shape_rate) \
     X(shape_delay) \
     X(shape_jitter_seed) \

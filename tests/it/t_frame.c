@@ -2,7 +2,8 @@
  * prefixes, a mode change between frames, the max bound, and the
  * unfinished frame handed to on_done. Fixtures: framing.lua, and
  * buffer.lua for the buffer framing (with table replies), buffer_len.lua
- * for its input:line(pattern) and input:take(n, delimiter). */
+ * for its input:line(pattern) and input:take(n, delimiter),
+ * buffer_counted.lua for input:counted. */
 #include <errno.h>
 #include <unistd.h>
 
@@ -222,6 +223,50 @@ void buffer_patterns(void)
     fd = it_cli_connect_to(s, 0); /* the store outlives the connection */
     SEND(fd, "GET e\r\nGET b\r\n");
     EXPECT(fd, "$-1\r\n$4\r\na\r\nb\r\n");
+    close(fd);
+    it_server_stop_clean(s);
+}
+
+/* input:counted on memcached's set (buffer_counted.lua): the header, the
+ * value and the CRLF after it cut, each chunk's finished requests
+ * answered before the next is sent, as in buffer_patterns. */
+void buffer_counted(void)
+{
+    it_server *s = SERVER_START(FIXTURE("buffer_counted.lua"));
+    int fd = it_cli_connect_to(s, 0);
+    /* the header cut inside the count */
+    SEND(fd, "set a 5 0 1");
+    SEND(fd, "1\r\nhello world\r\nget a\r\nset b 0 0 4\r\nab\r\n\r");
+    EXPECT(fd, "STORED\r\nVALUE a 5 11\r\nhello world\r\nEND\r\n");
+    /* the CRLF after a value holding CR LF cut between its CR and LF */
+    SEND(fd, "\nget b\r\nset c 7 0 3\r\nx");
+    EXPECT(fd, "STORED\r\nVALUE b 0 4\r\nab\r\n\r\nEND\r\n");
+    /* the value cut; then the header cut before its LF */
+    SEND(fd, "yz\r\nget c\r\nnope\r\nget zz\r\nset d 0 0 0\r");
+    EXPECT(fd, "STORED\r\nVALUE c 7 3\r\nxyz\r\nEND\r\nERROR\r\n"
+               "END\r\n");
+    /* an empty value; one of 64 bytes, the most */
+    SEND(fd, "\n\r\nget d\r\nset g 1 0 64\r\n"
+             "0123456789abcdef0123456789abcdef"
+             "0123456789abcdef0123456789abcdef\r\nget g\r\n");
+    EXPECT(fd, "STORED\r\nVALUE d 0 0\r\n\r\nEND\r\nSTORED\r\n"
+               "VALUE g 1 64\r\n0123456789abcdef0123456789abcdef"
+               "0123456789abcdef0123456789abcdef\r\nEND\r\n");
+    /* a value not followed by CRLF: refused, then the close */
+    SEND(fd, "set e 0 0 2\r\nab");
+    SEND(fd, "X\r\nget a\r\n");
+    expect_then_eof(fd, "CLIENT_ERROR bad data chunk\r\n", 29);
+    close(fd);
+
+    /* a value over 64 bytes: refused at its header, before it comes */
+    fd = it_cli_connect_to(s, 0);
+    SEND(fd, "get e\r\nset f 0 0 65\r\n");
+    expect_then_eof(fd, "END\r\nCLIENT_ERROR bad data chunk\r\n", 34);
+    close(fd);
+
+    fd = it_cli_connect_to(s, 0); /* the store outlives the connection */
+    SEND(fd, "get c\r\nget f\r\n");
+    EXPECT(fd, "VALUE c 7 3\r\nxyz\r\nEND\r\nEND\r\n");
     close(fd);
     it_server_stop_clean(s);
 }

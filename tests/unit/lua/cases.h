@@ -63,9 +63,17 @@ void test_input_max(void);
 void test_input_stale_and_switch(void);
 void test_input_line_pattern(void);
 void test_input_take_delimiter(void);
+void test_input_counted(void);
+void test_input_counted_count(void);
+void test_input_counted_small_max(void);
+void test_input_counted_waits_and_refuses(void);
+void test_input_counted_args(void);
 void test_input_methods_misused(void);
 void test_input_every_cut(void);
+void test_input_counted_every_cut(void);
 void test_input_line_pattern_budget(void);
+void test_input_counted_budget(void);
+void test_input_counted_budget_scan(void);
 void test_input_method_of_another_table(void);
 void test_read_size_by_hook(void);
 

@@ -256,6 +256,253 @@ void test_input_take_delimiter(void)
     pfix_end(&f);
 }
 
+/* ---- input:counted(pattern, delimiter, max) ----------------------------- */
+
+/* R(input:counted(...)) notes all of its values; R(#input) after it, in
+ * a note of its own, what is left. */
+void test_input_counted(void)
+{
+    pfix f;
+    pfix_start(&f, "input_counted", eval_script, 0, 0, 0);
+    /* a RESP bulk: the header, the body and the delimiter taken at once */
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n')) R(#input)\n"
+                    "$5\r\nhello\r\n*1",
+                "\"hello\" | 2");
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n')) R(input:take())\n"
+                    "$4\r\na\r\nb\r\n$1\r\n",
+                "\"a\\r\\nb\" | \"$1\\r\\n\"");
+    /* the body first, then the other captures in order */
+    eval_expect(&f, "R(input:counted('^set (%S+) (%d+) %d+ (%d+)$',"
+                    " '\\r\\n')) R(#input)\nset k:1 7 0 3\r\nabc\r\n",
+                "\"abc\",\"k:1\",\"7\" | 0");
+    eval_expect(&f, "R(input:counted('^()(%a+) ()(%d+)'))\nab 2\nxy",
+                "\"xy\",1,\"ab\",4");
+    /* no capture: the whole match is the count */
+    eval_expect(&f, "R(input:counted('^%d+$')) R(#input)\n3\r\nabcd",
+                "\"abc\" | 1");
+    eval_expect(&f, "R(input:counted('%d+')) R(#input)\nlen=2;\nxyz",
+                "\"xy\" | 1");
+    /* no delimiter (SMTP BDAT): the body, then whatever follows */
+    eval_expect(&f, "R(input:counted('^BDAT (%d+)')) R(input:line())\n"
+                    "BDAT 4 LAST\r\nab\r\nQUIT\r\n",
+                "\"ab\\r\\n\" | \"QUIT\"");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 9)) R(input:take())\n"
+                    "2\nabc",
+                "\"ab\" | \"c\"");
+    /* one after another, each from where the last ended */
+    eval_expect(&f, "R(input:counted('^(%d+)$')) R(input:counted('^(%d+)$'))"
+                    " R(#input)\n1\na2\nbc",
+                "\"a\" | \"bc\" | 0");
+    /* the most captures a pattern may have, 32: 31 after the body; one
+     * more raises as string.match does */
+    eval_expect(&f, "R(input:counted(('(%a)'):rep(31) .. '(%d+)', ';'))"
+                    "\nabcdefghijklmnopqrstuvwxyzABCDE3\nxyz;",
+                "\"xyz\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\","
+                "\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\","
+                "\"r\",\"s\",\"t\",\"u\",\"v\",\"w\",\"x\",\"y\",\"z\","
+                "\"A\",\"B\",\"C\",\"D\",\"E\"");
+    eval_expect(&f, "R(input:counted(('(%a)'):rep(31) .. '(%d+)', ';'))"
+                    "\nabcdefghijklmnopqrstuvwxyzABCDE3\nxyz!",
+                "false,\"delimiter\"");
+    eval_expect(&f, "E(function() input:counted(('(%a)'):rep(32) .. '(%d+)')"
+                    " end) R(#input)\nabcdefghijklmnopqrstuvwxyzABCDEF3\nxyz",
+                "error: too many captures | 37");
+    /* a delimiter of several bytes, which the body may hold */
+    eval_expect(&f, "R(input:counted('^(%d+)$', '--end--')) R(#input)\n"
+                    "2\n----end--",
+                "\"--\" | 0");
+    pfix_end(&f);
+}
+
+void test_input_counted_count(void)
+{
+    pfix f;
+    pfix_start(&f, "input_counted_count", eval_script, 0, 0, 0);
+    /* 0: an empty body, the delimiter still wanted */
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n')) R(#input)\n"
+                    "$0\r\n\r\nx",
+                "\"\" | 1");
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n')) R(#input)\n"
+                    "$0\r\n",
+                "nil | 4");
+    eval_expect(&f, "R(input:counted('^(%d+)$')) R(#input)\n0\n",
+                "\"\" | 0");
+    /* leading zeros are digits like any */
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n'))\n$003\r\nabc\r\n",
+                "\"abc\"");
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n', 3))\n"
+                    "$0000000000000000000000003\r\nabc\r\n",
+                "\"abc\"");
+    /* no sign, no spaces, not empty, not a position: refused, nothing
+     * taken */
+    static const char *const not_counts[] = {
+        "$-1", "$+3", "$ 3", "$3 ", "$", "$3a", "$1:", "$0x3", "$3.0",
+        "$\xd9\xa3",
+    };
+    for (size_t i = 0; i < sizeof not_counts / sizeof not_counts[0]; i++) {
+        char in[256], want[256];
+        snprintf(in, sizeof in, "R(input:counted('^%%$(.*)', '\\r\\n'))"
+                 " R(#input, input:line())\n%s\r\nabc\r\n", not_counts[i]);
+        snprintf(want, sizeof want, "false,\"count\" | %zu,\"%s\"",
+                 strlen(not_counts[i]) + 7, not_counts[i]);
+        eval_expect(&f, in, want);
+    }
+    eval_expect(&f, "R(input:counted('^x()')) R(input:line())\nx\n",
+                "false,\"count\" | \"x\"");
+    /* the last capture is the count, even when others are digits */
+    eval_expect(&f, "R(input:counted('^(%d+)(%a*)$')) R(input:line())\n"
+                    "2\nab",
+                "false,\"count\" | \"2\"");
+    eval_expect(&f, "R(input:counted('^(%d+) (%d+)$'))\n1 2\nabc",
+                "\"ab\",\"1\"");
+    /* the largest integer is a count, whose body never comes; one more
+     * is not */
+    eval_expect(&f, "R(input:counted('^(%d+)$')) R(#input)\n"
+                    "9223372036854775807\nabc",
+                "nil | 23");
+    eval_expect(&f, "R(input:counted('^(%d+)$')) R(#input)\n"
+                    "9223372036854775808\nabc",
+                "false,\"count\" | 23");
+    eval_expect(&f, "R(input:counted('^(%d+)$')) R(#input)\n"
+                    "99999999999999999999999999999999\nabc",
+                "false,\"count\" | 36");
+    /* max: a count equal to it is taken, one over is refused before its
+     * body comes */
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n', 12))\n"
+                    "$12\r\nhello world!\r\n",
+                "\"hello world!\"");
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n', 12)) R(#input)\n"
+                    "$13\r\n",
+                "false,\"count\" | 5");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 512)) R(#input)\n"
+                    "512\nab",
+                "nil | 6");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 512)) R(#input)\n"
+                    "513\n",
+                "false,\"count\" | 4");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 99)) R(#input)\n"
+                    "100\n",
+                "false,\"count\" | 4");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 0)) R(#input)\n0\n",
+                "\"\" | 0");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 9223372036854775807))"
+                    " R(#input)\n9223372036854775808\n",
+                "false,\"count\" | 20");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 5.0))\n5\nabcde",
+                "\"abcde\"");
+    pfix_end(&f);
+}
+
+/* A max under 9 bounds a count of one digit too (leading zeros or not):
+ * over it is "count", however many bytes have come. */
+void test_input_counted_small_max(void)
+{
+    pfix f;
+    pfix_start(&f, "input_counted_small_max", eval_script, 0, 0, 0);
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n', 5)) R(#input)\n"
+                    "$5\r\nhello\r\n",
+                "\"hello\" | 0");
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n', 5)) R(#input)\n"
+                    "$6\r\n",
+                "false,\"count\" | 4");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 0)) R(#input)\n"
+                    "7\nabcdefg",
+                "false,\"count\" | 9");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 3)) R(#input)\n"
+                    "0004\nabcd",
+                "false,\"count\" | 9");
+    eval_expect(&f, "R(input:counted('^(%d+)$', nil, 8)) R(#input)\n"
+                    "9\nabcdefghi",
+                "false,\"count\" | 11");
+    pfix_end(&f);
+}
+
+void test_input_counted_waits_and_refuses(void)
+{
+    pfix f;
+    pfix_start(&f, "input_counted_waits", eval_script, 0, 0, 0);
+    /* not all there: nil, nothing taken, whichever part is short */
+    static const char *const short_of[] = {
+        "$5", "$5\r", "$5\r\n", "$5\r\nhel", "$5\r\nhello", "$5\r\nhello\r",
+    };
+    for (size_t i = 0; i < sizeof short_of / sizeof short_of[0]; i++) {
+        char in[256], want[256];
+        snprintf(in, sizeof in, "R(input:counted('^%%$(.*)', '\\r\\n'))"
+                 " R(#input)\n%s", short_of[i]);
+        snprintf(want, sizeof want, "nil | %zu", strlen(short_of[i]));
+        eval_expect(&f, in, want);
+    }
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n')) R(input:line())\n"
+                    "$5\r\nhel",
+                "nil | \"$5\"");
+    eval_expect(&f, "R(input:counted('^(%d+)$')) R(#input)\n4\nabc",
+                "nil | 5");
+    /* no whole line: nil, whatever the line or the pattern */
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n')) R(#input)\n*2",
+                "nil | 2");
+    eval_expect(&f, "R(input:counted('[a')) R(#input)\nabc", "nil | 3");
+    /* never: false and why, nothing taken; the header is still there */
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n'))"
+                    " R(#input, input:line())\n*2\r\n",
+                "false,\"line\" | 4,\"*2\"");
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n'))"
+                    " R(#input, input:line())\n$abc\r\nxyz\r\n",
+                "false,\"count\" | 11,\"$abc\"");
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n'))"
+                    " R(#input, input:line())\n$3\r\nabcX\r\n",
+                "false,\"delimiter\" | 10,\"$3\"");
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n'))"
+                    " R(#input, input:line(), input:take())\n$3\r\nabc\n\r\n",
+                "false,\"delimiter\" | 10,\"$3\",\"abc\\n\\r\\n\"");
+    /* a delimiter is refused only once all its bytes are there */
+    eval_expect(&f, "R(input:counted('^%$(.*)', '\\r\\n')) R(#input)\n"
+                    "$3\r\nabcX",
+                "nil | 8");
+    /* the CR before the LF is not the line's; a CR elsewhere is */
+    eval_expect(&f, "R(input:counted('^(%d+)$')) R(#input)\n2\r\nab",
+                "\"ab\" | 0");
+    eval_expect(&f, "R(input:counted('^(%d+)$')) R(input:line())\n2\r\r\nab",
+                "false,\"line\" | \"2\\r\"");
+    pfix_end(&f);
+}
+
+void test_input_counted_args(void)
+{
+    pfix f;
+    pfix_start(&f, "input_counted_args", eval_script, 0, 0, 0);
+    /* a malformed pattern raises as string.match does; nothing taken */
+    eval_expect(&f, "E(function() input:counted('[a', '\\r\\n') end)"
+                    " R(#input)\nxx\n",
+                "error: malformed pattern (missing ']') | 3");
+    eval_expect(&f, "E(function() input:counted('(%d+') end)"
+                    " R(input:line())\n12\n",
+                "error: unfinished capture | \"12\"");
+    /* a delimiter cannot be empty, a max not negative, whatever is there
+     * (arguments are numbered as the method call's) */
+    eval_expect(&f, "E(function() input:counted('^(%d+)$', '') end)"
+                    " E(function() input:counted('^(%d+)$', nil, -1) end)"
+                    " R(#input)\n1\na",
+                "error: bad argument #2 to 'counted' (a delimiter cannot be "
+                "empty) | error: bad argument #3 to 'counted' (a byte count "
+                "cannot be negative) | 3");
+    eval_expect(&f, "E(function() input:counted('^(%d+)$', '', 5) end)"
+                    " E(function() input:counted('x', ';', -1) end)\n",
+                "error: bad argument #2 to 'counted' (a delimiter cannot be "
+                "empty) | error: bad argument #3 to 'counted' (a byte count "
+                "cannot be negative)");
+    eval_expect(&f, "E(function() input:counted() end)"
+                    " E(function() input:counted({}) end)"
+                    " E(function() input:counted('x', {}) end)"
+                    " E(function() input:counted('x', nil, 1.5) end)\n",
+                "error: bad argument #1 to 'counted' (string expected, got "
+                "no value) | error: bad argument #1 to 'counted' (string "
+                "expected, got table) | error: bad argument #2 to "
+                "'counted' (string expected, got table) | error: bad "
+                "argument #3 to 'counted' (number has no integer "
+                "representation)");
+    pfix_end(&f);
+}
+
 void test_input_methods_misused(void)
 {
     pfix f;
@@ -263,13 +510,17 @@ void test_input_methods_misused(void)
     /* a method called with a dot: a type error naming the method */
     eval_expect(&f, "E(function() input.line() end)"
                     " E(function() input.take(3) end)"
-                    " E(function() input.commit() end)\nabc\n",
+                    " E(function() input.commit() end)"
+                    " E(function() input.counted('^(%d+)$') end)"
+                    " R(#input)\nabc\n",
                 "error: bad argument #1 to 'line' (its input (call it as "
                 "input:method()) expected, got no value) | error: bad "
                 "argument #1 to 'take' (its input (call it as "
                 "input:method()) expected, got number) | error: bad "
                 "argument #1 to 'commit' (its input (call it as "
-                "input:method()) expected, got no value)");
+                "input:method()) expected, got no value) | error: bad "
+                "argument #1 to 'counted' (its input (call it as "
+                "input:method()) expected, got string) | 4");
     /* the methods are the input's own fields; # and tostring as before */
     eval_expect(&f, "R(type(rawget(input, 'line')), input.take(input, 1),"
                     " #input, tostring(input), getmetatable(input))\nabc",
@@ -280,11 +531,12 @@ void test_input_methods_misused(void)
     static const char gone[] = "error: this input is gone: an input is "
         "valid only during the call it was given to";
     char want[1024];
-    snprintf(want, sizeof want, "%s | %s | %s | %s | %s", gone, gone, gone,
-             gone, gone);
+    snprintf(want, sizeof want, "%s | %s | %s | %s | %s | %s", gone, gone,
+             gone, gone, gone, gone);
     eval_expect(&f, "E(function() K.input:line('x') end)"
                     " E(function() K.input:take(1, ';') end)"
                     " E(function() K.input:take(nil, ';') end)"
+                    " E(function() K.input:counted('^(%d+)$') end)"
                     " E(function() return #K.input end)"
                     " E(function() return tostring(K.input) end)\n",
                 want);
@@ -406,6 +658,64 @@ void test_input_every_cut(void)
     pfix_end(&f);
 }
 
+/* The same with input:counted, one call a request:
+ *   "$N" CRLF, N bytes, CRLF (N at most 16)    <the bytes>
+ *   "set KEY FLAGS 0 N" CRLF, N bytes, CRLF      KEY/FLAGS:the bytes
+ *   "B N" (a line), N bytes                      B(the bytes)
+ *   any other line                               [the line]
+ * A count over 16 or a body not followed by CRLF ends the connection
+ * after "bad count" or "bad delimiter". */
+static const char counted_script[] =
+    "function on_connect(conn) conn:frame('buffer') end\n"
+    "local function request(input)\n"
+    "  local body, why = input:counted('^%$(.*)', '\\r\\n', 16)\n"
+    "  if body == nil then return nil end\n"
+    "  if body then return '<' .. body .. '>' end\n"
+    "  if why ~= 'line' then return 'bad ' .. why, 'close' end\n"
+    "  local key, flags\n"
+    "  body, why, flags = input:counted('^set (%S+) (%d+) 0 (%d+)$',"
+    " '\\r\\n')\n"
+    "  if body == nil then return nil end\n"
+    "  if body then return why .. '/' .. flags .. ':' .. body end\n"
+    "  if why ~= 'line' then return 'bad ' .. why, 'close' end\n"
+    "  body = input:counted('^B (%d+)$')\n"
+    "  if body == nil then return nil end\n"
+    "  if body then return 'B(' .. body .. ')' end\n"
+    "  return '[' .. input:line() .. ']'\n"
+    "end\n"
+    "function on_data(conn, input)\n"
+    "  local out = {}\n"
+    "  while true do\n"
+    "    local reply, action = request(input)\n"
+    "    if reply == nil then return out end\n"
+    "    out[#out + 1] = reply\n"
+    "    if action then return out, action end\n"
+    "    input:commit()\n"
+    "  end\n"
+    "end\n"
+    "function on_done(conn, rest) return 'rest=' .. tostring(rest) end\n";
+
+void test_input_counted_every_cut(void)
+{
+    pfix f;
+    pfix_start(&f, "input_counted_every_cut", counted_script, 0, 0, 0);
+    check_every_cut(&f,
+                    "$3\r\nabc\r\nset k 5 0 2\r\nxy\r\nB 3\nq\nrhello\n"
+                    "$0\r\n\r\nset x 0 0 0\r\n\r\nB 0\n$4\r\n\r\n\r\n\r\n"
+                    "$16\r\n0123456789abcdef\r\nset $1 0 1\r\n$1\r\n\r\r\n"
+                    "tail",
+                    "send(<abc>) send(k/5:xy) send(B(q\nr)) send([hello]) "
+                    "send(<>) send(x/0:) send(B()) send(<\r\n\r\n>) "
+                    "send(<0123456789abcdef>) send([set $1 0 1]) "
+                    "send(<\r>) send(rest=tail) fin close");
+    /* refused once the count or the bytes after the body are there */
+    check_every_cut(&f, "$1\r\na\r\n$17\r\n0123456789abcdefg\r\n",
+                    "send(<a>) send(bad count) close");
+    check_every_cut(&f, "B 1\nxset k 1 0 2\r\nabX\r\n",
+                    "send(B(x)) send(bad delimiter) close");
+    pfix_end(&f);
+}
+
 void test_input_line_pattern_budget(void)
 {
     pfix f;
@@ -423,6 +733,59 @@ void test_input_line_pattern_budget(void)
     pfix_end(&f);
 }
 
+void test_input_counted_budget(void)
+{
+    pfix f;
+    pfix_start(&f, "input_counted_budget", eval_script, 0, 200000, 0);
+    /* the header's pattern steps are charged as line(pattern)'s are */
+    conn *c = attach(&f);
+    feed(c, "R(input:counted(('%d?'):rep(30) .. ('%d'):rep(30)))\n"
+            "000000000000000000000000000000\n");
+    VTRACE_EXPECT(&f.tr, "#1 rst");
+    tick(&f);
+    eval_expect(&f, "R(input:counted(('%d?'):rep(3) .. ('%d'):rep(3)))"
+                    " R(#input)\n002\nab",
+                "\"ab\" | 0");
+    pfix_end(&f);
+}
+
+/* The bytes scanned for the header's LF are charged too, matched or not:
+ * 60,000 of them are 7,500 instructions, over a budget of 2,000 that
+ * the same call on a short line is well under. */
+static const char scan_script[] =
+    "function on_connect(conn) conn:frame('buffer') end\n"
+    "function on_data(conn, input)\n"
+    "  local body, why = input:counted('^x')\n"
+    "  if body == nil then return nil end\n"
+    "  return tostring(body) .. ' ' .. why, 'close'\n"
+    "end\n";
+
+void test_input_counted_budget_scan(void)
+{
+    static char in[60002];
+    pfix f;
+    pfix_start(&f, "input_counted_budget_scan", scan_script, 0, 2000, 0);
+    conn *c = attach(&f);
+    feed(c, "yyy");
+    VTRACE_EXPECT(&f.tr, "");
+    feed(c, "\n");
+    VTRACE_EXPECT(&f.tr, "#1 send(false line) #1 close");
+    tick(&f);
+    memset(in, 'y', 60000);
+    in[60000] = '\n';
+    c = attach(&f);
+    feed(c, in);
+    VTRACE_EXPECT(&f.tr, "#2 rst");
+    tick(&f);
+    /* no LF at all: the scan that finds none is charged as well */
+    in[60000] = '\0';
+    c = attach(&f);
+    feed(c, in);
+    VTRACE_EXPECT(&f.tr, "#3 rst");
+    tick(&f);
+    pfix_end(&f);
+}
+
 /* A method belongs to its input, which must be argument 1: called on
  * another table (input.line({})) it is refused as input.line() is, not
  * run on its own input. */
@@ -431,10 +794,14 @@ void test_input_method_of_another_table(void)
     pfix f;
     pfix_start(&f, "input_method_other", eval_script, 0, 0, 0);
     eval_expect(&f, "E(function() input.line({}) end)"
-                    " E(function() input.take({}, 1) end) R(#input)\nab\n",
+                    " E(function() input.take({}, 1) end)"
+                    " E(function() input.counted({}, '^(%d+)$') end)"
+                    " R(#input)\nab\n",
                 "error: bad argument #1 to 'line' (its input (call it as "
                 "input:method()) expected, got table) | error: bad "
                 "argument #1 to 'take' (its input (call it as "
+                "input:method()) expected, got table) | error: bad "
+                "argument #1 to 'counted' (its input (call it as "
                 "input:method()) expected, got table) | 3");
     pfix_end(&f);
 }
