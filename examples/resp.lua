@@ -3,9 +3,9 @@
 -- Shows the buffer framing: with conn:frame("buffer"), on_data gets an
 -- input holding every byte that came and is not used yet. A request is an
 -- array header line (*N), then N bulk strings, each a header line ($LEN)
--- and a body of exactly LEN bytes plus CRLF, taken with
--- input:take(LEN, "\r\n"), so values may hold any bytes, CR and LF
--- included. read_request takes a whole request or returns nil, and
+-- and a body of exactly LEN bytes plus CRLF, all three taken with one
+-- input:counted("^%$(.*)", "\r\n"), so values may hold any bytes, CR
+-- and LF included. read_request takes a whole request or returns nil, and
 -- input:commit() marks what it took as used: a request cut anywhere
 -- comes again, whole, with the next bytes.
 -- Pipelined requests all come in one call, and their replies go back as
