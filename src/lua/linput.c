@@ -104,12 +104,12 @@ static int l_line(lua_State *L)
  * they are not all digits, are none, or make more. */
 static lua_Integer parse_count(const char *s, ptrdiff_t len, lua_Integer max)
 {
-    lua_Integer count = 0;
+    lua_Integer count = 0, most = max / 10;  /* before a digit is added */
     if (len <= 0)
         return -1;
     for (ptrdiff_t i = 0; i < len; i++) {
         unsigned digit = (unsigned)((unsigned char)s[i] - '0');
-        if (digit > 9 || count > max / 10 ||
+        if (digit > 9 || count > most ||
             count * 10 > max - (lua_Integer)digit)
             return -1;
         count = count * 10 + (lua_Integer)digit;
@@ -163,7 +163,6 @@ static int l_counted(lua_State *L)
                                   NULL, &digits);    /* ... captures */
     if (captures < 0)
         return refuse(L, "line");
-    luaL_checkstack(L, 2, "too many captures");  /* the body, or false, why */
     lua_Integer count = parse_count(digits.start, digits.len, max);
     if (count < 0)
         return refuse(L, "count");

@@ -560,13 +560,13 @@ static int push_captures(matcher *m, const char *s, const char *e)
 
 /* Push every capture but the last, which is stored in *last instead:
  * with no captures, the whole match s..e is the last and only one.
- * Returns how many values were pushed. */
+ * Leaves room for two more values. Returns how many were pushed. */
 static int push_captures_but_last(matcher *m, const char *s, const char *e,
                                   lpattern_span *last)
 {
     int n = m->level == 0 ? 1 : m->level;
-    if (n > 2)
-        luaL_checkstack(m->L, n - 1, "too many captures");
+    if (n + 1 > LUA_MINSTACK)  /* a C function starts with that many free */
+        luaL_checkstack(m->L, n + 1, "too many captures");
     for (int i = 0; i < n - 1; i++)
         push_capture(m, i, s, e);  /* ..., captures so far */
     if (m->level == 0) {

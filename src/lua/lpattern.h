@@ -47,7 +47,8 @@ typedef struct lpattern_span {
  * (the whole match when p has none) and returns how many; pushes nothing
  * and returns -1 when p does not match. With last not NULL, the last
  * capture is not pushed (nor counted) but left in *last, which saves
- * making a string of a capture that is only read. Raises on a malformed
+ * making a string of a capture that is only read, and there is room for
+ * two more values on the stack. Raises on a malformed
  * pattern, as string.match does. For subjects that are not Lua strings. */
 int lpattern_match(lua_State *L, const char *s, size_t ls, const char *p,
                    size_t lp, lpattern_charge_fn charge, void *ud,
