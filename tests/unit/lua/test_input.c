@@ -672,7 +672,7 @@ static const char counted_script[] =
     "  if body == nil then return nil end\n"
     "  if body then return '<' .. body .. '>' end\n"
     "  if why ~= 'line' then return 'bad ' .. why, 'close' end\n"
-    "  local key, flags\n"
+    "  local flags\n"
     "  body, why, flags = input:counted('^set (%S+) (%d+) 0 (%d+)$',"
     " '\\r\\n')\n"
     "  if body == nil then return nil end\n"
