@@ -50,21 +50,23 @@ static linput *check_input(lua_State *L)
     return in;
 }
 
-/* The next line: *n bytes up to its LF, *len of them without a CR just
- * before it. 0 when no whole line is there yet, after charging the scan. */
-static int next_line(lua_State *L, const linput *in, size_t *n, size_t *len)
+/* The next line's start: *n bytes up to its LF, *len of them without a
+ * CR just before it. NULL when no whole line is there yet, after
+ * charging the scan. */
+static const char *next_line(lua_State *L, const linput *in, size_t *n,
+                             size_t *len)
 {
     const char *start = in->data + in->pos;
     size_t left = in->len - in->pos;
     const char *nl = left ? memchr(start, '\n', left) : NULL;
     if (nl == NULL) {
         lbudget_charge_bytes(L, left);
-        return 0;
+        return NULL;
     }
     *n = *len = (size_t)(nl - start);
     if (*len > 0 && start[*len - 1] == '\r')
         (*len)--;
-    return 1;
+    return start;
 }
 
 /* input:line([pattern]): the next line without its LF (and a CR before
@@ -75,9 +77,9 @@ static int next_line(lua_State *L, const linput *in, size_t *n, size_t *len)
 static int l_line(lua_State *L)
 {
     linput *in = check_input(L);
-    const char *start = in->data + in->pos;
     size_t n, len;
-    if (!next_line(L, in, &n, &len)) {
+    const char *start = next_line(L, in, &n, &len);
+    if (start == NULL) {
         lua_pushnil(L);
         return 1;
     }
@@ -151,9 +153,9 @@ static int l_counted(lua_State *L)
         max = luaL_checkinteger(L, 4);
         luaL_argcheck(L, max >= 0, 4, "a byte count cannot be negative");
     }
-    const char *start = in->data + in->pos;
     size_t n, len;
-    if (!next_line(L, in, &n, &len)) {
+    const char *start = next_line(L, in, &n, &len);
+    if (start == NULL) {
         lua_pushnil(L);
         return 1;
     }

@@ -569,16 +569,11 @@ static int push_captures_but_last(matcher *m, const char *s, const char *e,
         luaL_checkstack(m->L, n + 1, "too many captures");
     for (int i = 0; i < n - 1; i++)
         push_capture(m, i, s, e);  /* ..., captures so far */
-    if (m->level == 0) {
-        last->start = s;
-        last->len = e - s;
-        return 0;
+    last->len = get_capture(m, n - 1, s, e, &last->start);
+    if (last->len == CAP_POSITION) {
+        lua_pop(m->L, 1);          /* the position get_capture pushed */
+        last->len = -1;
     }
-    const capture *cap = &m->captures[n - 1];
-    if (cap->len == CAP_OPEN)
-        luaL_error(m->L, "unfinished capture");
-    last->start = cap->start;
-    last->len = cap->len == CAP_POSITION ? -1 : cap->len;
     return n - 1;
 }
 
